@@ -1,0 +1,42 @@
+# Stage: set-up, demo and tests. `make run` and `make test` are the two commands of the README.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SHOW ?= shows/tiny-stories.yaml
+# Debian packages the test suite and the demo need (installed only when missing, only as root).
+APT_PACKAGES := chromium fonts-noto-color-emoji
+SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
+
+.PHONY: setup run test test-fast clean-data check
+
+setup: $(VENV)/.installed $(SOCKETIO_JS) .apt-ok
+
+.apt-ok:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Missing Debian packages (install them as root): $$missing"; exit 1; fi; \
+	fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SOCKETIO_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup
+	$(PY) -m stage serve $(SHOW)
+
+check: setup
+	$(PY) -m stage check shows/*.yaml
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest tests/unit tests/integration

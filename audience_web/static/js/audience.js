@@ -1,0 +1,128 @@
+// The phone page: join with a device key kept in localStorage, submit stories through an outbox.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const KEY = "stage.deviceKey", NAME = "stage.name", OUTBOX = "stage.outbox";
+  const deviceKey = localStorage.getItem(KEY) || Stage.randomKey();
+  localStorage.setItem(KEY, deviceKey);
+
+  const records = new Map();   // id -> record as the server last told us
+  let outbox = JSON.parse(localStorage.getItem(OUTBOX) || "[]");  // [{id, prompt, text, state, error}]
+  const inflight = new Set();  // ids sent and not answered yet
+  let prompt = null, joined = false, retryDelay = 2000, retryTimer = null;
+
+  const socket = Stage.connect("/audience");
+  Stage.showConnection(socket, $("conn"));
+
+  const saveOutbox = () => localStorage.setItem(OUTBOX, JSON.stringify(outbox));
+
+  function join(name) {
+    socket.timeout(8000).emit("join", { device_key: deviceKey, name }, (err, ack) => {
+      if (err) return;  // reconnect will join again
+      if (!ack.ok) { $("join").hidden = false; Stage.showError($("join-error"), ack.error); return; }
+      localStorage.setItem(NAME, ack.participant.name);
+      joined = true;
+      $("join").hidden = true;
+      $("main").hidden = false;
+      $("me").textContent = ack.participant.name;
+      ack.records.forEach((r) => records.set(r.id, r));
+      setPrompt(ack.prompt);
+      renderMine();
+      flush();
+    });
+  }
+
+  function setPrompt(p) {
+    prompt = p;
+    $("prompt-text").textContent = p ? p.text : "Waiting for the host to open a prompt…";
+    $("story-form").hidden = !(p && p.kinds.includes("story"));
+    updateCount();
+  }
+
+  function updateCount() {
+    if (!prompt) return;
+    const text = $("story").value.trim();
+    const words = text ? text.split(/\s+/).length : 0;
+    let label = `${text.length}/${prompt.max_chars} characters`;
+    if (prompt.max_words) label += ` · ${words}/${prompt.max_words} words`;
+    $("count").textContent = label;
+    const over = text.length > prompt.max_chars || (prompt.max_words && words > prompt.max_words);
+    $("count").dataset.over = over ? "yes" : "no";
+  }
+
+  // Exactly once: the id is made here, so a retry of the same item can never make a second record.
+  function flush() {
+    clearTimeout(retryTimer);
+    if (!socket.connected || !joined) return;
+    const waiting = outbox.filter((item) => item.state === "waiting");
+    waiting.filter((item) => !inflight.has(item.id)).forEach((item) => {
+      inflight.add(item.id);
+      socket.timeout(10000).emit("submit_story", { id: item.id, prompt: item.prompt, text: item.text }, (err, ack) => {
+        inflight.delete(item.id);
+        if (err || (!ack.ok && ack.error.code === "rate_limited")) return;  // stays in the outbox, retried
+        outbox = outbox.filter((o) => o.id !== item.id);
+        if (ack.ok) records.set(ack.record.id, ack.record);
+        else records.set(item.id, { id: item.id, text: item.text, status: "refused", reason: ack.error.message });
+        saveOutbox();
+        renderMine();
+      });
+    });
+    if (waiting.length) {
+      retryTimer = setTimeout(flush, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    } else {
+      retryDelay = 2000;
+    }
+  }
+
+  const LABELS = { waiting: "Waiting to send", pending: "Sent — waiting for the host", approved: "On the wall",
+    rejected: "Not accepted", refused: "Not accepted", withdrawn: "Withdrawn" };
+
+  function renderMine() {
+    const items = [...outbox.map((o) => ({ id: o.id, text: o.text, status: "waiting" })),
+      ...[...records.values()].sort((a, b) => (b.created_at || 0) - (a.created_at || 0))];
+    $("mine").replaceChildren(...items.map((r) => {
+      const li = Stage.el("li", `mine-item status-${r.status}`);
+      li.dataset.id = r.id;
+      li.dataset.status = r.status;
+      const text = Stage.el("p", "text", r.text);
+      text.dir = "auto";
+      const status = Stage.el("p", "status", LABELS[r.status] || r.status);
+      if (r.reason) status.append(Stage.el("span", "reason", `: ${r.reason}`));
+      li.append(text, status);
+      return li;
+    }));
+    $("mine-empty").hidden = items.length > 0;
+  }
+
+  socket.on("connect", () => {
+    const name = localStorage.getItem(NAME);
+    if (name) join(name);
+    else $("join").hidden = false;
+  });
+  socket.on("disconnect", () => { joined = false; });
+  socket.on("prompt", (data) => setPrompt(data.prompt));
+  socket.on("record_status", (data) => { records.set(data.record.id, data.record); renderMine(); });
+
+  $("join-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    join($("name").value);
+  });
+  $("story").addEventListener("input", updateCount);
+  $("story-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("story").value.trim();
+    Stage.showError($("story-error"), null);
+    if (!text || !prompt) return;
+    outbox.push({ id: Stage.uuid4(), prompt: prompt.id, text, state: "waiting" });
+    saveOutbox();
+    $("story").value = "";
+    updateCount();
+    renderMine();
+    retryDelay = 2000;
+    flush();
+  });
+  $("name").value = localStorage.getItem(NAME) || "";
+  renderMine();
+})();

@@ -1,0 +1,11 @@
+// The crew console: follows the cue list and the counters (rigs and takes arrive with capture).
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const socket = Stage.connect("/crew");
+  Stage.showConnection(socket, $("conn"));
+  socket.on("connect_error", () => { window.location.href = "/login/crew"; });
+  socket.on("cues", (snapshot) => Stage.renderCues($("cues"), snapshot));
+  socket.on("counts", Stage.renderCounts);
+})();

@@ -1,0 +1,140 @@
+"""The command line: ``python -m stage serve SHOW`` and ``python -m stage check SHOW...``."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import qrcode
+from rich.console import Console
+
+from stage.errors import ShowFileError, StageError
+from stage.show.loader import load_show
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger("stage")
+
+
+def main(deferred_warnings: list[str] | None = None) -> None:
+    cli(obj={"deferred_warnings": deferred_warnings or []})
+
+
+@click.group()
+@click.version_option(package_name=None, version=__import__("stage").__version__)
+def cli() -> None:
+    """Stage: the venue system for audience-made live shows."""
+
+
+@cli.command()
+@click.argument("shows", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def check(shows: tuple[Path, ...]) -> None:
+    """Validate show files without starting anything."""
+    failed = 0
+    for path in shows:
+        try:
+            show = load_show(path)
+        except ShowFileError as exc:
+            failed += 1
+            for problem in exc.problems:
+                err_console.print(str(problem), markup=False)
+            continue
+        console.print(f"{path}: ok — {show.title!r}, {len(show.flat_cues())} cues, {len(show.displays)} display(s)",
+                      markup=False)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("show_path", metavar="SHOW", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
+@click.option("--bind", help="Address to listen on (default 0.0.0.0: the whole LAN).")
+@click.option("--port", type=int, help="Port (default 8080).")
+@click.option("--async-mode", type=click.Choice(["gevent", "eventlet"]), help="Server async mode (default gevent).")
+@click.option("--host-password", envvar="STAGE_HOST_PASSWORD", help="Host console passphrase (or STAGE_HOST_PASSWORD).")
+@click.option("--crew-password", envvar="STAGE_CREW_PASSWORD", help="Crew console passphrase (or STAGE_CREW_PASSWORD).")
+@click.option("--public-url", help="URL that QR codes and links carry (default: http://<LAN address>:<port>).")
+@click.pass_obj
+def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
+    """Serve a show: phones, consoles and displays on this machine's LAN."""
+    from stage.settings import Settings  # after monkey-patching, like everything the server uses
+
+    try:
+        show = load_show(show_path)
+    except ShowFileError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False)
+        sys.exit(1)
+    settings = Settings.resolve(show_path, show, dict(os.environ), {
+        "data_dir": options["data_dir"], "bind": options["bind"], "port": options["port"],
+        "async_mode": options["async_mode"], "host_password": options["host_password"],
+        "crew_password": options["crew_password"], "public_url": options["public_url"],
+    }).with_credentials()
+    _configure_logging(settings.data_dir / "stage.log")
+    for warning in obj["deferred_warnings"]:
+        log.warning("%s", warning)
+    try:
+        _serve(settings, show)
+    except StageError as exc:
+        err_console.print(f"stage: {exc.message}", markup=False)
+        sys.exit(1)
+
+
+def _serve(settings: Any, show: Any) -> None:
+    from stage.server import create_app
+
+    app, socketio = create_app(settings, show)
+    night = app.extensions["stage.night"]
+    _print_banner(app.extensions["stage.join_url"], settings, night)
+
+    def stop(signum: int, frame: Any) -> None:
+        log.info("stopping (signal %d)", signum)
+        socketio.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    extra = {"max_size": 20_000} if settings.async_mode == "eventlet" else {}
+    try:
+        socketio.run(app, host=settings.bind, port=settings.port, log_output=False, **extra)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise StageError(f"cannot listen on {settings.bind}:{settings.port}: {exc.strerror}") from exc
+    finally:
+        app.extensions["stage.store"].close()
+        log.info("Stage stopped; data is in %s", settings.data_dir)
+
+
+def _print_banner(join_url: str, settings: Any, night: Any) -> None:
+    base = join_url.rstrip("/")
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(join_url)
+    text = io.StringIO()
+    qr.print_ascii(out=text, invert=True)
+    console.print(f"\n[bold]{night.show.title}[/bold]")
+    console.print(text.getvalue(), markup=False)
+    console.print(f"Phones join at   [bold]{join_url}[/bold]")
+    console.print(f"Host console     {base}/host     passphrase: [bold]{settings.host_password}[/bold]")
+    console.print(f"Crew console     {base}/crew     passphrase: [bold]{settings.crew_password}[/bold]")
+    for display in night.show.displays:
+        console.print(f"Display {display.name:<8} {base}/display/{display.name}?key={night.display_key(display.name)}")
+    console.print(f"Data directory   {settings.data_dir.resolve()}")
+    console.print(f"Listening on     {settings.bind}:{settings.port} ({settings.async_mode}); Ctrl-C stops\n")
+
+
+def _configure_logging(logfile: Path) -> None:
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(fmt)
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    file = logging.FileHandler(logfile, encoding="utf-8")
+    file.setFormatter(fmt)
+    root = logging.getLogger()
+    root.handlers[:] = [stream, file]
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)

@@ -1,0 +1,1 @@
+"""Displays: what each projector shows (its scene), persisted so a reloaded screen comes back right."""

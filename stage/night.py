@@ -1,0 +1,138 @@
+"""The running night: the show, the store and the boards that act on them. No Flask, no Socket.IO.
+
+``realtime`` gives it a listener and turns what it reports into emits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any, Protocol
+
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from stage.display.board import DisplayBoard
+from stage.errors import RateLimited
+from stage.records import moderation, participants, submissions
+from stage.records.models import Participant, Record
+from stage.records.store import Store
+from stage.settings import Settings
+from stage.show.models import DisplayCue, Prompt, PromptCue, Show
+from stage.show.prompts import PromptBoard
+from stage.show.runner import Runner
+
+log = logging.getLogger(__name__)
+
+SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
+
+
+class NightListener(Protocol):
+    def record_submitted(self, record: Record) -> None: ...
+
+    def record_decided(self, record: Record) -> None: ...
+
+    def prompt_changed(self, prompt: Prompt | None) -> None: ...
+
+    def scene_changed(self, display: str, scene: dict[str, Any]) -> None: ...
+
+    def cues_changed(self, snapshot: dict[str, Any]) -> None: ...
+
+
+class Night:
+    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener) -> None:
+        self.settings = settings
+        self.show = show
+        self.store = store
+        self.listener = listener
+        self.prompts = PromptBoard(show, store, listener.prompt_changed)
+        self.displays = DisplayBoard(show, store, listener.scene_changed)
+        self.runner = Runner(show, store, self, listener.cues_changed)
+        self.presence = Presence()
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    # -- cue actions (the runner calls these) ---------------------------------------------------
+
+    def prompt(self, cue: PromptCue, actor: str) -> None:
+        if cue.action == "open":
+            self.prompts.open(cue.prompt, actor)
+        else:
+            self.prompts.close(cue.prompt, actor)
+
+    def display(self, cue: DisplayCue, actor: str) -> None:
+        self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text)
+
+    # -- audience ---------------------------------------------------------------------------------
+
+    def join(self, device_key: str, name: str) -> Participant:
+        participant, is_new = participants.join(self.store, device_key, name)
+        log.info("phone %s as %r (participant %s)", "joined" if is_new else "rejoined", participant.name, participant.id)
+        return participant
+
+    def submit_story(self, participant_id: str, prompt_id: str, record_id: str, text: str) -> Record:
+        existing = submissions.get(self.store, record_id)
+        if existing is None:
+            if not self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id):
+                raise RateLimited("too many submissions at once; wait a few seconds")
+            prompt = self.prompts.require_open(prompt_id)
+        else:
+            prompt = self.show.prompt(existing.prompt_id or prompt_id) or self.prompts.require_open(prompt_id)
+        record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text)
+        if created:
+            self.listener.record_submitted(record)
+        return record
+
+    # -- moderation -------------------------------------------------------------------------------
+
+    def decide(self, record_id: str, decision: str, actor: str, reason: str | None = None) -> Record:
+        record, changed = moderation.decide(self.store, record_id, decision, actor, reason)  # type: ignore[arg-type]
+        if changed:
+            self.listener.record_decided(record)
+        return record
+
+    # -- displays ---------------------------------------------------------------------------------
+
+    def display_key(self, name: str) -> str:
+        """The key in a display's URL: stable across restarts, derived from the data dir's secret."""
+        return hmac.new(self.settings.secret_key, f"display:{name}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    def check_display_key(self, name: str, key: str) -> bool:
+        return self.show.display(name) is not None and hmac.compare_digest(self.display_key(name), key)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "show": self.show.title,
+            "phones": self.presence.phones,
+            "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
+            "rigs": {r.name: "offline" for r in self.show.rigs},
+            "cue": self.runner.standby,
+            "pending": moderation.count_pending(self.store),
+        }
+
+
+class Presence:
+    """Who is connected to this process: phones by participant, displays by name."""
+
+    def __init__(self) -> None:
+        self._phones: dict[str, str] = {}  # sid -> participant id
+        self._displays: dict[str, str] = {}  # sid -> display name
+
+    def phone_joined(self, sid: str, participant_id: str) -> None:
+        self._phones[sid] = participant_id
+
+    def display_connected(self, sid: str, name: str) -> None:
+        self._displays[sid] = name
+
+    def left(self, sid: str) -> None:
+        self._phones.pop(sid, None)
+        self._displays.pop(sid, None)
+
+    @property
+    def phones(self) -> int:
+        return len(set(self._phones.values()))
+
+    def displays_online(self, name: str) -> int:
+        return sum(1 for n in self._displays.values() if n == name)

@@ -1,0 +1,76 @@
+"""What every role's namespace shares: a validated handler decorator and refusal of unknown events.
+
+Every handler answers with an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": {code, message}}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask import request
+from flask_socketio import Namespace
+from pydantic import BaseModel, ValidationError
+
+from stage.errors import StageError
+from stage.night import Night
+
+if TYPE_CHECKING:
+    from stage.realtime.broadcast import Broadcaster
+
+log = logging.getLogger(__name__)
+
+
+def error_ack(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    return f"{where}: {first['msg']}"
+
+
+def handler(model: type[BaseModel] | None = None) -> Callable:
+    """Validate the payload with ``model`` and turn the outcome into an ack."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(self: "RoleNamespace", *args: Any) -> dict[str, Any]:
+            event = fn.__name__.removeprefix("on_")
+            try:
+                if model is None:
+                    result = fn(self)
+                else:
+                    result = fn(self, model.model_validate(args[0] if args else None))
+            except ValidationError as exc:
+                log.info("%s %s from %s refused: invalid payload", self.namespace, event, request.sid)
+                return error_ack("invalid_payload", _validation_message(exc))
+            except StageError as exc:
+                log.info("%s %s from %s refused: %s", self.namespace, event, request.sid, exc.message)
+                return exc.as_ack()
+            except Exception:
+                log.exception("%s %s from %s failed", self.namespace, event, request.sid)
+                return error_ack("internal", "the server could not do that; the crew has been told in the log")
+            return {"ok": True, **(result or {})}
+
+        return wrapper
+
+    return decorate
+
+
+class RoleNamespace(Namespace):
+    """A namespace for one role. Events it does not define are refused with an error ack."""
+
+    def __init__(self, namespace: str, night: Night, hub: "Broadcaster") -> None:
+        super().__init__(namespace)
+        self.night = night
+        self.hub = hub
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
+            log.warning("%s refused unknown event %r from %s", self.namespace, event, request.sid)
+            return error_ack("unknown_event", f"'{event}' is not an event of {self.namespace}")
+        return super().trigger_event(event, *args)

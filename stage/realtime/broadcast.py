@@ -1,0 +1,85 @@
+"""The night's listener: turns what the domain reports into emits, each naming namespace and room."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask_socketio import SocketIO
+
+from stage.display.scenes import scene_payload
+from stage.night import Night
+from stage.records.models import Record
+from stage.realtime.audience import ROOM as PHONES, prompt_public
+from stage.realtime.consoles import CREW, HOSTS, MODERATORS
+from stage.show.models import Prompt
+
+log = logging.getLogger(__name__)
+
+
+class Broadcaster:
+    def __init__(self, socketio: SocketIO, join_url: str) -> None:
+        self.socketio = socketio
+        self.join_url = join_url
+        self.night: Night | None = None  # set once the night exists (it needs this listener first)
+
+    @property
+    def _night(self) -> Night:
+        assert self.night is not None, "Broadcaster used before the night was attached"
+        return self.night
+
+    # -- NightListener ------------------------------------------------------------------------------
+
+    def record_submitted(self, record: Record) -> None:
+        self.socketio.emit("queue_add", {"record": record.public()}, namespace="/host", to=MODERATORS)
+        self.counts_changed()
+
+    def record_decided(self, record: Record) -> None:
+        public = record.public()
+        self.socketio.emit("queue_remove", {"id": record.id, "status": record.status}, namespace="/host", to=MODERATORS)
+        if record.participant_id:
+            self.socketio.emit("record_status", {"record": public}, namespace="/audience",
+                               to=f"participant:{record.participant_id}")
+        event, data = ("wall_add", {"record": public}) if record.status == "approved" else ("wall_remove", {"id": record.id})
+        for display in self._night.show.displays:
+            self.socketio.emit(event, data, namespace="/display", to=f"display:{display.name}")
+        self.counts_changed()
+
+    def prompt_changed(self, prompt: Prompt | None) -> None:
+        data = {"prompt": prompt_public(prompt)}
+        self.socketio.emit("prompt", data, namespace="/audience", to=PHONES)
+        self.socketio.emit("prompt", data, namespace="/host", to=HOSTS)
+
+    def scene_changed(self, display: str, scene: dict[str, Any]) -> None:
+        self.socketio.emit("scene", self.scene_for(display), namespace="/display", to=f"display:{display}")
+        self.displays_changed()
+
+    def cues_changed(self, snapshot: dict[str, Any]) -> None:
+        self.socketio.emit("cues", snapshot, namespace="/host", to=HOSTS)
+        self.socketio.emit("cues", snapshot, namespace="/crew", to=CREW)
+
+    # -- derived views the namespaces send on connect ----------------------------------------------
+
+    def counts(self) -> dict[str, Any]:
+        health = self._night.health()
+        return {"phones": health["phones"], "pending": health["pending"], "displays": health["displays"]}
+
+    def counts_changed(self) -> None:
+        counts = self.counts()
+        self.socketio.emit("counts", counts, namespace="/host", to=HOSTS)
+        self.socketio.emit("counts", counts, namespace="/crew", to=CREW)
+        for display in self._night.show.displays:
+            self.socketio.emit("phones", {"count": counts["phones"]}, namespace="/display", to=f"display:{display.name}")
+
+    def displays(self) -> dict[str, Any]:
+        night = self._night
+        scenes = night.displays.scenes()
+        return {"displays": [{"name": name, "online": night.presence.displays_online(name) > 0, "scene": scene["type"]}
+                             for name, scene in scenes.items()]}
+
+    def displays_changed(self) -> None:
+        self.socketio.emit("displays", self.displays(), namespace="/host", to=HOSTS)
+
+    def scene_for(self, display: str) -> dict[str, Any]:
+        night = self._night
+        return scene_payload(display, night.displays.scene(display), night.store, self.join_url, night.presence.phones)

@@ -1,0 +1,51 @@
+"""``/display`` (projectors, by per-display key) and ``/capture`` (capture agents, by crew token)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from flask import request
+from flask_socketio import emit, join_room
+from pydantic import ValidationError
+
+from stage.realtime import payloads
+from stage.realtime.base import RoleNamespace
+
+log = logging.getLogger(__name__)
+
+
+class DisplayNamespace(RoleNamespace):
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            creds = payloads.DisplayAuth.model_validate(auth)
+        except ValidationError:
+            creds = None
+        if creds is None or not self.night.check_display_key(creds.name, creds.key):
+            log.warning("/display refused %s: unknown display or wrong key", request.remote_addr)
+            raise ConnectionRefusedError("unknown display or wrong key")
+        join_room(f"display:{creds.name}")
+        self.night.presence.display_connected(request.sid, creds.name)
+        log.info("display %s online (%s)", creds.name, request.sid)
+        emit("scene", self.hub.scene_for(creds.name))
+        self.hub.displays_changed()
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.night.presence.left(request.sid)
+        self.hub.displays_changed()
+
+
+class CaptureNamespace(RoleNamespace):
+    """Capture agents connect with the crew passphrase as token; takes arrive with the capture issue."""
+
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            creds = payloads.CaptureAuth.model_validate(auth)
+        except ValidationError:
+            creds = None
+        expected = self.night.settings.crew_password or ""
+        if creds is None or not hmac.compare_digest(creds.token.encode(), expected.encode()):
+            log.warning("/capture refused %s: missing or wrong crew token", request.remote_addr)
+            raise ConnectionRefusedError("missing or wrong crew token")
+        log.info("capture agent for rig %s connected (%s)", creds.rig, request.sid)

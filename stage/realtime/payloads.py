@@ -1,0 +1,41 @@
+"""One pydantic model per incoming event: the boundary where payloads are validated."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+DeviceKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Join(Payload):
+    device_key: DeviceKey
+    name: str = Field(max_length=200)
+
+
+class SubmitStory(Payload):
+    id: Uuid
+    prompt: str = Field(max_length=40)
+    text: str = Field(max_length=10_000)
+
+
+class Moderate(Payload):
+    id: Uuid
+    decision: Literal["approve", "reject"]
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class DisplayAuth(Payload):
+    name: str = Field(max_length=40)
+    key: str = Field(max_length=64)
+
+
+class CaptureAuth(Payload):
+    token: str = Field(max_length=200)
+    rig: str = Field(max_length=40)

@@ -1,0 +1,55 @@
+"""Versioned schema migrations, applied in order; ``PRAGMA user_version`` holds the version."""
+
+MIGRATIONS: list[str] = [
+    # 1: the first night: participants, records with lineage, the audit log, resumable state.
+    """
+    CREATE TABLE participants (
+        id TEXT PRIMARY KEY,
+        device_key_hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        consent INTEGER NOT NULL DEFAULT 0,
+        banned INTEGER NOT NULL DEFAULT 0,
+        simulated INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('story','drawing','photo','clip','take','remix','comment')),
+        status TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','withdrawn')),
+        participant_id TEXT REFERENCES participants(id),
+        crew_author TEXT,
+        text TEXT,
+        media TEXT,
+        prompt_id TEXT,
+        reason TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        CHECK ((participant_id IS NULL) <> (crew_author IS NULL))
+    );
+    CREATE INDEX records_status ON records(status, created_at);
+    CREATE INDEX records_participant ON records(participant_id, created_at);
+    CREATE TABLE record_sources (
+        record_id TEXT NOT NULL REFERENCES records(id),
+        source_id TEXT NOT NULL REFERENCES records(id),
+        role TEXT NOT NULL DEFAULT 'source',
+        PRIMARY KEY (record_id, source_id)
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        detail TEXT
+    );
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]

@@ -1,0 +1,78 @@
+"""Records and participants as plain values, and their public (wire) form."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("story", "drawing", "photo", "clip", "take", "remix", "comment")
+STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    name: str
+    consent: bool
+    banned: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Participant":
+        return cls(row["id"], row["name"], bool(row["consent"]), bool(row["banned"]))
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    kind: str
+    status: str
+    author: str
+    participant_id: str | None
+    text: str | None
+    prompt_id: str | None
+    reason: str | None
+    created_at: float
+    updated_at: float
+    sources: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, sources: tuple[str, ...] = ()) -> "Record":
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            status=row["status"],
+            author=row["author"],
+            participant_id=row["participant_id"],
+            text=row["text"],
+            prompt_id=row["prompt_id"],
+            reason=row["reason"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            sources=sources,
+        )
+
+    def public(self) -> dict[str, Any]:
+        """What a phone, console or display may see of a record (no device keys, no ids of people)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "author": self.author,
+            "text": self.text,
+            "prompt": self.prompt_id,
+            "reason": self.reason,
+            "created_at": self.created_at,
+            "sources": list(self.sources),
+        }
+
+
+# Every record query selects these columns so Record.from_row can read them.
+RECORD_COLUMNS = """
+    r.id, r.kind, r.status, r.participant_id, r.text, r.prompt_id, r.reason, r.created_at, r.updated_at,
+    COALESCE(p.name, r.crew_author) AS author
+"""
+RECORD_FROM = "records r LEFT JOIN participants p ON p.id = r.participant_id"

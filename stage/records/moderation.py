@@ -1,0 +1,60 @@
+"""Moderation: nothing leaves ``pending`` for a screen without a moderator's decision."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal
+
+from stage.errors import Conflict, NotFound
+from stage.records import submissions
+from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
+from stage.records.store import Store
+
+log = logging.getLogger(__name__)
+
+Decision = Literal["approve", "reject"]
+_STATUS = {"approve": "approved", "reject": "rejected"}
+
+
+def decide(store: Store, record_id: str, decision: Decision, actor: str, reason: str | None = None) -> tuple[Record, bool]:
+    """Approve or reject a record; returns (record, changed). Deciding the same way twice is a no-op."""
+    status = _STATUS[decision]
+    with store.transaction() as db:
+        row = db.execute("SELECT status FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no record {record_id}")
+        if row["status"] == "withdrawn":
+            raise Conflict("the author withdrew this record", code="withdrawn")
+        changed = row["status"] != status
+        if changed:
+            db.execute(
+                "UPDATE records SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
+                (status, reason if status == "rejected" else None, time.time(), record_id),
+            )
+            Store.audit(db, actor, decision, record_id, reason=reason)
+    record = submissions.get(store, record_id)
+    assert record is not None
+    if changed:
+        log.info("record %s %s by %s", record_id, status, actor)
+    return record, changed
+
+
+def pending(store: Store, limit: int = 500) -> list[Record]:
+    rows = store.query(
+        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'pending' ORDER BY r.created_at LIMIT ?", (limit,)
+    )
+    return [Record.from_row(r) for r in rows]
+
+
+def approved(store: Store, limit: int = 60) -> list[Record]:
+    """The newest approved records, newest first (what walls and feeds may show)."""
+    rows = store.query(
+        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'approved' ORDER BY r.updated_at DESC LIMIT ?",
+        (limit,),
+    )
+    return [Record.from_row(r) for r in rows]
+
+
+def count_pending(store: Store) -> int:
+    return store.query("SELECT COUNT(*) AS n FROM records WHERE status = 'pending'")[0]["n"]

@@ -1,0 +1,55 @@
+"""Participants: one phone identity, keyed by a hash of the random device key the phone keeps."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+
+from stage.errors import InvalidInput
+from stage.records.models import Participant
+from stage.records.store import Store
+from stage.records.text import clean_line
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 40
+
+
+def device_key_hash(device_key: str) -> str:
+    return hashlib.sha256(device_key.encode("utf-8")).hexdigest()
+
+
+def join(store: Store, device_key: str, name: str) -> tuple[Participant, bool]:
+    """The participant for this device key, created on first join; returns (participant, is_new)."""
+    name = clean_line(name)
+    if not name:
+        raise InvalidInput("pick a display name", code="name_empty")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"a display name has at most {NAME_MAX} characters", code="name_too_long")
+    key_hash = device_key_hash(device_key)
+    now = time.time()
+    with store.transaction() as db:
+        row = db.execute("SELECT * FROM participants WHERE device_key_hash = ?", (key_hash,)).fetchone()
+        if row is None:
+            participant_id = str(uuid.uuid4())
+            db.execute(
+                "INSERT INTO participants (id, device_key_hash, name, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+                (participant_id, key_hash, name, now, now),
+            )
+            Store.audit(db, f"participant:{participant_id}", "join", participant_id, name=name)
+            is_new = True
+        else:
+            participant_id = row["id"]
+            db.execute("UPDATE participants SET name = ?, last_seen = ? WHERE id = ?", (name, now, participant_id))
+            if row["name"] != name:
+                Store.audit(db, f"participant:{participant_id}", "rename", participant_id, name=name)
+            is_new = False
+        row = db.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
+    return Participant.from_row(row), is_new
+
+
+def get(store: Store, participant_id: str) -> Participant | None:
+    rows = store.query("SELECT * FROM participants WHERE id = ?", (participant_id,))
+    return Participant.from_row(rows[0]) if rows else None

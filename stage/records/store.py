@@ -1,0 +1,87 @@
+"""The SQLite store (WAL) in the data directory. The server process is its only writer.
+
+Every write happens inside :meth:`Store.transaction`; callers ack a client only after it returns,
+so an ack always means "committed".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from stage.errors import StoreError
+from stage.records.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection, serialised by a lock (green under gevent/eventlet after monkey-patching).
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: an ack promises the record survives a power cut, not only a crash.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer Stage (schema {version}); upgrade Stage")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._lock:
+                self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+            log.info("store %s migrated to schema %d", self.path, number)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- audit log and resumable state --------------------------------------------------------
+
+    @staticmethod
+    def audit(db: sqlite3.Connection, actor: str, action: str, subject: str | None = None, **detail: Any) -> None:
+        """Append to the audit log inside the caller's transaction."""
+        db.execute(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            (time.time(), actor, action, subject, json.dumps(detail, ensure_ascii=False) if detail else None),
+        )
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        rows = self.query("SELECT value FROM state WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    @staticmethod
+    def put_state(db: sqlite3.Connection, key: str, value: Any) -> None:
+        db.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, ensure_ascii=False)),
+        )

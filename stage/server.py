@@ -1,0 +1,57 @@
+"""The composition root: ``create_app(settings) -> (app, socketio)``. No handlers live here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from stage import realtime, web
+from stage.network import public_url
+from stage.night import Night
+from stage.realtime.broadcast import Broadcaster
+from stage.records.store import Store
+from stage.settings import Settings
+from stage.show.loader import load_show
+from stage.show.models import Show
+
+log = logging.getLogger(__name__)
+
+WEB = Path(__file__).resolve().parent.parent / "audience_web"
+
+
+def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, SocketIO]:
+    show = show or load_show(settings.show_path)
+    if not settings.secret_key:
+        settings = settings.with_credentials()
+    app = Flask(__name__, template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=24),
+    )
+    socketio = SocketIO(
+        app,
+        async_mode=settings.async_mode,
+        max_http_buffer_size=settings.max_event_bytes,
+        ping_interval=10,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+    )
+    join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
+    store = Store(settings.data_dir / "stage.db")
+    hub = Broadcaster(socketio, join_url)
+    night = Night(settings, show, store, hub)
+    hub.night = night
+    web.init_app(app, night, join_url)
+    realtime.init_app(socketio, night, hub)
+    app.extensions["stage.store"] = store
+    log.info("show %r loaded: %d cues, %d displays; data in %s", show.title, len(show.flat_cues()),
+             len(show.displays), settings.data_dir)
+    return app, socketio

@@ -1,0 +1,83 @@
+"""One Settings object, layered: defaults < show file < environment < CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import string
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from stage.show.models import Show
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8080
+ENV = {
+    "STAGE_DATA": "data_dir",
+    "STAGE_BIND": "bind",
+    "STAGE_PORT": "port",
+    "STAGE_ASYNC_MODE": "async_mode",
+    "STAGE_HOST_PASSWORD": "host_password",
+    "STAGE_CREW_PASSWORD": "crew_password",
+    "STAGE_PUBLIC_URL": "public_url",
+    "STAGE_SOCKETIO_JS": "socketio_js",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    show_path: Path
+    data_dir: Path
+    bind: str = "0.0.0.0"
+    port: int = DEFAULT_PORT
+    async_mode: str = "gevent"
+    host_password: str | None = None
+    crew_password: str | None = None
+    public_url: str | None = None
+    socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_event_bytes: int = 64 * 1024
+    secret_key: bytes = field(default=b"", repr=False)
+
+    @classmethod
+    def resolve(cls, show_path: Path, show: Show, env: dict[str, str], cli: dict[str, Any]) -> "Settings":
+        values: dict[str, Any] = {"show_path": show_path, "data_dir": Path("data") / show_path.stem}
+        values.update({k: v for k, v in show.server.model_dump().items() if v is not None})
+        values.update({attr: env[name] for name, attr in ENV.items() if env.get(name)})
+        values.update({k: v for k, v in cli.items() if v is not None})
+        values["port"] = int(values.get("port", DEFAULT_PORT))
+        for key in ("data_dir", "socketio_js"):
+            if key in values:
+                values[key] = Path(values[key])
+        if values.get("async_mode", "gevent") not in ("gevent", "eventlet", "threading"):
+            raise ValueError(f"async mode must be gevent or eventlet, not {values['async_mode']!r}")
+        return cls(**values)
+
+    def with_credentials(self) -> "Settings":
+        """Fill the secret key and any missing passphrase from the data directory (made once, kept)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "credentials.json"
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        if "secret_key" not in saved:
+            saved["secret_key"] = secrets.token_hex(32)
+        for role in ("host", "crew"):
+            saved.setdefault(f"{role}_password", passphrase())
+        path.write_text(json.dumps(saved, indent=2))
+        path.chmod(0o600)
+        return replace(
+            self,
+            secret_key=bytes.fromhex(saved["secret_key"]),
+            host_password=self.host_password or saved["host_password"],
+            crew_password=self.crew_password or saved["crew_password"],
+        )
+
+
+def passphrase(groups: int = 3, size: int = 4) -> str:
+    """A passphrase a stage manager can read aloud over comms: ``kqzp-mfta-xwrb``."""
+    letters = string.ascii_lowercase
+    return "-".join("".join(secrets.choice(letters) for _ in range(size)) for _ in range(groups))

@@ -1,0 +1,1 @@
+"""Show files (models and loader) and the cue runner. Imports nothing from Flask or Socket.IO."""

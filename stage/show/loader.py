@@ -1,0 +1,176 @@
+"""Load a show file: YAML -> validated, immutable :class:`Show`, or a ShowFileError that points at
+``file:line:column`` and the field path of every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from stage.errors import ShowFileError, ShowProblem
+from stage.show.models import DisplayCue, GroupCue, OscCue, PromptCue, RecordCue, Show
+
+Loc = tuple[Any, ...]
+
+
+def load_show(path: str | Path) -> Show:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ShowFileError([ShowProblem(str(path), 1, 1, "", f"cannot read show file: {exc}")]) from exc
+    return parse_show(text, str(path))
+
+
+def parse_show(text: str, filename: str = "<show>") -> Show:
+    data, marks = _parse_yaml(text, filename)
+    if not isinstance(data, dict):
+        raise ShowFileError([ShowProblem(filename, 1, 1, "", "a show file is a mapping (title:, displays:, cues: ...)")])
+    try:
+        show = Show.model_validate(data)
+    except ValidationError as exc:
+        raise ShowFileError([_problem(filename, data, marks, err) for err in exc.errors()]) from None
+    problems = [_at(filename, data, marks, loc, msg) for loc, msg in _reference_errors(show)]
+    if problems:
+        raise ShowFileError(problems)
+    return show
+
+
+def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, yaml.Mark]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ShowFileError([ShowProblem(filename, 1, 1, "", "the show file is empty")])
+        _refuse_duplicate_keys(node, filename)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ShowFileError([ShowProblem(filename, line, col, "", f"YAML syntax: {exc.problem or exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise ShowFileError([ShowProblem(filename, 1, 1, "", f"YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    marks: dict[Loc, yaml.Mark] = {}
+    _collect_marks(node, (), marks)
+    return data, marks
+
+
+def _refuse_duplicate_keys(node: yaml.Node, filename: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    m = key.start_mark
+                    raise ShowFileError([ShowProblem(filename, m.line + 1, m.column + 1, "", f"duplicate key '{key.value}'")])
+                seen.add(key.value)
+            _refuse_duplicate_keys(value, filename)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, filename)
+
+
+def _collect_marks(node: yaml.Node, loc: Loc, marks: dict[Loc, yaml.Mark]) -> None:
+    marks.setdefault(loc, node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                marks[loc + (key.value, "<key>")] = key.start_mark
+                _collect_marks(value, loc + (key.value,), marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_marks(item, loc + (index,), marks)
+
+
+def _data_path(data: Any, loc: Loc) -> Loc:
+    """The part of a pydantic ``loc`` that exists in the YAML data (drops union tags)."""
+    path: list[Any] = []
+    current = data
+    after_index = False
+    for part in loc:
+        is_tag = after_index and isinstance(current, dict) and part == current.get("type")
+        after_index = isinstance(part, int)
+        if is_tag:
+            continue
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _format_path(path: Loc) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _at(filename: str, data: Any, marks: dict[Loc, yaml.Mark], loc: Loc, message: str) -> ShowProblem:
+    path = _data_path(data, loc)
+    mark = marks.get(path) or marks.get(())
+    return ShowProblem(filename, mark.line + 1, mark.column + 1, _format_path(path), message)
+
+
+def _problem(filename: str, data: Any, marks: dict[Loc, yaml.Mark], err: dict) -> ShowProblem:
+    loc = tuple(err["loc"])
+    message = err["msg"]
+    if err["type"] == "union_tag_invalid":
+        loc = loc + ("type",)
+        message = f"unknown cue type {err['input'].get('type')!r}; expected one of {err['ctx']['expected_tags']}"
+    elif err["type"] == "union_tag_not_found":
+        message = "a cue needs a 'type' (display, prompt, osc, record, wait, note, stop, group)"
+    elif err["type"] == "extra_forbidden":
+        path = _data_path(data, loc)
+        key_mark = marks.get(path[:-1] + (path[-1], "<key>")) if path else None
+        problem = _at(filename, data, marks, loc, f"unknown field '{loc[-1]}'")
+        if key_mark:
+            return ShowProblem(filename, key_mark.line + 1, key_mark.column + 1, problem.path, problem.message)
+        return problem
+    elif err["type"] == "missing":
+        message = f"missing required field '{loc[-1]}'"
+    return _at(filename, data, marks, loc, message)
+
+
+def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
+    """Names a show refers to must exist, and names must be unique."""
+    errors: list[tuple[Loc, str]] = []
+    for section, key in (("displays", "name"), ("prompts", "id"), ("osc_targets", "name"), ("rigs", "name")):
+        seen: set[str] = set()
+        for index, item in enumerate(getattr(show, section)):
+            value = getattr(item, key)
+            if value in seen:
+                errors.append(((section, index, key), f"duplicate {key} '{value}'"))
+            seen.add(value)
+    displays = {d.name for d in show.displays}
+    prompts = {p.id for p in show.prompts}
+    targets = {t.name for t in show.osc_targets}
+    rigs = {r.name for r in show.rigs}
+    cue_ids: set[str] = set()
+
+    def walk(cues: tuple, loc: Loc) -> None:
+        for index, cue in enumerate(cues):
+            here = loc + (index,)
+            if cue.id in cue_ids:
+                errors.append((here + ("id",), f"duplicate cue id '{cue.id}'"))
+            cue_ids.add(cue.id)
+            if isinstance(cue, DisplayCue) and cue.display not in displays:
+                errors.append((here + ("display",), f"no display named '{cue.display}' (displays: {sorted(displays)})"))
+            if isinstance(cue, PromptCue) and cue.prompt not in prompts:
+                errors.append((here + ("prompt",), f"no prompt with id '{cue.prompt}' (prompts: {sorted(prompts)})"))
+            if isinstance(cue, OscCue) and cue.target not in targets:
+                errors.append((here + ("target",), f"no OSC target named '{cue.target}' (targets: {sorted(targets)})"))
+            if isinstance(cue, RecordCue) and cue.rig not in rigs:
+                errors.append((here + ("rig",), f"no rig named '{cue.rig}' (rigs: {sorted(rigs)})"))
+            if isinstance(cue, GroupCue):
+                walk(cue.cues, here + ("cues",))
+
+    walk(show.cues, ("cues",))
+    return errors

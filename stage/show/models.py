@@ -1,0 +1,184 @@
+"""Immutable models of a show file. A cue's ``type`` selects its model.
+
+Only fields that Stage acts on are accepted (``extra="forbid"``): a misspelt or not-yet-supported
+field is an error at ``stage check`` time, never a silent no-op at GO time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+SCENES = ("join", "wall", "story", "image", "media", "live", "credits", "message", "blank", "leaderboard")
+RECORD_KINDS = ("story", "drawing", "photo", "clip")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSection(Model):
+    """Server settings a show may carry; the environment and the CLI override them."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    public_url: str | None = None
+
+
+class Display(Model):
+    name: str = Field(pattern=NAME)
+    title: str | None = None
+    resolution: str = Field(default="1920x1080", pattern=r"^\d{3,5}x\d{3,5}$")
+    default_scene: Literal["join", "wall", "blank"] = "join"
+
+
+class Prompt(Model):
+    id: str = Field(pattern=NAME)
+    text: str = Field(min_length=1, max_length=300)
+    kinds: tuple[Literal["story", "drawing", "photo", "clip"], ...] = ("story",)
+    max_chars: int = Field(default=280, ge=1, le=5000)
+    max_words: int | None = Field(default=None, ge=1, le=1000)
+
+
+class OscTarget(Model):
+    name: str = Field(pattern=NAME)
+    host: str
+    port: int = Field(ge=1, le=65535)
+    transport: Literal["udp", "tcp", "tcp-slip"] = "udp"
+    profile: Literal["generic", "eos", "ma3", "qlcplus", "qlab"] = "generic"
+
+
+class Rig(Model):
+    name: str = Field(pattern=NAME)
+    camera: str = "test"
+    microphone: str = "none"
+    local: bool = False
+
+
+class CueBase(Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+    name: str = ""
+
+
+class DisplayCue(CueBase):
+    type: Literal["display"]
+    display: str
+    scene: Literal[SCENES]  # type: ignore[valid-type]
+    text: str | None = Field(default=None, max_length=500)
+
+
+class PromptCue(CueBase):
+    type: Literal["prompt"]
+    prompt: str
+    action: Literal["open", "close"] = "open"
+
+
+class OscArg(Model):
+    type: Literal["i", "f", "d", "s", "T", "F", "b"]
+    value: int | float | str | bool | None = None
+
+
+class OscCue(CueBase):
+    type: Literal["osc"]
+    target: str
+    address: str | None = Field(default=None, pattern=r"^/\S*$")
+    args: tuple[OscArg | int | float | str | bool, ...] = ()
+    intent: Literal["go", "fire_cue", "blackout", "release", "panic"] | None = None
+    cue_list: int | None = Field(default=None, alias="list")
+    cue_number: str | None = Field(default=None, alias="cue")
+
+    @model_validator(mode="after")
+    def _address_or_intent(self) -> "OscCue":
+        if (self.address is None) == (self.intent is None):
+            raise ValueError("give exactly one of 'address' (raw OSC) or 'intent'")
+        return self
+
+
+class RecordCue(CueBase):
+    type: Literal["record"]
+    rig: str
+    action: Literal["start", "stop"] = "start"
+
+
+class WaitCue(CueBase):
+    type: Literal["wait"]
+    seconds: float = Field(gt=0, le=3600)
+
+
+class NoteCue(CueBase):
+    type: Literal["note"]
+    text: str = ""
+
+
+class StopCue(CueBase):
+    type: Literal["stop"]
+
+
+class GroupCue(CueBase):
+    type: Literal["group"]
+    cues: tuple["Cue", ...] = Field(min_length=1)
+
+
+Cue = Annotated[
+    Union[DisplayCue, PromptCue, OscCue, RecordCue, WaitCue, NoteCue, StopCue, GroupCue],
+    Field(discriminator="type"),
+]
+GroupCue.model_rebuild()
+
+
+class Show(Model):
+    title: str = Field(min_length=1, max_length=120)
+    server: ServerSection = ServerSection()
+    displays: tuple[Display, ...] = Field(min_length=1)
+    prompts: tuple[Prompt, ...] = ()
+    osc_targets: tuple[OscTarget, ...] = ()
+    rigs: tuple[Rig, ...] = ()
+    cues: tuple[Cue, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_cues(cls, data: object) -> object:
+        """Cues without an ``id`` get their position (``3``, group children ``3.1``)."""
+        if isinstance(data, dict) and isinstance(data.get("cues"), list):
+            data = {**data, "cues": _numbered(data["cues"], "")}
+        return data
+
+    @field_validator("title")
+    @classmethod
+    def _title_is_text(cls, value: str) -> str:
+        if re.search(r"[\x00-\x1f]", value):
+            raise ValueError("title must be a single line of text")
+        return value
+
+    def display(self, name: str) -> Display | None:
+        return next((d for d in self.displays if d.name == name), None)
+
+    def prompt(self, prompt_id: str) -> Prompt | None:
+        return next((p for p in self.prompts if p.id == prompt_id), None)
+
+    def flat_cues(self) -> list[CueBase]:
+        """Every cue, groups before their children, in show order."""
+        out: list[CueBase] = []
+
+        def walk(cues: tuple) -> None:
+            for cue in cues:
+                out.append(cue)
+                if isinstance(cue, GroupCue):
+                    walk(cue.cues)
+
+        walk(self.cues)
+        return out
+
+
+def _numbered(cues: list, prefix: str) -> list:
+    out = []
+    for index, cue in enumerate(cues, start=1):
+        if isinstance(cue, dict):
+            if "id" not in cue:
+                cue = {**cue, "id": f"{prefix}{index}"}
+            if cue.get("type") == "group" and isinstance(cue.get("cues"), list):
+                cue = {**cue, "cues": _numbered(cue["cues"], f"{cue['id']}.")}
+        out.append(cue)
+    return out

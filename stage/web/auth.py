@@ -1,0 +1,57 @@
+"""Console logins: a passphrase per role, remembered in the signed session cookie."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.wrappers import Response
+
+from stage.web.context import night
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+ROLES = ("host", "crew")
+LOGIN_LIMIT = parse_limit("10 per minute")
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+
+
+def passphrase_for(role: str) -> str:
+    settings = night().settings
+    return (settings.host_password if role == "host" else settings.crew_password) or ""
+
+
+@bp.get("/login/<role>")
+def login_form(role: str) -> str:
+    if role not in ROLES:
+        abort(404)
+    return render_template("login.html", role=role, error=None)
+
+
+@bp.post("/login/<role>")
+def login(role: str) -> Response | tuple[str, int]:
+    if role not in ROLES:
+        abort(404)
+    if not _limiter.hit(LOGIN_LIMIT, "login", request.remote_addr or "?"):
+        log.warning("login as %s from %s refused: too many attempts", role, request.remote_addr)
+        return render_template("login.html", role=role, error="Too many attempts; wait a minute."), 429
+    given = request.form.get("passphrase", "").strip()
+    if not hmac.compare_digest(given.encode(), passphrase_for(role).encode()):
+        log.warning("login as %s from %s refused: wrong passphrase", role, request.remote_addr)
+        return render_template("login.html", role=role, error="That passphrase is not right."), 401
+    session.clear()
+    session["role"] = role
+    session.permanent = True
+    log.info("%s logged in from %s", role, request.remote_addr)
+    return redirect(url_for(f"pages.{role}"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("pages.audience"))

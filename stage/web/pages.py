@@ -1,0 +1,42 @@
+"""The pages: audience (the join URL), host and crew consoles, projector displays."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from stage.web.context import join_url, night
+
+log = logging.getLogger(__name__)
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def audience() -> str:
+    return render_template("audience.html", title=night().show.title)
+
+
+@bp.get("/host")
+def host() -> str | Response:
+    if session.get("role") != "host":
+        return redirect(url_for("auth.login_form", role="host"))
+    return render_template("host.html", title=night().show.title, join_url=join_url())
+
+
+@bp.get("/crew")
+def crew() -> str | Response:
+    if session.get("role") not in ("crew", "host"):
+        return redirect(url_for("auth.login_form", role="crew"))
+    return render_template("crew.html", title=night().show.title)
+
+
+@bp.get("/display/<name>")
+def display(name: str) -> str | tuple[str, int]:
+    key = request.args.get("key", "")
+    if not night().check_display_key(name, key):
+        log.warning("display page %r refused for %s: unknown display or wrong key", name, request.remote_addr)
+        return render_template("refused.html", message="Unknown display or wrong key."), 403
+    spec = night().show.display(name)
+    return render_template("display.html", name=name, key=key, spec=spec, title=night().show.title)
