@@ -78,7 +78,7 @@ def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
     }).with_credentials()
     _configure_logging(settings.data_dir / "stage.log")
     for warning in obj["deferred_warnings"]:
-        log.warning("%s", warning)
+        log.info("async mode %s: %s", settings.async_mode, warning, extra={"log_file_only": True})
     try:
         _serve(settings, show)
     except StageError as exc:
@@ -131,6 +131,8 @@ def _configure_logging(logfile: Path) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(fmt)
+    # Notes for the log file only (eventlet's deprecation notice), kept off the operator's terminal.
+    stream.addFilter(lambda record: not getattr(record, "log_file_only", False))
     logfile.parent.mkdir(parents=True, exist_ok=True)
     file = logging.FileHandler(logfile, encoding="utf-8")
     file.setFormatter(fmt)

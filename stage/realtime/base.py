@@ -70,7 +70,8 @@ class RoleNamespace(Namespace):
         self.hub = hub
 
     def trigger_event(self, event: str, *args: Any) -> Any:
+        # Runs before Flask-SocketIO pushes the request context: the sid is the first argument.
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            log.warning("%s refused unknown event %r from %s", self.namespace, event, request.sid)
+            log.warning("%s refused unknown event %r from %s", self.namespace, event, args[0] if args else "?")
             return error_ack("unknown_event", f"'{event}' is not an event of {self.namespace}")
         return super().trigger_event(event, *args)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import request, session
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public

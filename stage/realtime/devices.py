@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from flask import request
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 from pydantic import ValidationError
 
 from stage.realtime import payloads

@@ -1,0 +1,63 @@
+"""Fixtures shaped like Flask's flaskr example: a real server per test, peers per role."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.peers import Peer
+from tests.stage_process import DEMO_SHOW, StageProcess
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Iterator[StageProcess]:
+    server = StageProcess(DEMO_SHOW, tmp_path / "data").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def peers(stage: StageProcess) -> Iterator["PeerFactory"]:
+    factory = PeerFactory(stage)
+    yield factory
+    stage.stop()  # first: python-socketio clients then see the close at once instead of waiting on it
+    factory.close_all()
+
+
+class PeerFactory:
+    def __init__(self, stage: StageProcess) -> None:
+        self.stage = stage
+        self.opened: list[Peer] = []
+
+    def _open(self, namespace: str, **kwargs) -> Peer:
+        peer = Peer(self.stage.url, namespace, **kwargs)
+        self.opened.append(peer)
+        return peer
+
+    def phone(self, name: str = "Ada", device_key: str | None = None) -> Peer:
+        phone = self._open("/audience")
+        phone.device_key = device_key or uuid.uuid4().hex
+        ack = phone.call("join", {"device_key": phone.device_key, "name": name})
+        assert ack["ok"], ack
+        phone.participant = ack["participant"]
+        phone.joined = ack
+        return phone
+
+    def host(self) -> Peer:
+        return self._open("/host", headers={"Cookie": self.stage.cookie_header("host")})
+
+    def crew(self) -> Peer:
+        return self._open("/crew", headers={"Cookie": self.stage.cookie_header("crew")})
+
+    def display(self, name: str = "main") -> Peer:
+        return self._open("/display", auth={"name": name, "key": self.stage.display_keys[name]})
+
+    def close_all(self) -> None:
+        for peer in self.opened:
+            try:
+                peer.close()
+            except Exception:
+                pass

@@ -1,0 +1,74 @@
+"""Roles: connections without credentials are refused and logged; wrong-role events change nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from tests.peers import Peer
+from tests.stage_process import StageProcess
+
+
+def refused(stage: StageProcess, namespace: str, **kwargs) -> str:
+    with pytest.raises(socketio.exceptions.ConnectionError) as info:
+        Peer(stage.url, namespace, **kwargs)
+    return str(info.value)
+
+
+def test_consoles_refuse_connections_without_a_login(stage, peers):
+    assert "log in" in refused(stage, "/host")
+    assert "log in" in refused(stage, "/crew")
+    assert "log in" in refused(stage, "/host", headers={"Cookie": "session=forged.cookie.value"})
+    crew_cookie = stage.cookie_header("crew")
+    assert "log in" in refused(stage, "/host", headers={"Cookie": crew_cookie})
+    assert peers.crew().wait_for("cues")["standby"] == "1"  # the crew login does open /crew
+    log = stage.log_text()
+    assert log.count("/host refused a connection") == 3 and "/crew refused a connection" in log
+
+
+def test_displays_and_capture_agents_need_their_keys(stage, peers):
+    assert "wrong key" in refused(stage, "/display")
+    assert "wrong key" in refused(stage, "/display", auth={"name": "main", "key": "0" * 24})
+    assert "wrong key" in refused(stage, "/display", auth={"name": "nope", "key": stage.display_keys["main"]})
+    assert "crew token" in refused(stage, "/capture", auth={"token": "guess", "rig": "stage"})
+    assert peers.display().wait_for("scene")["display"] == "main"
+    assert "display main online" in stage.log_text()
+    assert requests.get(f"{stage.url}/display/main?key=wrong").status_code == 403
+    assert requests.get(stage.display_url("main")).status_code == 200
+
+
+def test_audience_emitting_host_events_gets_an_error_and_nothing_happens(stage, peers):
+    host = peers.host()
+    host.call("go")
+    host.call("go")  # prompt open
+    phone = peers.phone("Mallory")
+    story_id = str(uuid.uuid4())
+    assert phone.call("submit_story", {"id": story_id, "prompt": "cape", "text": "hi"})["ok"]
+    for event, payload in (("moderate", {"id": story_id, "decision": "approve"}), ("go", {}), ("admin", None)):
+        ack = phone.call(event, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "unknown_event", ack
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT status FROM records WHERE id = ?", (story_id,)).fetchone() == ("pending",)
+    assert requests.get(f"{stage.url}/healthz").json()["cue"] == "3"
+    assert "refused unknown event 'moderate'" in stage.log_text()
+
+
+def test_login_pages(stage):
+    assert requests.get(f"{stage.url}/host", allow_redirects=False).headers["Location"].endswith("/login/host")
+    wrong = requests.post(f"{stage.url}/login/host", data={"passphrase": "nope"})
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    session = stage.login("host")
+    page = session.get(f"{stage.url}/host")
+    assert page.status_code == 200 and 'id="go"' in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    crew = stage.login("crew")
+    assert crew.get(f"{stage.url}/host", allow_redirects=False).status_code == 302
+
+
+def test_login_attempts_are_rate_limited(stage):
+    codes = [requests.post(f"{stage.url}/login/host", data={"passphrase": f"guess{i}"}).status_code for i in range(12)]
+    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]

@@ -1,0 +1,54 @@
+"""Socket.IO peers for tests: a python-socketio client that records every event it receives."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import defaultdict
+from typing import Any, Callable
+
+import socketio
+
+
+class Peer:
+    def __init__(self, url: str, namespace: str, *, headers: dict[str, str] | None = None,
+                 auth: Any = None, transport: str = "websocket") -> None:
+        self.namespace = namespace
+        self.client = socketio.Client(reconnection=False)
+        self.events: dict[str, queue.Queue] = defaultdict(queue.Queue)
+        self.client.on("*", self._record, namespace=namespace)
+        self.client.on("connect_error", lambda data=None: self._record("connect_error", data), namespace=namespace)
+        try:
+            self.client.connect(url, namespaces=[namespace], headers=headers or {}, auth=auth,
+                                transports=[transport], wait_timeout=10)
+        except socketio.exceptions.ConnectionError as exc:
+            reasons = self.drain("connect_error")
+            raise socketio.exceptions.ConnectionError(f"{exc}: {reasons}") from exc
+
+    def _record(self, event: str, data: Any = None) -> None:
+        self.events[event].put(data)
+
+    def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:
+        return self.client.call(event, data, namespace=self.namespace, timeout=timeout)
+
+    def wait_for(self, event: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 10) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event!r} event matching on {self.namespace} within {timeout}s")
+            try:
+                data = self.events[event].get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if predicate(data):
+                return data
+
+    def drain(self, event: str) -> list[Any]:
+        out = []
+        while not self.events[event].empty():
+            out.append(self.events[event].get_nowait())
+        return out
+
+    def close(self) -> None:
+        self.client.disconnect()

@@ -1,0 +1,110 @@
+"""A real Stage server for tests: ``python -m stage serve`` in a subprocess on a random loopback port."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_SHOW = REPO / "shows" / "tiny-stories.yaml"
+HOST_PASSWORD = "host-test-pass"
+CREW_PASSWORD = "crew-test-pass"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StageProcess:
+    show: Path
+    data_dir: Path
+    async_mode: str = "gevent"
+    port: int = field(default_factory=free_port)
+    extra_args: tuple[str, ...] = ()
+    proc: subprocess.Popen | None = None
+    stdout_lines: list[str] = field(default_factory=list)
+    display_keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.data_dir.parent / f"stderr-{self.port}.log"
+
+    def start(self, timeout: float = 20) -> "StageProcess":
+        args = [sys.executable, "-m", "stage", "serve", str(self.show), "--data", str(self.data_dir),
+                "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode,
+                "--host-password", HOST_PASSWORD, "--crew-password", CREW_PASSWORD, *self.extra_args]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.stderr_file = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True)
+        threading.Thread(target=self._drain, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"stage serve exited {self.proc.returncode}:\n{self.stderr_path.read_text()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"stage serve did not answer in {timeout}s:\n{self.stderr_path.read_text()}")
+        for line in list(self.stdout_lines):
+            match = re.search(r"/display/([a-z0-9_-]+)\?key=([0-9a-f]+)", line)
+            if match:
+                self.display_keys[match.group(1)] = match.group(2)
+        return self
+
+    def _drain(self) -> None:
+        assert self.proc and self.proc.stdout
+        for line in self.proc.stdout:
+            self.stdout_lines.append(line.rstrip("\n"))
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.returncode is not None:
+            return self.proc.returncode
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.stderr_file.close()
+        return self.proc.returncode
+
+    def log_text(self) -> str:
+        return (self.data_dir / "stage.log").read_text(encoding="utf-8")
+
+    def login(self, role: str) -> requests.Session:
+        session = requests.Session()
+        password = HOST_PASSWORD if role == "host" else CREW_PASSWORD
+        response = session.post(f"{self.url}/login/{role}", data={"passphrase": password}, allow_redirects=False)
+        assert response.status_code == 302, response.text
+        return session
+
+    def cookie_header(self, role: str) -> str:
+        session = self.login(role)
+        return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+    def display_url(self, name: str) -> str:
+        return f"{self.url}/display/{name}?key={self.display_keys[name]}"
