@@ -1,0 +1,149 @@
+"""The store and the records domain: migrations, idempotent submits, moderation, the audit log."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+
+from stage.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
+from stage.records import moderation, participants, submissions
+from stage.records.migrations import MIGRATIONS
+from stage.records.store import Store
+from stage.show.models import Prompt
+
+PROMPT = Prompt(id="cape", text="A cape", max_chars=40, max_words=6)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store(tmp_path / "stage.db")
+    yield store
+    store.close()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def test_migrations_bring_a_new_file_to_the_latest_schema_in_wal_mode(store):
+    assert store.query("PRAGMA user_version")[0][0] == len(MIGRATIONS)
+    assert store.query("PRAGMA journal_mode")[0][0] == "wal"
+    tables = {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"participants", "records", "record_sources", "audit", "state"} <= tables
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "stage.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreError, match="newer Stage"):
+        Store(path)
+
+
+def test_join_keeps_one_participant_per_device_key(store):
+    ada, new = participants.join(store, "k" * 32, "  Ada  ")
+    again, again_new = participants.join(store, "k" * 32, "Ada L.")
+    assert new and not again_new and again.id == ada.id and again.name == "Ada L."
+    assert store.query("SELECT COUNT(*) FROM participants")[0][0] == 1
+    assert store.query("SELECT device_key_hash FROM participants")[0][0] != "k" * 32, "the key itself is not stored"
+    with pytest.raises(InvalidInput):
+        participants.join(store, "j" * 32, "\u202e  \x00")
+    with pytest.raises(InvalidInput):
+        participants.join(store, "j" * 32, "x" * 41)
+
+
+def test_submit_is_idempotent_by_client_id_and_checks_the_author(store):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    bo, _ = participants.join(store, "b" * 32, "Bo")
+    record_id = new_id()
+    first, created = submissions.submit_story(store, ada.id, PROMPT, record_id, "A red cape.")
+    again, created_again = submissions.submit_story(store, ada.id, PROMPT, record_id, "Something else")
+    assert created and not created_again and again == first and first.status == "pending"
+    with pytest.raises(Conflict):
+        submissions.submit_story(store, bo.id, PROMPT, record_id, "A red cape.")
+    assert store.query("SELECT COUNT(*) FROM records")[0][0] == 1
+    assert store.query("SELECT COUNT(*) FROM audit WHERE action = 'submit'")[0][0] == 1
+
+
+@pytest.mark.parametrize("text, code", [("", "empty"), (" \n\t ", "empty"), ("x" * 41, "too_long"),
+                                        ("one two three four five six seven", "too_long")])
+def test_submit_refuses_stories_outside_the_prompt_limits(store, text, code):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    with pytest.raises(InvalidInput) as info:
+        submissions.submit_story(store, ada.id, PROMPT, new_id(), text)
+    assert info.value.code == code
+    assert store.query("SELECT COUNT(*) FROM records")[0][0] == 0
+
+
+def test_banned_participants_cannot_submit(store):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    with store.transaction() as db:
+        db.execute("UPDATE participants SET banned = 1")
+    with pytest.raises(Forbidden):
+        submissions.submit_story(store, ada.id, PROMPT, new_id(), "hi")
+
+
+def test_moderation_moves_pending_records_and_audits_each_decision(store):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    one, two = new_id(), new_id()
+    submissions.submit_story(store, ada.id, PROMPT, one, "First.")
+    submissions.submit_story(store, ada.id, PROMPT, two, "Second.")
+    assert [r.id for r in moderation.pending(store)] == [one, two]
+    record, changed = moderation.decide(store, one, "approve", "host:test")
+    assert changed and record.status == "approved" and record.author == "Ada"
+    _, changed_again = moderation.decide(store, one, "approve", "host:test")
+    assert not changed_again
+    rejected, _ = moderation.decide(store, two, "reject", "host:test", "off topic")
+    assert rejected.reason == "off topic"
+    assert [r.id for r in moderation.approved(store)] == [one] and moderation.count_pending(store) == 0
+    audit = store.query("SELECT actor, action, subject FROM audit WHERE action IN ('approve', 'reject') ORDER BY seq")
+    assert [tuple(r) for r in audit] == [("host:test", "approve", one), ("host:test", "reject", two)]
+    with pytest.raises(NotFound):
+        moderation.decide(store, new_id(), "approve", "host:test")
+
+
+def test_withdrawn_records_cannot_be_moderated(store):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    record_id = new_id()
+    submissions.submit_story(store, ada.id, PROMPT, record_id, "Mine.")
+    with store.transaction() as db:
+        db.execute("UPDATE records SET status = 'withdrawn' WHERE id = ?", (record_id,))
+    with pytest.raises(Conflict):
+        moderation.decide(store, record_id, "approve", "host:test")
+
+
+def test_the_audit_log_is_append_only(store):
+    with store.transaction() as db:
+        Store.audit(db, "host:test", "go", "1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with store.transaction() as db:
+            db.execute("UPDATE audit SET action = 'nothing'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with store.transaction() as db:
+            db.execute("DELETE FROM audit")
+    assert [r["action"] for r in store.query("SELECT action FROM audit")] == ["go"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction() as db:
+            Store.put_state(db, "x", 1)
+            raise RuntimeError("boom")
+    assert store.get_state("x") is None
+
+
+def test_data_survives_reopening(tmp_path):
+    store = Store(tmp_path / "stage.db")
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    record_id = new_id()
+    submissions.submit_story(store, ada.id, PROMPT, record_id, "Kept.")
+    with store.transaction() as db:
+        Store.put_state(db, "cues.playhead", "4")
+    store.close()
+    reopened = Store(tmp_path / "stage.db")
+    assert submissions.get(reopened, record_id).text == "Kept."
+    assert reopened.get_state("cues.playhead") == "4"
+    reopened.close()
