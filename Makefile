@@ -7,9 +7,9 @@ SHOW ?= shows/tiny-stories.yaml
 APT_PACKAGES := chromium fonts-noto-color-emoji
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: setup run test test-fast clean-data check
+.PHONY: setup run test test-fast check .apt-ok
 
-setup: $(VENV)/.installed $(SOCKETIO_JS) .apt-ok
+setup: .apt-ok $(VENV)/.installed $(SOCKETIO_JS)
 
 .apt-ok:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
