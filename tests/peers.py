@@ -18,6 +18,7 @@ class Peer:
         self.events: dict[str, queue.Queue] = defaultdict(queue.Queue)
         self.client.on("*", self._record, namespace=namespace)
         self.client.on("connect_error", lambda data=None: self._record("connect_error", data), namespace=namespace)
+        self.client.on("disconnect", lambda reason=None: self._record("disconnect", reason), namespace=namespace)
         try:
             self.client.connect(url, namespaces=[namespace], headers=headers or {}, auth=auth,
                                 transports=[transport], wait_timeout=10)

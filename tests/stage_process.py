@@ -33,6 +33,7 @@ class StageProcess:
     async_mode: str = "gevent"
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    passwords: bool = True  # False: let Stage generate and print the passphrases
     proc: subprocess.Popen | None = None
     stdout_lines: list[str] = field(default_factory=list)
     display_keys: dict[str, str] = field(default_factory=dict)
@@ -47,9 +48,11 @@ class StageProcess:
 
     def start(self, timeout: float = 20) -> "StageProcess":
         args = [sys.executable, "-m", "stage", "serve", str(self.show), "--data", str(self.data_dir),
-                "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode,
-                "--host-password", HOST_PASSWORD, "--crew-password", CREW_PASSWORD, *self.extra_args]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+                "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode, *self.extra_args]
+        if self.passwords:
+            args += ["--host-password", HOST_PASSWORD, "--crew-password", CREW_PASSWORD]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STAGE_")}
+        env["PYTHONUNBUFFERED"] = "1"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.stderr_file = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True)

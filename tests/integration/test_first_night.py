@@ -180,3 +180,15 @@ def test_cue_whose_part_is_missing_fails_with_a_clear_error_and_standby_moves_on
     states = {c["id"]: c for c in cues["cues"]}
     assert "OSC" in states["5.1"]["error"] and "story" in states["5.2"]["error"] and "capture" in states["5.3"]["error"]
     assert requests.get(f"{stage.url}/healthz").json()["cue"] == "6"
+
+
+def test_an_oversized_message_closes_only_that_connection_and_stores_nothing(stage, peers):
+    open_prompt(peers.host())
+    big = peers.phone("Big")
+    other = peers.phone("Other")
+    big.client.emit("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": "x" * 100_000},
+                    namespace="/audience")
+    big.wait_for("disconnect", timeout=10)
+    ack = other.call("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": "Still serving."})
+    assert ack["ok"]
+    assert db_rows(stage, "SELECT text FROM records") == [("Still serving.",)]
