@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace
@@ -16,12 +16,16 @@ from stage.realtime.base import RoleNamespace
 log = logging.getLogger(__name__)
 
 
+def _credentials(model: type[BaseModel], auth: Any) -> Any:
+    try:
+        return model.model_validate(auth)
+    except ValidationError:
+        return None
+
+
 class DisplayNamespace(RoleNamespace):
     def on_connect(self, auth: Any = None) -> None:
-        try:
-            creds = payloads.DisplayAuth.model_validate(auth)
-        except ValidationError:
-            creds = None
+        creds = _credentials(payloads.DisplayAuth, auth)
         if creds is None or not self.night.check_display_key(creds.name, creds.key):
             log.warning("/display refused %s: unknown display or wrong key", request.remote_addr)
             raise ConnectionRefusedError("unknown display or wrong key")
@@ -40,10 +44,7 @@ class CaptureNamespace(RoleNamespace):
     """Capture agents connect with the crew passphrase as token; takes arrive with the capture issue."""
 
     def on_connect(self, auth: Any = None) -> None:
-        try:
-            creds = payloads.CaptureAuth.model_validate(auth)
-        except ValidationError:
-            creds = None
+        creds = _credentials(payloads.CaptureAuth, auth)
         expected = self.night.settings.crew_password or ""
         if creds is None or not hmac.compare_digest(creds.token.encode(), expected.encode()):
             log.warning("/capture refused %s: missing or wrong crew token", request.remote_addr)
