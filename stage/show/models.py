@@ -50,6 +50,14 @@ class OscTarget(Model):
     profile: Literal["generic", "eos", "ma3", "qlcplus", "qlab"] = "generic"
 
 
+class OscIn(Model):
+    """Remote control over OSC (TouchOSC, Companion, a console's feedback). Off unless a port is set."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    bind: str = "0.0.0.0"
+    allow: tuple[str, ...] = ("127.0.0.1",)  # sender IPs or CIDR networks
+
+
 class Rig(Model):
     name: str = Field(pattern=NAME)
     camera: str = "test"
@@ -134,6 +142,7 @@ class Show(Model):
     displays: tuple[Display, ...] = Field(min_length=1)
     prompts: tuple[Prompt, ...] = ()
     osc_targets: tuple[OscTarget, ...] = ()
+    osc_in: OscIn = OscIn()
     rigs: tuple[Rig, ...] = ()
     cues: tuple[Cue, ...] = Field(min_length=1)
 
