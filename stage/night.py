@@ -15,18 +15,23 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from stage.display.board import DisplayBoard
-from stage.errors import RateLimited
+from stage.errors import CueError, RateLimited, StageError
 from stage.records import moderation, participants, submissions
 from stage.records.models import Participant, Record
 from stage.records.store import Store
 from stage.settings import Settings
-from stage.show.models import DisplayCue, Prompt, PromptCue, Show
+from stage.show.clock import Clock
+from stage.show.engine import CueEngine
+from stage.show.models import CueBase, DisplayCue, Prompt, PromptCue, Show
 from stage.show.prompts import PromptBoard
-from stage.show.runner import Runner
 
 log = logging.getLogger(__name__)
 
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
+_MISSING_PART = {
+    "osc": "OSC sending is not available in this version of Stage",
+    "record": "capture rigs are not available in this version of Stage",
+}
 
 
 class NightListener(Protocol):
@@ -42,27 +47,42 @@ class NightListener(Protocol):
 
 
 class Night:
-    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener) -> None:
+    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock) -> None:
         self.settings = settings
         self.show = show
         self.store = store
         self.listener = listener
         self.prompts = PromptBoard(show, store, listener.prompt_changed)
         self.displays = DisplayBoard(show, store, listener.scene_changed)
-        self.runner = Runner(show, store, self, listener.cues_changed)
+        self.engine = CueEngine(show, store, self, listener.cues_changed, clock)
         self.presence = Presence()
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    # -- cue actions (the runner calls these) ---------------------------------------------------
+    # -- cue actions (the engine calls these) ---------------------------------------------------
 
-    def prompt(self, cue: PromptCue, actor: str) -> None:
-        if cue.action == "open":
-            self.prompts.open(cue.prompt, actor)
+    def fire(self, cue: CueBase, actor: str) -> None:
+        if isinstance(cue, PromptCue):
+            if cue.action == "open":
+                self.prompts.open(cue.prompt, actor)
+            else:
+                self.prompts.close(cue.prompt, actor)
+        elif isinstance(cue, DisplayCue):
+            self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text)
         else:
-            self.prompts.close(cue.prompt, actor)
+            raise CueError(_MISSING_PART.get(cue.type, f"'{cue.type}' cues cannot fire"))
 
-    def display(self, cue: DisplayCue, actor: str) -> None:
-        self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text)
+    def panic(self, actor: str) -> dict[str, Any]:
+        """The show's panic: displays to the panic scene (unless it holds), panic OSC, takes stopped."""
+        problems: list[str] = []
+        if self.show.panic.scene != "hold":
+            for display in self.show.displays:
+                self.displays.set_scene(display.name, self.show.panic.scene, actor, text=self.show.panic.text)
+        for cue in self.show.panic.osc:
+            try:
+                self.fire(cue, actor)
+            except StageError as exc:
+                problems.append(f"{cue.id}: {exc.message}")
+        return {"scene": self.show.panic.scene, "problems": problems}
 
     # -- audience ---------------------------------------------------------------------------------
 
@@ -108,7 +128,7 @@ class Night:
             "phones": self.presence.phones,
             "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
             "rigs": {r.name: "offline" for r in self.show.rigs},
-            "cue": self.runner.standby,
+            "cue": self.engine.standby,
             "pending": moderation.count_pending(self.store),
         }
 

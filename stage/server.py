@@ -15,6 +15,7 @@ from stage.night import Night
 from stage.realtime.broadcast import Broadcaster
 from stage.records.store import Store
 from stage.settings import Settings
+from stage.show.clock import TaskClock
 from stage.show.loader import load_show
 from stage.show.models import Show
 
@@ -47,7 +48,8 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
     store = Store(settings.data_dir / "stage.db")
     hub = Broadcaster(socketio, join_url)
-    night = Night(settings, show, store, hub)
+    clock = TaskClock(socketio.start_background_task, socketio.sleep)
+    night = Night(settings, show, store, hub, clock)
     hub.night = night
     web.init_app(app, night, join_url)
     realtime.init_app(socketio, night, hub)

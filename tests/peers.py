@@ -53,3 +53,14 @@ class Peer:
 
     def close(self) -> None:
         self.client.disconnect()
+
+
+def go(host: Peer, attempts: int = 20) -> dict:
+    """Press GO on a host console, pressing again after the show's debounce if the press was ignored."""
+    for _ in range(attempts):
+        ack = host.call("go")
+        assert ack["ok"], ack
+        if not ack["fired"].get("debounced"):
+            return ack
+        time.sleep(0.05)
+    raise AssertionError("GO stayed debounced")

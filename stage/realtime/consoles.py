@@ -33,7 +33,7 @@ class ConsoleNamespace(RoleNamespace):
         for room in self.rooms:
             join_room(room)
         log.info("%s console connected (%s)", role, request.sid)
-        emit("cues", self.night.runner.snapshot())
+        emit("cues", self.night.engine.snapshot())
         emit("counts", self.hub.counts())
 
     @property
@@ -58,7 +58,7 @@ class HostNamespace(ConsoleNamespace):
 
     @handler()
     def on_go(self) -> dict[str, Any]:
-        return {"fired": self.night.runner.go(self.actor)}
+        return {"fired": self.night.engine.go(self.actor)}
 
 
 class CrewNamespace(ConsoleNamespace):

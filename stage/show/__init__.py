@@ -1,1 +1,1 @@
-"""Show files (models and loader) and the cue runner. Imports nothing from Flask or Socket.IO."""
+"""Show files (models and loader) and the cue engine. Imports nothing from Flask or Socket.IO."""

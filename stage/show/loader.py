@@ -170,6 +170,10 @@ def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
             if isinstance(cue, RecordCue) and cue.rig not in rigs:
                 errors.append((here + ("rig",), f"no rig named '{cue.rig}' (rigs: {sorted(rigs)})"))
             if isinstance(cue, GroupCue):
+                for child_index, child in enumerate(cue.cues):
+                    if child.continue_mode != "none":
+                        errors.append((here + ("cues", child_index, "continue"),
+                                       "continue applies to top-level cues; a group runs its own children"))
                 walk(cue.cues, here + ("cues",))
 
     walk(show.cues, ("cues",))

@@ -25,6 +25,16 @@ class ServerSection(Model):
 
     port: int | None = Field(default=None, ge=1, le=65535)
     public_url: str | None = None
+    host_password: str | None = Field(default=None, min_length=6)
+    moderator_password: str | None = Field(default=None, min_length=6)
+    crew_password: str | None = Field(default=None, min_length=6)
+
+
+class Moderation(Model):
+    """Flags that help moderators: a maintained profanity list plus the show's own words."""
+
+    profanity: bool = True
+    words: tuple[str, ...] = ()
 
 
 class Display(Model):
@@ -40,6 +50,7 @@ class Prompt(Model):
     kinds: tuple[Literal["story", "drawing", "photo", "clip"], ...] = ("story",)
     max_chars: int = Field(default=280, ge=1, le=5000)
     max_words: int | None = Field(default=None, ge=1, le=1000)
+    auto_approve: bool = False  # unflagged records skip the queue; flagged ones still wait
 
 
 class OscTarget(Model):
@@ -68,6 +79,9 @@ class Rig(Model):
 class CueBase(Model):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
     name: str = ""
+    pre_wait: float = Field(default=0, ge=0, le=3600)  # seconds between GO and the action
+    post_wait: float = Field(default=0, ge=0, le=3600)  # counted from the action's start (QLab)
+    continue_mode: Literal["none", "auto_continue", "auto_follow"] = Field(default="none", alias="continue")
 
 
 class DisplayCue(CueBase):
@@ -126,6 +140,7 @@ class StopCue(CueBase):
 
 class GroupCue(CueBase):
     type: Literal["group"]
+    mode: Literal["parallel", "sequence"] = "parallel"
     cues: tuple["Cue", ...] = Field(min_length=1)
 
 
@@ -136,9 +151,20 @@ Cue = Annotated[
 GroupCue.model_rebuild()
 
 
+class Panic(Model):
+    """What one press of PANIC does besides stopping every running cue."""
+
+    scene: Literal["hold", "blank", "join", "wall", "message"] = "hold"  # hold: displays keep their scene
+    text: str | None = Field(default=None, max_length=500)
+    osc: tuple["Cue", ...] = ()  # osc cues sent on panic (their ids default to panic.1, ...)
+
+
 class Show(Model):
     title: str = Field(min_length=1, max_length=120)
     server: ServerSection = ServerSection()
+    go_debounce_ms: int = Field(default=200, ge=0, le=5000)
+    moderation: Moderation = Moderation()
+    panic: Panic = Panic()
     displays: tuple[Display, ...] = Field(min_length=1)
     prompts: tuple[Prompt, ...] = ()
     osc_targets: tuple[OscTarget, ...] = ()
@@ -152,7 +178,16 @@ class Show(Model):
         """Cues without an ``id`` get their position (``3``, group children ``3.1``)."""
         if isinstance(data, dict) and isinstance(data.get("cues"), list):
             data = {**data, "cues": _numbered(data["cues"], "")}
+        panic = data.get("panic") if isinstance(data, dict) else None
+        if isinstance(panic, dict) and isinstance(panic.get("osc"), list):
+            data = {**data, "panic": {**panic, "osc": _numbered(panic["osc"], "panic.")}}
         return data
+
+    @model_validator(mode="after")
+    def _panic_sends_only_osc(self) -> "Show":
+        if any(cue.type != "osc" for cue in self.panic.osc):
+            raise ValueError("panic.osc takes only osc cues")
+        return self
 
     @field_validator("title")
     @classmethod

@@ -6,6 +6,7 @@ import uuid
 
 import requests
 
+from tests.peers import go
 from tests.conftest import PeerFactory
 from tests.stage_process import DEMO_SHOW, StageProcess
 
@@ -16,8 +17,8 @@ def test_eventlet_mode_smoke(tmp_path):
     try:
         assert requests.get(f"{server.url}/healthz").json()["status"] == "ok"
         host = peers.host()
-        host.call("go")
-        host.call("go")
+        go(host)
+        go(host)
         display = peers.display()
         phone = peers.phone("Ada")
         story_id = str(uuid.uuid4())

@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from tests.peers import Peer
+from tests.peers import Peer, go
 from tests.stage_process import StageProcess
 
 
@@ -19,7 +19,7 @@ def db_rows(stage: StageProcess, sql: str, params: tuple = ()) -> list[tuple]:
 def open_prompt(host: Peer) -> None:
     """GO cue 1 (join scene) and cue 2 (open the cape prompt) of the demo show."""
     for expected in ("1", "2"):
-        ack = host.call("go")
+        ack = go(host)
         assert ack["ok"] and ack["fired"]["cue"] == expected and ack["fired"]["state"] == "done", ack
 
 
@@ -52,7 +52,7 @@ def test_story_goes_from_phone_through_moderation_to_the_wall(stage, peers):
     assert host.wait_for("queue_add")["record"]["id"] == story_id
     assert display.drain("wall_add") == [], "nothing unmoderated reaches a display"
 
-    assert host.call("go")["fired"]["cue"] == "3"  # the wall
+    assert go(host)["fired"]["cue"] == "3"  # the wall
     wall = display.wait_for("scene", lambda s: s["scene"]["type"] == "wall")
     assert wall["records"] == []
     decided = host.call("moderate", {"id": story_id, "decision": "approve"})
@@ -67,7 +67,7 @@ def test_story_goes_from_phone_through_moderation_to_the_wall(stage, peers):
 def test_rejected_story_never_reaches_a_display_and_phone_sees_reason(stage, peers):
     host = peers.host()
     open_prompt(host)
-    host.call("go")
+    go(host)
     display = peers.display()
     display.wait_for("scene", lambda s: s["scene"]["type"] == "wall")
     phone = peers.phone("Ada")
@@ -173,8 +173,8 @@ def test_phone_rejoins_with_its_device_key_and_sees_its_records(stage, peers):
 def test_cue_whose_part_is_missing_fails_with_a_clear_error_and_standby_moves_on(stage, peers):
     host = peers.host()
     for _ in range(4):
-        assert host.call("go")["ok"]
-    fired = host.call("go")["fired"]  # cue 5: lights, story scene, take
+        assert go(host)["ok"]
+    fired = go(host)["fired"]  # cue 5: lights, story scene, take
     assert fired["cue"] == "5" and fired["state"] == "error"
     cues = host.wait_for("cues", lambda s: s["standby"] == "6")
     states = {c["id"]: c for c in cues["cues"]}

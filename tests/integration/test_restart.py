@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from tests.peers import go
 from tests.conftest import PeerFactory
 from tests.stage_process import DEMO_SHOW, StageProcess
 
@@ -14,7 +15,7 @@ def test_restart_resumes_playhead_prompt_scene_and_records(tmp_path):
     peers = PeerFactory(first)
     host = peers.host()
     for _ in range(3):
-        host.call("go")  # join scene, open prompt, wall scene
+        go(host)  # join scene, open prompt, wall scene
     phone = peers.phone("Ada")
     story_id = str(uuid.uuid4())
     phone.call("submit_story", {"id": story_id, "prompt": "cape", "text": "Still here after a restart."})

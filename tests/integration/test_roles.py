@@ -9,7 +9,7 @@ import pytest
 import requests
 import socketio
 
-from tests.peers import Peer
+from tests.peers import Peer, go
 from tests.stage_process import StageProcess
 
 
@@ -43,8 +43,8 @@ def test_displays_and_capture_agents_need_their_keys(stage, peers):
 
 def test_audience_emitting_host_events_gets_an_error_and_nothing_happens(stage, peers):
     host = peers.host()
-    host.call("go")
-    host.call("go")  # prompt open
+    go(host)
+    go(host)  # prompt open
     phone = peers.phone("Mallory")
     story_id = str(uuid.uuid4())
     assert phone.call("submit_story", {"id": story_id, "prompt": "cape", "text": "hi"})["ok"]

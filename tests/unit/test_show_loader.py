@@ -55,13 +55,13 @@ def test_missing_field_points_at_the_cue():
 
 
 def test_unknown_field_and_bad_value_and_dangling_reference_are_all_reported():
-    text = DEMO_TEXT.replace("    action: open", "    action: open\n    pre_wait: 2").replace(
+    text = DEMO_TEXT.replace("    action: open", "    action: open\n    prewait: 2").replace(
         "    port: 8000", "    port: 99999").replace("rig: stage\n        action: start", "rig: stagee\n        action: start")
     found = problems(text)
     assert any("osc_targets[0].port: Input should be less than or equal to 65535" in p for p in found)
-    assert any("cues[1].pre_wait: unknown field 'pre_wait'" in p for p in found)
+    assert any("cues[1].prewait: unknown field 'prewait'" in p for p in found)
     # reference errors are checked once the schema is valid
-    fixed = text.replace("    port: 99999", "    port: 8000").replace("\n    pre_wait: 2", "")
+    fixed = text.replace("    port: 99999", "    port: 8000").replace("\n    prewait: 2", "")
     [dangling] = problems(fixed)
     line = fixed.splitlines().index("        rig: stagee") + 1
     assert dangling == f"night.yaml:{line}:14: cues[4].cues[2].rig: no rig named 'stagee' (rigs: ['stage'])"
@@ -96,3 +96,8 @@ def test_check_command_exit_codes(tmp_path):
     assert f"{broken}:" in bad.output and "cues[7].scene" in bad.output
     missing = runner.invoke(cli, ["check", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 1 and "cannot read show file" in missing.output
+
+
+def test_continue_is_refused_inside_groups():
+    text = DEMO_TEXT.replace("        rig: stage\n        action: start", "        rig: stage\n        action: start\n        continue: auto_follow")
+    assert any("cues[4].cues[2].continue: continue applies to top-level cues" in p for p in problems(text))
