@@ -58,6 +58,8 @@ def check(shows: tuple[Path, ...]) -> None:
 @click.option("--port", type=int, help="Port (default 8080).")
 @click.option("--async-mode", type=click.Choice(["gevent", "eventlet"]), help="Server async mode (default gevent).")
 @click.option("--host-password", envvar="STAGE_HOST_PASSWORD", help="Host console passphrase (or STAGE_HOST_PASSWORD).")
+@click.option("--moderator-password", envvar="STAGE_MODERATOR_PASSWORD",
+              help="Moderation console passphrase (or STAGE_MODERATOR_PASSWORD).")
 @click.option("--crew-password", envvar="STAGE_CREW_PASSWORD", help="Crew console passphrase (or STAGE_CREW_PASSWORD).")
 @click.option("--public-url", help="URL that QR codes and links carry (default: http://<LAN address>:<port>).")
 @click.pass_obj
@@ -74,7 +76,8 @@ def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
     settings = Settings.resolve(show_path, show, dict(os.environ), {
         "data_dir": options["data_dir"], "bind": options["bind"], "port": options["port"],
         "async_mode": options["async_mode"], "host_password": options["host_password"],
-        "crew_password": options["crew_password"], "public_url": options["public_url"],
+        "moderator_password": options["moderator_password"], "crew_password": options["crew_password"],
+        "public_url": options["public_url"],
     }).with_credentials()
     _configure_logging(settings.data_dir / "stage.log")
     for warning in obj["deferred_warnings"]:
@@ -120,6 +123,7 @@ def _print_banner(join_url: str, settings: Any, night: Any) -> None:
     console.print(text.getvalue(), markup=False)
     console.print(f"Phones join at   [bold]{join_url}[/bold]")
     console.print(f"Host console     {base}/host     passphrase: [bold]{settings.host_password}[/bold]")
+    console.print(f"Moderation       {base}/moderate passphrase: [bold]{settings.moderator_password}[/bold]")
     console.print(f"Crew console     {base}/crew     passphrase: [bold]{settings.crew_password}[/bold]")
     for display in night.show.displays:
         console.print(f"Display {display.name:<8} {base}/display/{display.name}?key={night.display_key(display.name)}")

@@ -15,8 +15,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from stage.display.board import DisplayBoard
-from stage.errors import CueError, RateLimited, StageError
+from stage.errors import CueError, InvalidInput, RateLimited, StageError
 from stage.records import moderation, participants, submissions
+from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
 from stage.records.store import Store
 from stage.settings import Settings
@@ -28,6 +29,7 @@ from stage.show.prompts import PromptBoard
 log = logging.getLogger(__name__)
 
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
+CHOSEN_KEY = "story.chosen"
 _MISSING_PART = {
     "osc": "OSC sending is not available in this version of Stage",
     "record": "capture rigs are not available in this version of Stage",
@@ -56,6 +58,7 @@ class Night:
         self.displays = DisplayBoard(show, store, listener.scene_changed)
         self.engine = CueEngine(show, store, self, listener.cues_changed, clock)
         self.presence = Presence()
+        self.flagger = Flagger(show.moderation)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
@@ -67,7 +70,8 @@ class Night:
             else:
                 self.prompts.close(cue.prompt, actor)
         elif isinstance(cue, DisplayCue):
-            self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text)
+            self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text,
+                                    record=self.store.get_state(CHOSEN_KEY))
         else:
             raise CueError(_MISSING_PART.get(cue.type, f"'{cue.type}' cues cannot fire"))
 
@@ -99,9 +103,12 @@ class Night:
             prompt = self.prompts.require_open(prompt_id)
         else:
             prompt = self.show.prompt(existing.prompt_id or prompt_id) or self.prompts.require_open(prompt_id)
-        record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text)
+        record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
+                                                   self.flagger.flags)
         if created:
             self.listener.record_submitted(record)
+            if prompt.auto_approve and not record.flags:
+                record = self.decide(record.id, "approve", "auto-approve")
         return record
 
     # -- moderation -------------------------------------------------------------------------------
@@ -111,6 +118,23 @@ class Night:
         if changed:
             self.listener.record_decided(record)
         return record
+
+    def send_to_display(self, display: str, record_id: str, actor: str) -> dict[str, Any]:
+        """Show an approved record on a display now; it also becomes the chosen story for story cues."""
+        record = submissions.get(self.store, record_id)
+        if record is None or record.status != "approved":
+            raise InvalidInput("only an approved record can go to a display", code="not_approved")
+        with self.store.transaction() as db:
+            Store.put_state(db, CHOSEN_KEY, record_id)
+        return self.displays.set_scene(display, "story", actor, record=record_id)
+
+    def ban(self, participant_id: str, actor: str) -> list[str]:
+        rejected = moderation.ban(self.store, participant_id, actor)
+        for record_id in rejected:
+            record = submissions.get(self.store, record_id)
+            if record is not None:
+                self.listener.record_decided(record)
+        return rejected
 
     # -- displays ---------------------------------------------------------------------------------
 

@@ -17,12 +17,14 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8080
+ROLES = ("host", "moderator", "crew")  # console roles, each with its own passphrase
 ENV = {
     "STAGE_DATA": "data_dir",
     "STAGE_BIND": "bind",
     "STAGE_PORT": "port",
     "STAGE_ASYNC_MODE": "async_mode",
     "STAGE_HOST_PASSWORD": "host_password",
+    "STAGE_MODERATOR_PASSWORD": "moderator_password",
     "STAGE_CREW_PASSWORD": "crew_password",
     "STAGE_PUBLIC_URL": "public_url",
     "STAGE_SOCKETIO_JS": "socketio_js",
@@ -37,6 +39,7 @@ class Settings:
     port: int = DEFAULT_PORT
     async_mode: str = "gevent"
     host_password: str | None = None
+    moderator_password: str | None = None
     crew_password: str | None = None
     public_url: str | None = None
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -65,16 +68,18 @@ class Settings:
         saved = json.loads(path.read_text()) if path.exists() else {}
         if "secret_key" not in saved:
             saved["secret_key"] = secrets.token_hex(32)
-        for role in ("host", "crew"):
+        for role in ROLES:
             saved.setdefault(f"{role}_password", passphrase())
         path.write_text(json.dumps(saved, indent=2))
         path.chmod(0o600)
         return replace(
             self,
             secret_key=bytes.fromhex(saved["secret_key"]),
-            host_password=self.host_password or saved["host_password"],
-            crew_password=self.crew_password or saved["crew_password"],
+            **{f"{role}_password": getattr(self, f"{role}_password") or saved[f"{role}_password"] for role in ROLES},
         )
+
+    def passphrase(self, role: str) -> str:
+        return getattr(self, f"{role}_password") or ""
 
 
 def passphrase(groups: int = 3, size: int = 4) -> str:

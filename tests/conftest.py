@@ -49,6 +49,9 @@ class PeerFactory:
     def host(self) -> Peer:
         return self._open("/host", headers={"Cookie": self.stage.cookie_header("host")})
 
+    def moderation(self, role: str = "moderator") -> Peer:
+        return self._open("/moderation", headers={"Cookie": self.stage.cookie_header(role)})
+
     def crew(self) -> Peer:
         return self._open("/crew", headers={"Cookie": self.stage.cookie_header("crew")})
 

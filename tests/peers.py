@@ -51,6 +51,10 @@ class Peer:
             out.append(self.events[event].get_nowait())
         return out
 
+    def drop(self) -> None:
+        """Lose the connection the way Wi-Fi does: the socket goes away without a close handshake."""
+        self.client.eio.ws.shutdown()
+
     def close(self) -> None:
         self.client.disconnect()
 

@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO_SHOW = REPO / "shows" / "tiny-stories.yaml"
 HOST_PASSWORD = "host-test-pass"
 CREW_PASSWORD = "crew-test-pass"
+MODERATOR_PASSWORD = "moderator-test-pass"
+PASSWORDS = {"host": HOST_PASSWORD, "moderator": MODERATOR_PASSWORD, "crew": CREW_PASSWORD}
 
 
 def free_port() -> int:
@@ -50,7 +52,8 @@ class StageProcess:
         args = [sys.executable, "-m", "stage", "serve", str(self.show), "--data", str(self.data_dir),
                 "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode, *self.extra_args]
         if self.passwords:
-            args += ["--host-password", HOST_PASSWORD, "--crew-password", CREW_PASSWORD]
+            args += ["--host-password", HOST_PASSWORD, "--moderator-password", MODERATOR_PASSWORD,
+                     "--crew-password", CREW_PASSWORD]
         env = {k: v for k, v in os.environ.items() if not k.startswith("STAGE_")}
         env["PYTHONUNBUFFERED"] = "1"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +103,7 @@ class StageProcess:
 
     def login(self, role: str) -> requests.Session:
         session = requests.Session()
-        password = HOST_PASSWORD if role == "host" else CREW_PASSWORD
+        password = PASSWORDS[role]
         response = session.post(f"{self.url}/login/{role}", data={"passphrase": password}, allow_redirects=False)
         assert response.status_code == 302, response.text
         return session

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # Scenes this version renders; the show schema names more (story, media, credits...), which fail
 # their cue with a clear error until the display pages learn them.
-SUPPORTED_SCENES = ("join", "wall", "blank", "message")
+SUPPORTED_SCENES = ("join", "wall", "blank", "message", "story")
 
 SceneListener = Callable[[str, dict[str, Any]], None]
 
@@ -34,7 +34,8 @@ class DisplayBoard:
     def scenes(self) -> dict[str, dict[str, Any]]:
         return {d.name: self.scene(d.name) for d in self._show.displays}
 
-    def set_scene(self, display: str, scene_type: str, actor: str, text: str | None = None) -> dict[str, Any]:
+    def set_scene(self, display: str, scene_type: str, actor: str, text: str | None = None,
+                  record: str | None = None) -> dict[str, Any]:
         if self._show.display(display) is None:
             raise NotFound(f"no display named '{display}'")
         if scene_type not in SUPPORTED_SCENES:
@@ -43,6 +44,10 @@ class DisplayBoard:
         scene: dict[str, Any] = {"type": scene_type}
         if scene_type == "message":
             scene["text"] = text or ""
+        if scene_type == "story":
+            if record is None:
+                raise CueError("no story is chosen: send one to a display from the host console first")
+            scene["record"] = record
         with self._store.transaction() as db:
             Store.put_state(db, f"display.{display}.scene", scene)
             Store.audit(db, actor, "scene", display, scene=scene_type)

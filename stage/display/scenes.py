@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stage.records import moderation
+from stage.records import moderation, submissions
 from stage.records.store import Store
 
 WALL_SIZE = 24  # the wall shows this many newest approved records; older ones leave the DOM
@@ -17,4 +17,8 @@ def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: s
     elif scene["type"] == "wall":
         payload["records"] = [r.public() for r in moderation.approved(store, limit=WALL_SIZE)]
         payload["wall_size"] = WALL_SIZE
+    elif scene["type"] == "story":
+        record = submissions.get(store, scene["record"])
+        # Only an approved record is ever sent; one hidden since shows the fallback (nothing).
+        payload["record"] = record.public() if record is not None and record.status == "approved" else None
     return payload

@@ -7,13 +7,14 @@ from flask_socketio import SocketIO
 from stage.night import Night
 from stage.realtime.audience import AudienceNamespace
 from stage.realtime.broadcast import Broadcaster
-from stage.realtime.consoles import CrewNamespace, HostNamespace
+from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
 from stage.realtime.devices import CaptureNamespace, DisplayNamespace
 
 
 def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
     socketio.on_namespace(AudienceNamespace("/audience", night, hub))
     socketio.on_namespace(HostNamespace("/host", night, hub))
+    socketio.on_namespace(ModerationNamespace("/moderation", night, hub))
     socketio.on_namespace(CrewNamespace("/crew", night, hub))
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))

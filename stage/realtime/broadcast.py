@@ -31,18 +31,25 @@ class Broadcaster:
     # -- NightListener ------------------------------------------------------------------------------
 
     def record_submitted(self, record: Record) -> None:
-        self.socketio.emit("queue_add", {"record": record.public()}, namespace="/host", to=MODERATORS)
+        self.socketio.emit("queue_add", {"record": record.for_moderators()}, namespace="/moderation", to=MODERATORS)
         self.counts_changed()
 
     def record_decided(self, record: Record) -> None:
         public = record.public()
-        self.socketio.emit("queue_remove", {"id": record.id, "status": record.status}, namespace="/host", to=MODERATORS)
+        approved = record.status == "approved"
+        self.socketio.emit("queue_remove", {"id": record.id, "status": record.status}, namespace="/moderation",
+                           to=MODERATORS)
+        self.socketio.emit("approved_add" if approved else "approved_remove",
+                           {"record": record.for_moderators()} if approved else {"id": record.id},
+                           namespace="/moderation", to=MODERATORS)
         if record.participant_id:
             self.socketio.emit("record_status", {"record": public}, namespace="/audience",
                                to=f"participant:{record.participant_id}")
-        event, data = ("wall_add", {"record": public}) if record.status == "approved" else ("wall_remove", {"id": record.id})
-        for display in self._night.show.displays:
-            self.socketio.emit(event, data, namespace="/display", to=f"display:{display.name}")
+        event, data = ("wall_add", {"record": public}) if approved else ("wall_remove", {"id": record.id})
+        for name, scene in self._night.displays.scenes().items():
+            self.socketio.emit(event, data, namespace="/display", to=f"display:{name}")
+            if not approved and scene.get("record") == record.id:
+                self.socketio.emit("scene", self.scene_for(name), namespace="/display", to=f"display:{name}")
         self.counts_changed()
 
     def prompt_changed(self, prompt: Prompt | None) -> None:
@@ -62,11 +69,12 @@ class Broadcaster:
 
     def counts(self) -> dict[str, Any]:
         health = self._night.health()
-        return {"phones": health["phones"], "pending": health["pending"], "displays": health["displays"]}
+        return {key: health[key] for key in ("phones", "pending", "displays", "rigs")}
 
     def counts_changed(self) -> None:
         counts = self.counts()
         self.socketio.emit("counts", counts, namespace="/host", to=HOSTS)
+        self.socketio.emit("counts", counts, namespace="/moderation", to=MODERATORS)
         self.socketio.emit("counts", counts, namespace="/crew", to=CREW)
         for display in self._night.show.displays:
             self.socketio.emit("phones", {"count": counts["phones"]}, namespace="/display", to=f"display:{display.name}")

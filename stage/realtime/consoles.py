@@ -1,4 +1,8 @@
-"""``/host`` and ``/crew``: the consoles. Both refuse a connection without a logged-in session."""
+"""``/host``, ``/moderation`` and ``/crew``: the consoles. Each refuses a connection without its login.
+
+The host may do everything (its page uses ``/host`` and ``/moderation``); a moderator has only
+``/moderation``, so cannot GO; the crew has ``/crew``, so cannot approve.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.realtime.base import RoleNamespace, handler
-from stage.records import moderation
+from stage.records import audit_log, moderation
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ CREW = "crew"
 
 class ConsoleNamespace(RoleNamespace):
     roles: frozenset[str] = frozenset()
-    rooms: tuple[str, ...] = ()
+    room = ""
 
     def on_connect(self, auth: Any = None) -> None:
         role = session.get("role")
@@ -30,11 +34,13 @@ class ConsoleNamespace(RoleNamespace):
             log.warning("%s refused a connection from %s without a %s login", self.namespace, request.remote_addr,
                         "/".join(sorted(self.roles)))
             raise ConnectionRefusedError("log in first")
-        for room in self.rooms:
-            join_room(room)
-        log.info("%s console connected (%s)", role, request.sid)
-        emit("cues", self.night.engine.snapshot())
+        join_room(self.room)
+        log.info("%s console connected to %s (%s)", role, self.namespace, request.sid)
         emit("counts", self.hub.counts())
+        self.send_state()
+
+    def send_state(self) -> None:
+        """What this console needs on (re)connect, to be in sync with every other console."""
 
     @property
     def actor(self) -> str:
@@ -43,24 +49,63 @@ class ConsoleNamespace(RoleNamespace):
 
 class HostNamespace(ConsoleNamespace):
     roles = frozenset({"host"})
-    rooms = (HOSTS, MODERATORS)
+    room = HOSTS
 
-    def on_connect(self, auth: Any = None) -> None:
-        super().on_connect(auth)
-        emit("queue", {"records": [r.public() for r in moderation.pending(self.night.store)]})
+    def send_state(self) -> None:
+        emit("cues", self.night.engine.snapshot())
         emit("prompt", {"prompt": prompt_public(self.night.prompts.current)})
         emit("displays", self.hub.displays())
-
-    @handler(payloads.Moderate)
-    def on_moderate(self, payload: payloads.Moderate) -> dict[str, Any]:
-        record = self.night.decide(payload.id, payload.decision, self.actor, payload.reason)
-        return {"record": record.public()}
 
     @handler()
     def on_go(self) -> dict[str, Any]:
         return {"fired": self.night.engine.go(self.actor)}
 
+    @handler()
+    def on_back(self) -> dict[str, Any]:
+        return {"standby": self.night.engine.back(self.actor)}
+
+    @handler(payloads.Jump)
+    def on_jump(self, payload: payloads.Jump) -> dict[str, Any]:
+        return {"standby": self.night.engine.jump(payload.cue, self.actor)}
+
+    @handler()
+    def on_stop(self) -> dict[str, Any]:
+        return {"stopped": self.night.engine.stop(self.actor)}
+
+    @handler()
+    def on_panic(self) -> dict[str, Any]:
+        return {"panic": self.night.engine.panic(self.actor)}
+
+    @handler(payloads.SendToDisplay)
+    def on_send_to_display(self, payload: payloads.SendToDisplay) -> dict[str, Any]:
+        return {"scene": self.night.send_to_display(payload.display, payload.record, self.actor)}
+
+    @handler(payloads.AuditQuery)
+    def on_audit(self, payload: payloads.AuditQuery) -> dict[str, Any]:
+        return {"entries": audit_log.entries(self.night.store, payload.action, payload.limit)}
+
+
+class ModerationNamespace(ConsoleNamespace):
+    roles = frozenset({"host", "moderator"})
+    room = MODERATORS
+
+    def send_state(self) -> None:
+        emit("queue", {"records": [r.for_moderators() for r in moderation.pending(self.night.store)]})
+        emit("approved", {"records": [r.for_moderators() for r in moderation.approved(self.night.store)]})
+
+    @handler(payloads.Moderate)
+    def on_moderate(self, payload: payloads.Moderate) -> dict[str, Any]:
+        record = self.night.decide(payload.id, payload.decision, self.actor, payload.reason)
+        return {"record": record.for_moderators()}
+
+    @handler(payloads.Ban)
+    def on_ban(self, payload: payloads.Ban) -> dict[str, Any]:
+        return {"rejected": self.night.ban(payload.participant, self.actor)}
+
 
 class CrewNamespace(ConsoleNamespace):
     roles = frozenset({"crew", "host"})
-    rooms = (CREW,)
+    room = CREW
+
+    def send_state(self) -> None:
+        emit("cues", self.night.engine.snapshot())

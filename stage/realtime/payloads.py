@@ -27,7 +27,7 @@ class SubmitStory(Payload):
 
 class Moderate(Payload):
     id: Uuid
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve", "reject", "hide"]
     reason: str | None = Field(default=None, max_length=200)
 
 
@@ -39,3 +39,21 @@ class DisplayAuth(Payload):
 class CaptureAuth(Payload):
     token: str = Field(max_length=200)
     rig: str = Field(max_length=40)
+
+
+class Ban(Payload):
+    participant: Uuid
+
+
+class Jump(Payload):
+    cue: str = Field(max_length=32)
+
+
+class SendToDisplay(Payload):
+    display: str = Field(max_length=40)
+    record: Uuid
+
+
+class AuditQuery(Payload):
+    action: str | None = Field(default=None, max_length=40)
+    limit: int = Field(default=200, ge=1, le=1000)

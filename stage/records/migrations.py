@@ -52,4 +52,8 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: moderation flags (profanity, the show's word list), a JSON list per record.
+    """
+    ALTER TABLE records ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+    """,
 ]

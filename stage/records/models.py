@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class Record:
     created_at: float
     updated_at: float
     sources: tuple[str, ...] = field(default=())
+    flags: tuple[str, ...] = field(default=())
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, sources: tuple[str, ...] = ()) -> "Record":
@@ -53,6 +55,7 @@ class Record:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             sources=sources,
+            flags=tuple(json.loads(row["flags"])),
         )
 
     def public(self) -> dict[str, Any]:
@@ -69,10 +72,14 @@ class Record:
             "sources": list(self.sources),
         }
 
+    def for_moderators(self) -> dict[str, Any]:
+        """What a moderation console sees: the public form plus who sent it and why it is flagged."""
+        return {**self.public(), "participant": self.participant_id, "flags": list(self.flags)}
+
 
 # Every record query selects these columns so Record.from_row can read them.
 RECORD_COLUMNS = """
-    r.id, r.kind, r.status, r.participant_id, r.text, r.prompt_id, r.reason, r.created_at, r.updated_at,
+    r.id, r.kind, r.status, r.participant_id, r.text, r.prompt_id, r.reason, r.created_at, r.updated_at, r.flags,
     COALESCE(p.name, r.crew_author) AS author
 """
 RECORD_FROM = "records r LEFT JOIN participants p ON p.id = r.participant_id"

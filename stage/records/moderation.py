@@ -13,12 +13,15 @@ from stage.records.store import Store
 
 log = logging.getLogger(__name__)
 
-Decision = Literal["approve", "reject"]
-_STATUS = {"approve": "approved", "reject": "rejected"}
+Decision = Literal["approve", "reject", "hide"]
+_STATUS = {"approve": "approved", "reject": "rejected", "hide": "rejected"}
 
 
 def decide(store: Store, record_id: str, decision: Decision, actor: str, reason: str | None = None) -> tuple[Record, bool]:
-    """Approve or reject a record; returns (record, changed). Deciding the same way twice is a no-op."""
+    """Approve, reject, or hide (take an approved record off every screen); returns (record, changed).
+
+    Deciding the same way twice is a no-op.
+    """
     status = _STATUS[decision]
     with store.transaction() as db:
         row = db.execute("SELECT status FROM records WHERE id = ?", (record_id,)).fetchone()
@@ -26,6 +29,10 @@ def decide(store: Store, record_id: str, decision: Decision, actor: str, reason:
             raise NotFound(f"no record {record_id}")
         if row["status"] == "withdrawn":
             raise Conflict("the author withdrew this record", code="withdrawn")
+        if decision == "hide":
+            if row["status"] != "approved":
+                raise Conflict("only an approved record can be hidden", code="not_approved")
+            reason = reason or "hidden by a moderator"
         changed = row["status"] != status
         if changed:
             db.execute(
@@ -58,3 +65,19 @@ def approved(store: Store, limit: int = 60) -> list[Record]:
 
 def count_pending(store: Store) -> int:
     return store.query("SELECT COUNT(*) AS n FROM records WHERE status = 'pending'")[0]["n"]
+
+
+def ban(store: Store, participant_id: str, actor: str) -> list[str]:
+    """Ban a participant and reject every record of theirs still pending; returns those records' ids."""
+    now = time.time()
+    with store.transaction() as db:
+        if db.execute("SELECT 1 FROM participants WHERE id = ?", (participant_id,)).fetchone() is None:
+            raise NotFound(f"no participant {participant_id}")
+        db.execute("UPDATE participants SET banned = 1 WHERE id = ?", (participant_id,))
+        pending_ids = [r["id"] for r in db.execute(
+            "SELECT id FROM records WHERE participant_id = ? AND status = 'pending'", (participant_id,))]
+        db.execute("UPDATE records SET status = 'rejected', reason = 'banned', updated_at = ?"
+                   " WHERE participant_id = ? AND status = 'pending'", (now, participant_id))
+        Store.audit(db, actor, "ban", participant_id, rejected=pending_ids)
+    log.info("participant %s banned by %s; %d pending records rejected", participant_id, actor, len(pending_ids))
+    return pending_ids

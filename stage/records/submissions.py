@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Callable
 
 from stage.errors import Conflict, Forbidden, InvalidInput
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
@@ -14,7 +16,8 @@ from stage.show.models import Prompt
 log = logging.getLogger(__name__)
 
 
-def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: str, text: str) -> tuple[Record, bool]:
+def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: str, text: str,
+                 flagger: Callable[[str], list[str]] = lambda text: []) -> tuple[Record, bool]:
     """Store a story as pending. Returns (record, created); a repeated id returns the first record."""
     existing = get(store, record_id)
     if existing is not None:
@@ -28,6 +31,7 @@ def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: s
         raise InvalidInput(f"the story is {len(text)} characters; at most {prompt.max_chars}", code="too_long")
     if prompt.max_words is not None and word_count(text) > prompt.max_words:
         raise InvalidInput(f"the story is {word_count(text)} words; at most {prompt.max_words}", code="too_long")
+    flags = json.dumps(flagger(text))
     now = time.time()
     with store.transaction() as db:
         banned = db.execute("SELECT banned FROM participants WHERE id = ?", (participant_id,)).fetchone()
@@ -37,9 +41,9 @@ def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: s
             created = False  # a retry raced the first copy; the first one stands
         else:
             db.execute(
-                "INSERT INTO records (id, kind, status, participant_id, text, prompt_id, created_at, updated_at)"
-                " VALUES (?, 'story', 'pending', ?, ?, ?, ?, ?)",
-                (record_id, participant_id, text, prompt.id, now, now),
+                "INSERT INTO records (id, kind, status, participant_id, text, prompt_id, flags, created_at, updated_at)"
+                " VALUES (?, 'story', 'pending', ?, ?, ?, ?, ?, ?)",
+                (record_id, participant_id, text, prompt.id, flags, now, now),
             )
             Store.audit(db, f"participant:{participant_id}", "submit", record_id, kind="story", prompt=prompt.id)
             created = True

@@ -11,19 +11,14 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.wrappers import Response
 
+from stage.settings import ROLES
 from stage.web.context import night
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-ROLES = ("host", "crew")
 LOGIN_LIMIT = parse_limit("10 per minute")
 _limiter = MovingWindowRateLimiter(MemoryStorage())
-
-
-def passphrase_for(role: str) -> str:
-    settings = night().settings
-    return (settings.host_password if role == "host" else settings.crew_password) or ""
 
 
 @bp.get("/login/<role>")
@@ -41,7 +36,7 @@ def login(role: str) -> Response | tuple[str, int]:
         log.warning("login as %s from %s refused: too many attempts", role, request.remote_addr)
         return render_template("login.html", role=role, error="Too many attempts; wait a minute."), 429
     given = request.form.get("passphrase", "").strip()
-    if not hmac.compare_digest(given.encode(), passphrase_for(role).encode()):
+    if not hmac.compare_digest(given.encode(), night().settings.passphrase(role).encode()):
         log.warning("login as %s from %s refused: wrong passphrase", role, request.remote_addr)
         return render_template("login.html", role=role, error="That passphrase is not right."), 401
     session.clear()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
-from werkzeug.wrappers import Response
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 
+from stage.records import audit_log
 from stage.web.context import join_url, night
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,24 @@ def audience() -> str:
 def host() -> str | Response:
     if session.get("role") != "host":
         return redirect(url_for("auth.login_form", role="host"))
-    return render_template("host.html", title=night().show.title, join_url=join_url())
+    return render_template("host.html", title=night().show.title, join_url=join_url(),
+                           displays=[d.name for d in night().show.displays])
+
+
+@bp.get("/host/audit.csv")
+def audit_csv() -> Response:
+    if session.get("role") != "host":
+        abort(403)
+    action = request.args.get("action") or None
+    return Response(audit_log.to_csv(night().store, action), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+
+
+@bp.get("/moderate")
+def moderator() -> str | Response:
+    if session.get("role") not in ("moderator", "host"):
+        return redirect(url_for("auth.login_form", role="moderator"))
+    return render_template("moderator.html", title=night().show.title)
 
 
 @bp.get("/crew")

@@ -17,13 +17,14 @@ def test_eventlet_mode_smoke(tmp_path):
     try:
         assert requests.get(f"{server.url}/healthz").json()["status"] == "ok"
         host = peers.host()
+        moderator = peers.moderation("host")
         go(host)
         go(host)
         display = peers.display()
         phone = peers.phone("Ada")
         story_id = str(uuid.uuid4())
         assert phone.call("submit_story", {"id": story_id, "prompt": "cape", "text": "Green threads."})["ok"]
-        assert host.call("moderate", {"id": story_id, "decision": "approve"})["ok"]
+        assert moderator.call("moderate", {"id": story_id, "decision": "approve"})["ok"]
         assert phone.wait_for("record_status")["record"]["status"] == "approved"
         assert display.wait_for("wall_add")["record"]["id"] == story_id
     finally:

@@ -37,6 +37,7 @@ def test_healthz_reports_show_phones_displays_rigs_and_cue(stage, peers):
 
 def test_story_goes_from_phone_through_moderation_to_the_wall(stage, peers):
     host = peers.host()
+    moderator = peers.moderation()
     display = peers.display()
     assert display.wait_for("scene")["scene"]["type"] == "join"
     phone = peers.phone("Ada")
@@ -49,23 +50,25 @@ def test_story_goes_from_phone_through_moderation_to_the_wall(stage, peers):
     assert ack["ok"] and ack["record"]["status"] == "pending" and ack["record"]["author"] == "Ada"
     # The ack came after the commit: the record is on disk already.
     assert db_rows(stage, "SELECT status, text FROM records WHERE id = ?", (story_id,)) == [("pending", "The cape fit nobody.")]
-    assert host.wait_for("queue_add")["record"]["id"] == story_id
+    queued = moderator.wait_for("queue_add")["record"]
+    assert queued["id"] == story_id and queued["participant"] == phone.participant["id"] and queued["flags"] == []
     assert display.drain("wall_add") == [], "nothing unmoderated reaches a display"
 
     assert go(host)["fired"]["cue"] == "3"  # the wall
     wall = display.wait_for("scene", lambda s: s["scene"]["type"] == "wall")
     assert wall["records"] == []
-    decided = host.call("moderate", {"id": story_id, "decision": "approve"})
+    decided = moderator.call("moderate", {"id": story_id, "decision": "approve"})
     assert decided["ok"] and decided["record"]["status"] == "approved"
     assert phone.wait_for("record_status")["record"]["status"] == "approved"
     assert display.wait_for("wall_add")["record"]["text"] == "The cape fit nobody."
-    assert host.wait_for("queue_remove")["id"] == story_id
+    assert moderator.wait_for("queue_remove")["id"] == story_id
     actions = [r[0] for r in db_rows(stage, "SELECT action FROM audit WHERE subject = ? ORDER BY seq", (story_id,))]
     assert actions == ["submit", "approve"]
 
 
 def test_rejected_story_never_reaches_a_display_and_phone_sees_reason(stage, peers):
     host = peers.host()
+    moderator = peers.moderation()
     open_prompt(host)
     go(host)
     display = peers.display()
@@ -73,7 +76,7 @@ def test_rejected_story_never_reaches_a_display_and_phone_sees_reason(stage, pee
     phone = peers.phone("Ada")
     story_id = str(uuid.uuid4())
     phone.call("submit_story", {"id": story_id, "prompt": "cape", "text": "Something rude"})
-    ack = host.call("moderate", {"id": story_id, "decision": "reject", "reason": "off topic"})
+    ack = moderator.call("moderate", {"id": story_id, "decision": "reject", "reason": "off topic"})
     assert ack["ok"]
     status = phone.wait_for("record_status")["record"]
     assert status["status"] == "rejected" and status["reason"] == "off topic"

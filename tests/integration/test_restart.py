@@ -14,12 +14,13 @@ def test_restart_resumes_playhead_prompt_scene_and_records(tmp_path):
     first = StageProcess(DEMO_SHOW, data).start()
     peers = PeerFactory(first)
     host = peers.host()
+    moderator = peers.moderation("host")
     for _ in range(3):
         go(host)  # join scene, open prompt, wall scene
     phone = peers.phone("Ada")
     story_id = str(uuid.uuid4())
     phone.call("submit_story", {"id": story_id, "prompt": "cape", "text": "Still here after a restart."})
-    host.call("moderate", {"id": story_id, "decision": "approve"})
+    moderator.call("moderate", {"id": story_id, "decision": "approve"})
     first.stop()
     peers.close_all()
 

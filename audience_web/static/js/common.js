@@ -50,9 +50,12 @@ const Stage = {
       const item = Stage.el("li", `cue state-${cue.state}`);
       item.dataset.id = cue.id;
       item.dataset.state = cue.state;
+      item.dataset.depth = cue.depth;
+      if (cue.standby) item.classList.add("is-standby");
       item.style.paddingLeft = `${0.5 + cue.depth * 1.5}rem`;
       item.append(Stage.el("span", "cue-id", cue.id), Stage.el("span", "cue-name", cue.name || cue.type),
-        Stage.el("span", "cue-type", cue.type), Stage.el("span", "cue-state", cue.state));
+        Stage.el("span", "cue-type", cue.type), Stage.el("span", "cue-state", cue.state.replace("_", "-")),
+        Stage.el("span", "cue-timer", ""));
       if (cue.error) item.append(Stage.el("span", "cue-error", cue.error));
       return item;
     }));
@@ -64,5 +67,7 @@ const Stage = {
     set("pending", counts.pending);
     const online = Object.values(counts.displays || {}).filter((n) => n > 0).length;
     set("displays", `${online}/${Object.keys(counts.displays || {}).length}`);
+    const rigs = Object.values(counts.rigs || {});
+    set("rigs", `${rigs.filter((state) => state === "online").length}/${rigs.length}`);
   },
 };

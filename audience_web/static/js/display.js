@@ -24,6 +24,16 @@
     while ($("wall").children.length > wallSize) $("wall").lastElementChild.remove();
   }
 
+  // The largest type at which the whole story fits the screen, whatever its length.
+  function fit(text, box) {
+    let size = 12;
+    text.style.fontSize = `${size}vh`;
+    while (size > 1.5 && box.scrollHeight > box.clientHeight) {
+      size *= 0.9;
+      text.style.fontSize = `${size}vh`;
+    }
+  }
+
   function show(payload) {
     const type = payload.scene.type;
     document.querySelectorAll(".scene").forEach((s) => { s.hidden = s.id !== `scene-${type}`; });
@@ -35,6 +45,10 @@
     } else if (type === "wall") {
       wallSize = payload.wall_size;
       $("wall").replaceChildren(...payload.records.map(card));
+    } else if (type === "story") {
+      $("story-text").textContent = payload.record ? payload.record.text : "";
+      $("story-author").textContent = payload.record ? `— ${payload.record.author}` : "";
+      fit($("story-text"), $("scene-story").querySelector(".story-box"));
     } else if (type === "message") {
       $("message").textContent = payload.scene.text;
     }

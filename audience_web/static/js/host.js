@@ -1,4 +1,4 @@
-// The host console: cue list with GO, the moderation queue, live counters.
+// The host console: the cue list (GO, back, jump, stop, panic, timers), displays, the audit log.
 "use strict";
 
 (() => {
@@ -6,54 +6,69 @@
   const socket = Stage.connect("/host");
   Stage.showConnection(socket, $("conn"));
   socket.on("connect_error", () => { window.location.href = "/login/host"; });
+  let snapshot = null, receivedAt = 0;
 
-  function renderQueueItem(record) {
-    const item = $("queue-item").content.firstElementChild.cloneNode(true);
-    item.dataset.id = record.id;
-    item.querySelector(".text").textContent = record.text;
-    item.querySelector(".author").textContent = record.author;
-    item.querySelector(".kind").textContent = record.kind;
-    item.querySelector(".approve").addEventListener("click", () => decide(record.id, "approve"));
-    item.querySelector(".reject").addEventListener("click", () => decide(record.id, "reject"));
-    return item;
+  const report = (ack) => Stage.showError($("go-error"), ack.ok ? null : ack.error);
+  const send = (event, payload) => socket.emit(event, payload || {}, report);
+
+  function renderCues() {
+    Stage.renderCues($("cues"), snapshot);
+    [...$("cues").children].forEach((li) => {
+      if (li.dataset.depth === "0") li.addEventListener("click", () => send("jump", { cue: li.dataset.id }));
+    });
+    tick();
   }
 
-  function queueChanged() { $("queue-empty").hidden = $("queue").children.length > 0; }
-
-  function removeFromQueue(id) {
-    const item = $("queue").querySelector(`li[data-id="${CSS.escape(id)}"]`);
-    if (item) item.remove();
-    queueChanged();
-  }
-
-  function decide(id, decision) {
-    socket.emit("moderate", { id, decision }, (ack) => {
-      if (ack.ok) removeFromQueue(id);
-      else Stage.showError($("go-error"), ack.error);
+  // Timers count down locally from the last snapshot; the server sends a new one on every change.
+  function tick() {
+    if (!snapshot) return;
+    const passed = (performance.now() - receivedAt) / 1000;
+    snapshot.cues.forEach((cue) => {
+      const li = $("cues").querySelector(`li[data-id="${CSS.escape(cue.id)}"] .cue-timer`);
+      if (!li) return;
+      if (cue.remaining !== undefined) li.textContent = `${Math.max(cue.remaining - passed, 0).toFixed(1)} s`;
+      else if (cue.elapsed !== undefined) li.textContent = `${(cue.elapsed + passed).toFixed(1)} s`;
     });
   }
+  setInterval(tick, 100);
 
-  function go() {
-    socket.emit("go", {}, (ack) => Stage.showError($("go-error"), ack.ok ? null : ack.error));
-  }
-
-  socket.on("queue", (data) => { $("queue").replaceChildren(...data.records.map(renderQueueItem)); queueChanged(); });
-  socket.on("queue_add", (data) => {
-    if (!$("queue").querySelector(`li[data-id="${CSS.escape(data.record.id)}"]`)) $("queue").append(renderQueueItem(data.record));
-    queueChanged();
-  });
-  socket.on("queue_remove", (data) => removeFromQueue(data.id));
-  socket.on("cues", (snapshot) => Stage.renderCues($("cues"), snapshot));
+  socket.on("cues", (data) => { snapshot = data; receivedAt = performance.now(); renderCues(); });
   socket.on("counts", Stage.renderCounts);
   socket.on("prompt", (data) => { $("prompt-open").textContent = data.prompt ? data.prompt.text : "none"; });
-  socket.on("displays", () => {});
+  socket.on("displays", (data) => {
+    $("display-list").replaceChildren(...data.displays.map((d) => {
+      const li = Stage.el("li", d.online ? "online" : "offline", `${d.name}: ${d.scene} — ${d.online ? "online" : "offline"}`);
+      li.dataset.name = d.name;
+      li.dataset.online = d.online;
+      return li;
+    }));
+  });
 
-  $("go").addEventListener("click", go);
+  function loadAudit() {
+    const action = $("audit-action").value.trim() || null;
+    $("audit-csv").href = `/host/audit.csv${action ? `?action=${encodeURIComponent(action)}` : ""}`;
+    socket.emit("audit", { action, limit: 200 }, (ack) => {
+      if (!ack.ok) return report(ack);
+      $("audit").replaceChildren(...ack.entries.map((entry) => {
+        const tr = Stage.el("tr");
+        tr.append(Stage.el("td", "", new Date(entry.at * 1000).toLocaleTimeString()), Stage.el("td", "", entry.actor),
+          Stage.el("td", "", entry.action), Stage.el("td", "", entry.subject || ""));
+        return tr;
+      }));
+    });
+  }
+  $("audit-form").addEventListener("submit", (event) => { event.preventDefault(); loadAudit(); });
+  socket.on("connect", loadAudit);
+  socket.on("cues", () => setTimeout(loadAudit, 50));
+
+  $("go").addEventListener("click", () => send("go"));
+  $("back").addEventListener("click", () => send("back"));
+  $("stop").addEventListener("click", () => send("stop"));
+  $("panic").addEventListener("click", () => send("panic"));
+  document.addEventListener("stage:send-to-display", (event) => send("send_to_display", event.detail));
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea, select") || event.repeat) return;
-    const first = $("queue").firstElementChild;
-    if (event.code === "Space") { event.preventDefault(); go(); }
-    else if (event.key === "a" && first) decide(first.dataset.id, "approve");
-    else if (event.key === "r" && first) decide(first.dataset.id, "reject");
+    if (event.code === "Space") { event.preventDefault(); send("go"); }
+    else if (event.key === "Backspace") { event.preventDefault(); send("back"); }
   });
 })();

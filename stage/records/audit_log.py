@@ -1,0 +1,37 @@
+"""Reading the audit log (writing happens in each transaction through ``Store.audit``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from stage.records.store import Store
+
+COLUMNS = ("seq", "at", "actor", "action", "subject", "detail")
+
+
+def entries(store: Store, action: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest entries first, optionally only one action."""
+    where, params = ("WHERE action = ?", (action,)) if action else ("", ())
+    rows = store.query(f"SELECT {', '.join(COLUMNS)} FROM audit {where} ORDER BY seq DESC LIMIT ?", (*params, limit))
+    return [{**dict(row), "detail": json.loads(row["detail"]) if row["detail"] else None} for row in rows]
+
+
+def to_csv(store: Store, action: str | None = None) -> str:
+    """The whole log (or one action) oldest first, as CSV for a spreadsheet."""
+    where, params = ("WHERE action = ?", (action,)) if action else ("", ())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in store.query(f"SELECT {', '.join(COLUMNS)} FROM audit {where} ORDER BY seq", params):
+        writer.writerow([_safe(value) for value in row])
+    return out.getvalue()
+
+
+def _safe(value: Any) -> Any:
+    """Defuse spreadsheet formulas in user-made text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
