@@ -96,16 +96,17 @@ class Night:
         return participant
 
     def submit_story(self, participant_id: str, prompt_id: str, record_id: str, text: str) -> Record:
-        existing = submissions.get(self.store, record_id)
-        if existing is None:
-            if not self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id):
-                raise RateLimited("too many submissions at once; wait a few seconds")
-            prompt = self.prompts.require_open(prompt_id)
-        else:
-            prompt = self.show.prompt(existing.prompt_id or prompt_id) or self.prompts.require_open(prompt_id)
+        existing = submissions.retry(self.store, participant_id, record_id)
+        if existing is not None:  # answer a retry with the first record, whatever changed since
+            return existing
+        prompt = self.prompts.require_open(prompt_id)
+        # Only new records count against the limit; it is checked before and charged after.
+        if not self._limiter.test(SUBMIT_LIMIT, "submit", participant_id):
+            raise RateLimited("too many submissions at once; wait a few seconds")
         record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
                                                    self.flagger.flags)
         if created:
+            self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
             self.listener.record_submitted(record)
             if prompt.auto_approve and not record.flags:
                 record = self.decide(record.id, "approve", "auto-approve")
@@ -170,9 +171,9 @@ class Presence:
     def display_connected(self, sid: str, name: str) -> None:
         self._displays[sid] = name
 
-    def left(self, sid: str) -> None:
-        self._phones.pop(sid, None)
-        self._displays.pop(sid, None)
+    def left(self, sid: str) -> bool:
+        """Forget a socket; True when it was a joined phone or a display (the counts change)."""
+        return self._phones.pop(sid, None) is not None or self._displays.pop(sid, None) is not None
 
     @property
     def phones(self) -> int:

@@ -7,15 +7,23 @@ from typing import Any
 
 from flask import request, session
 from flask_socketio import join_room
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
-from stage.errors import Forbidden
+from stage.errors import Forbidden, InvalidInput, RateLimited
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
 from stage.records import submissions
+from stage.records.participants import device_key_hash
 
 log = logging.getLogger(__name__)
 
 ROOM = "phones"
+# A phone joins once per connection (a rename re-joins); a venue phone has its own LAN address.
+JOIN_PER_SOCKET = parse_limit("10 per minute")
+JOIN_PER_ADDRESS = parse_limit("60 per minute")
+_limiter = MovingWindowRateLimiter(MemoryStorage())
 
 
 def prompt_public(prompt: Any) -> dict[str, Any] | None:
@@ -30,12 +38,19 @@ class AudienceNamespace(RoleNamespace):
         log.debug("phone socket %s connected", request.sid)
 
     def on_disconnect(self, reason: Any = None) -> None:
-        self.night.presence.left(request.sid)
-        self.hub.counts_changed()
+        if self.night.presence.left(request.sid):
+            self.hub.counts_changed()
 
     @handler(payloads.Join)
     def on_join(self, payload: payloads.Join) -> dict[str, Any]:
+        if not (_limiter.hit(JOIN_PER_SOCKET, "join-sid", request.sid)
+                and _limiter.hit(JOIN_PER_ADDRESS, "join-addr", request.remote_addr or "?")):
+            raise RateLimited("too many joins; wait a minute")
+        key_hash = device_key_hash(payload.device_key)
+        if session.get("device_key_hash") not in (None, key_hash):
+            raise InvalidInput("this connection already joined as another phone", code="already_joined")
         participant = self.night.join(payload.device_key, payload.name)
+        session["device_key_hash"] = key_hash
         session["participant_id"] = participant.id
         join_room(ROOM)
         join_room(f"participant:{participant.id}")

@@ -33,18 +33,15 @@ def _validation_message(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-def handler(model: type[BaseModel] | None = None) -> Callable:
-    """Validate the payload with ``model`` and turn the outcome into an ack."""
+def handler(model: type[BaseModel]) -> Callable:
+    """Validate the payload with ``model`` (no payload counts as ``{}``) and turn the outcome into an ack."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(self: "RoleNamespace", *args: Any) -> dict[str, Any]:
             event = fn.__name__.removeprefix("on_")
             try:
-                if model is None:
-                    result = fn(self)
-                else:
-                    result = fn(self, model.model_validate(args[0] if args else None))
+                result = fn(self, model.model_validate(args[0] if args else {}))
             except ValidationError as exc:
                 log.info("%s %s from %s refused: invalid payload", self.namespace, event, request.sid)
                 return error_ack("invalid_payload", _validation_message(exc))
@@ -68,10 +65,32 @@ class RoleNamespace(Namespace):
         super().__init__(namespace)
         self.night = night
         self.hub = hub
+        self._connected: set[str] = set()  # sids whose real connect has run (this process's sockets)
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Runs before Flask-SocketIO pushes the request context: the sid is the first argument.
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            log.warning("%s refused unknown event %r from %s", self.namespace, event, args[0] if args else "?")
+        sid = args[0] if args else "?"
+        if self._spoofed(event, sid) or (event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}")):
+            log.warning("%s refused unknown event %r from %s", self.namespace, event, sid)
             return error_ack("unknown_event", f"'{event}' is not an event of {self.namespace}")
+        if event == "connect":
+            self._connected.add(sid)
+        elif event == "disconnect":
+            self._connected.discard(sid)
         return super().trigger_event(event, *args)
+
+    def reply(self, event: str, data: Any) -> None:
+        """Emit to the client whose event or connect is being handled (namespace and room named)."""
+        self.socketio.emit(event, data, namespace=self.namespace, to=request.sid)
+
+    def _spoofed(self, event: str, sid: str) -> bool:
+        """A client may send events named connect/disconnect; only the server's own ones count.
+
+        A real connect is the first for its sid; during a real disconnect the manager already
+        reports the sid as disconnecting.
+        """
+        if event == "connect":
+            return sid in self._connected
+        if event == "disconnect":
+            return bool(self.socketio.server.manager.is_connected(sid, self.namespace))
+        return False

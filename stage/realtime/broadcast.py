@@ -16,11 +16,14 @@ from stage.show.models import Prompt
 
 log = logging.getLogger(__name__)
 
+COUNTS_INTERVAL = 0.5
+
 
 class Broadcaster:
     def __init__(self, socketio: SocketIO, join_url: str) -> None:
         self.socketio = socketio
         self.join_url = join_url
+        self._counts_due = False
         self.night: Night | None = None  # set once the night exists (it needs this listener first)
 
     @property
@@ -58,7 +61,9 @@ class Broadcaster:
         self.socketio.emit("prompt", data, namespace="/host", to=HOSTS)
 
     def scene_changed(self, display: str, scene: dict[str, Any]) -> None:
-        self.socketio.emit("scene", self.scene_for(display), namespace="/display", to=f"display:{display}")
+        night = self._night
+        payload = scene_payload(display, scene, night.store, self.join_url, night.presence.phones)
+        self.socketio.emit("scene", payload, namespace="/display", to=f"display:{display}")
         self.displays_changed()
 
     def cues_changed(self, snapshot: dict[str, Any]) -> None:
@@ -72,6 +77,15 @@ class Broadcaster:
         return {key: health[key] for key in ("phones", "pending", "displays", "rigs")}
 
     def counts_changed(self) -> None:
+        """Counters change with every join and leave: send them at most every COUNTS_INTERVAL seconds."""
+        if self._counts_due:
+            return
+        self._counts_due = True
+        self.socketio.start_background_task(self._send_counts)
+
+    def _send_counts(self) -> None:
+        self.socketio.sleep(COUNTS_INTERVAL)
+        self._counts_due = False
         counts = self.counts()
         self.socketio.emit("counts", counts, namespace="/host", to=HOSTS)
         self.socketio.emit("counts", counts, namespace="/moderation", to=MODERATORS)
@@ -87,6 +101,7 @@ class Broadcaster:
 
     def displays_changed(self) -> None:
         self.socketio.emit("displays", self.displays(), namespace="/host", to=HOSTS)
+        self.counts_changed()
 
     def scene_for(self, display: str) -> dict[str, Any]:
         night = self._night

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import request, session
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, join_room
 
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
@@ -36,7 +36,7 @@ class ConsoleNamespace(RoleNamespace):
             raise ConnectionRefusedError("log in first")
         join_room(self.room)
         log.info("%s console connected to %s (%s)", role, self.namespace, request.sid)
-        emit("counts", self.hub.counts())
+        self.reply("counts", self.hub.counts())
         self.send_state()
 
     def send_state(self) -> None:
@@ -52,28 +52,28 @@ class HostNamespace(ConsoleNamespace):
     room = HOSTS
 
     def send_state(self) -> None:
-        emit("cues", self.night.engine.snapshot())
-        emit("prompt", {"prompt": prompt_public(self.night.prompts.current)})
-        emit("displays", self.hub.displays())
+        self.reply("cues", self.night.engine.snapshot())
+        self.reply("prompt", {"prompt": prompt_public(self.night.prompts.current)})
+        self.reply("displays", self.hub.displays())
 
-    @handler()
-    def on_go(self) -> dict[str, Any]:
+    @handler(payloads.Empty)
+    def on_go(self, _: payloads.Empty) -> dict[str, Any]:
         return {"fired": self.night.engine.go(self.actor)}
 
-    @handler()
-    def on_back(self) -> dict[str, Any]:
+    @handler(payloads.Empty)
+    def on_back(self, _: payloads.Empty) -> dict[str, Any]:
         return {"standby": self.night.engine.back(self.actor)}
 
     @handler(payloads.Jump)
     def on_jump(self, payload: payloads.Jump) -> dict[str, Any]:
         return {"standby": self.night.engine.jump(payload.cue, self.actor)}
 
-    @handler()
-    def on_stop(self) -> dict[str, Any]:
+    @handler(payloads.Empty)
+    def on_stop(self, _: payloads.Empty) -> dict[str, Any]:
         return {"stopped": self.night.engine.stop(self.actor)}
 
-    @handler()
-    def on_panic(self) -> dict[str, Any]:
+    @handler(payloads.Empty)
+    def on_panic(self, _: payloads.Empty) -> dict[str, Any]:
         return {"panic": self.night.engine.panic(self.actor)}
 
     @handler(payloads.SendToDisplay)
@@ -90,8 +90,8 @@ class ModerationNamespace(ConsoleNamespace):
     room = MODERATORS
 
     def send_state(self) -> None:
-        emit("queue", {"records": [r.for_moderators() for r in moderation.pending(self.night.store)]})
-        emit("approved", {"records": [r.for_moderators() for r in moderation.approved(self.night.store)]})
+        self.reply("queue", {"records": [r.for_moderators() for r in moderation.pending(self.night.store)]})
+        self.reply("approved", {"records": [r.for_moderators() for r in moderation.approved(self.night.store)]})
 
     @handler(payloads.Moderate)
     def on_moderate(self, payload: payloads.Moderate) -> dict[str, Any]:
@@ -108,4 +108,4 @@ class CrewNamespace(ConsoleNamespace):
     room = CREW
 
     def send_state(self) -> None:
-        emit("cues", self.night.engine.snapshot())
+        self.reply("cues", self.night.engine.snapshot())

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import BaseModel, ValidationError
 
 from stage.realtime import payloads
@@ -32,7 +32,7 @@ class DisplayNamespace(RoleNamespace):
         join_room(f"display:{creds.name}")
         self.night.presence.display_connected(request.sid, creds.name)
         log.info("display %s online (%s)", creds.name, request.sid)
-        emit("scene", self.hub.scene_for(creds.name))
+        self.reply("scene", self.hub.scene_for(creds.name))
         self.hub.displays_changed()
 
     def on_disconnect(self, reason: Any = None) -> None:

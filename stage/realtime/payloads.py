@@ -14,6 +14,10 @@ class Payload(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+class Empty(Payload):
+    """Events that take no arguments (go, back, stop, panic) still refuse anything else."""
+
+
 class Join(Payload):
     device_key: DeviceKey
     name: str = Field(max_length=200)

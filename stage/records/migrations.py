@@ -52,8 +52,12 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
-    # 2: moderation flags (profanity, the show's word list), a JSON list per record.
+    # 2: moderation flags (profanity, the show's word list), a JSON list per record; and the author's
+    # name as it was when the record was made, which is what the moderator approves (a later rename
+    # must never reach a screen unmoderated).
     """
     ALTER TABLE records ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE records ADD COLUMN author_name TEXT;
+    UPDATE records SET author_name = (SELECT name FROM participants p WHERE p.id = records.participant_id);
     """,
 ]

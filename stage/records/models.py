@@ -7,10 +7,6 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("story", "drawing", "photo", "clip", "take", "remix", "comment")
-STATUSES = ("pending", "approved", "rejected", "withdrawn")
-
-
 @dataclass(frozen=True)
 class Participant:
     id: str
@@ -80,6 +76,6 @@ class Record:
 # Every record query selects these columns so Record.from_row can read them.
 RECORD_COLUMNS = """
     r.id, r.kind, r.status, r.participant_id, r.text, r.prompt_id, r.reason, r.created_at, r.updated_at, r.flags,
-    COALESCE(p.name, r.crew_author) AS author
+    COALESCE(r.author_name, r.crew_author) AS author
 """
-RECORD_FROM = "records r LEFT JOIN participants p ON p.id = r.participant_id"
+RECORD_FROM = "records r"

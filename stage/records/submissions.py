@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: str, text: str,
                  flagger: Callable[[str], list[str]] = lambda text: []) -> tuple[Record, bool]:
     """Store a story as pending. Returns (record, created); a repeated id returns the first record."""
-    existing = get(store, record_id)
+    existing = retry(store, participant_id, record_id)
     if existing is not None:
-        return _same_author(existing, participant_id), False
+        return existing, False
     if "story" not in prompt.kinds:
         raise InvalidInput(f"the prompt '{prompt.id}' does not take stories", code="kind_not_open")
     text = clean_text(text)
@@ -34,24 +34,28 @@ def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: s
     flags = json.dumps(flagger(text))
     now = time.time()
     with store.transaction() as db:
-        banned = db.execute("SELECT banned FROM participants WHERE id = ?", (participant_id,)).fetchone()
-        if banned is None or banned["banned"]:
+        author = db.execute("SELECT name, banned FROM participants WHERE id = ?", (participant_id,)).fetchone()
+        if author is None or author["banned"]:
             raise Forbidden("this phone cannot submit", code="banned")
-        if db.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone():
-            created = False  # a retry raced the first copy; the first one stands
-        else:
-            db.execute(
-                "INSERT INTO records (id, kind, status, participant_id, text, prompt_id, flags, created_at, updated_at)"
-                " VALUES (?, 'story', 'pending', ?, ?, ?, ?, ?, ?)",
-                (record_id, participant_id, text, prompt.id, flags, now, now),
-            )
+        # A retry that raced the first copy inserts nothing: the first one stands.
+        created = db.execute(
+            "INSERT INTO records (id, kind, status, participant_id, author_name, text, prompt_id, flags, created_at,"
+            " updated_at) VALUES (?, 'story', 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            (record_id, participant_id, author["name"], text, prompt.id, flags, now, now),
+        ).rowcount == 1
+        if created:
             Store.audit(db, f"participant:{participant_id}", "submit", record_id, kind="story", prompt=prompt.id)
-            created = True
     record = get(store, record_id)
     assert record is not None
     if created:
         log.info("story %s submitted by participant %s for prompt %s", record_id, participant_id, prompt.id)
     return _same_author(record, participant_id), created
+
+
+def retry(store: Store, participant_id: str, record_id: str) -> Record | None:
+    """The record this id already made, if any (a phone's retry); another phone's id is a conflict."""
+    existing = get(store, record_id)
+    return None if existing is None else _same_author(existing, participant_id)
 
 
 def _same_author(record: Record, participant_id: str) -> Record:

@@ -72,3 +72,40 @@ def test_login_pages(stage):
 def test_login_attempts_are_rate_limited(stage):
     codes = [requests.post(f"{stage.url}/login/host", data={"passphrase": f"guess{i}"}).status_code for i in range(12)]
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+
+
+def test_spoofed_connect_and_disconnect_events_are_refused(stage, peers):
+    phone = peers.phone("Ada")
+    display = peers.display()
+    for peer in (phone, display):
+        assert peer.call("disconnect")["error"]["code"] == "unknown_event"
+        assert peer.call("connect", {"name": "main", "key": "x"})["error"]["code"] == "unknown_event"
+    health = requests.get(f"{stage.url}/healthz").json()
+    assert health["phones"] == 1 and health["displays"] == {"main": 1}
+
+
+def test_one_connection_cannot_become_many_phones(stage, peers):
+    phone = peers.phone("Ada")
+    other = phone.call("join", {"device_key": uuid.uuid4().hex, "name": "Sock puppet"})
+    assert other["error"]["code"] == "already_joined"
+    rename = phone.call("join", {"device_key": phone.device_key, "name": "Ada L."})
+    assert rename["ok"] and rename["participant"]["id"] == phone.participant["id"]
+    acks = [phone.call("join", {"device_key": phone.device_key, "name": f"Ada {i}"}) for i in range(10)]
+    assert acks[-1]["error"]["code"] == "rate_limited"
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM participants").fetchone() == (1,)
+
+
+def test_go_refuses_a_payload_it_does_not_take(stage, peers):
+    host = peers.host()
+    assert host.call("go", {"evil": [1, 2]})["error"]["code"] == "invalid_payload"
+    assert host.call("go", "now")["error"]["code"] == "invalid_payload"
+    assert requests.get(f"{stage.url}/healthz").json()["cue"] == "1"
+
+
+def test_host_counters_follow_displays_coming_and_going(stage, peers):
+    host = peers.host()
+    display = peers.display()
+    assert host.wait_for("counts", lambda c: c["displays"] == {"main": 1})
+    display.drop()
+    assert host.wait_for("counts", lambda c: c["displays"] == {"main": 0})

@@ -118,10 +118,10 @@ def test_withdrawn_records_cannot_be_moderated(store):
 def test_the_audit_log_is_append_only(store):
     with store.transaction() as db:
         Store.audit(db, "host:test", "go", "1")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(StoreError, match="append-only"):
         with store.transaction() as db:
             db.execute("UPDATE audit SET action = 'nothing'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(StoreError, match="append-only"):
         with store.transaction() as db:
             db.execute("DELETE FROM audit")
     assert [r["action"] for r in store.query("SELECT action FROM audit")] == ["go"]
@@ -147,3 +147,36 @@ def test_data_survives_reopening(tmp_path):
     assert submissions.get(reopened, record_id).text == "Kept."
     assert reopened.get_state("cues.playhead") == "4"
     reopened.close()
+
+
+def test_a_retry_racing_the_first_copy_stores_one_record(store, monkeypatch):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    record_id = new_id()
+    submissions.submit_story(store, ada.id, PROMPT, record_id, "First.")
+    real_get = submissions.get
+    calls = iter([None])  # the racing copy saw no record before it inserted
+    monkeypatch.setattr(submissions, "get", lambda s, i: next(calls, None) or real_get(s, i))
+    record, created = submissions.submit_story(store, ada.id, PROMPT, record_id, "First.")
+    assert not created and record.text == "First."
+    assert store.query("SELECT COUNT(*) FROM records")[0][0] == 1
+    assert store.query("SELECT COUNT(*) FROM audit WHERE action = 'submit'")[0][0] == 1
+
+
+def test_a_record_keeps_the_author_name_it_was_approved_with(store):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    record_id = new_id()
+    submissions.submit_story(store, ada.id, PROMPT, record_id, "Mine.")
+    moderation.decide(store, record_id, "approve", "host:test")
+    participants.join(store, "a" * 32, "Renamed After Approval")
+    assert submissions.get(store, record_id).author == "Ada"
+    assert moderation.approved(store)[0].author == "Ada"
+
+
+def test_a_failed_commit_leaves_the_store_usable(store):
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    with pytest.raises(StoreError):
+        with store.transaction() as db:
+            db.execute("PRAGMA defer_foreign_keys = ON")
+            db.execute("INSERT INTO record_sources (record_id, source_id) VALUES ('nope', 'nada')")
+    submissions.submit_story(store, ada.id, PROMPT, new_id(), "Still works.")
+    assert store.query("SELECT COUNT(*) FROM records")[0][0] == 1
