@@ -12,9 +12,13 @@ from typing import Any
 
 import click
 import qrcode
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from rich.console import Console
 
 from stage.errors import ShowFileError, StageError
+from stage.settings import Settings
 from stage.show.loader import load_show
 
 console = Console(highlight=False, soft_wrap=True)
@@ -65,20 +69,17 @@ def check(shows: tuple[Path, ...]) -> None:
 @click.pass_obj
 def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
     """Serve a show: phones, consoles and displays on this machine's LAN."""
-    from stage.settings import Settings  # after monkey-patching, like everything the server uses
-
     try:
         show = load_show(show_path)
     except ShowFileError as exc:
         for problem in exc.problems:
             err_console.print(str(problem), markup=False)
         sys.exit(1)
-    settings = Settings.resolve(show_path, show, dict(os.environ), {
-        "data_dir": options["data_dir"], "bind": options["bind"], "port": options["port"],
-        "async_mode": options["async_mode"], "host_password": options["host_password"],
-        "moderator_password": options["moderator_password"], "crew_password": options["crew_password"],
-        "public_url": options["public_url"],
-    }).with_credentials()
+    try:
+        settings = Settings.resolve(show_path, show, dict(os.environ), options).with_credentials()
+    except (ValueError, StageError) as exc:
+        err_console.print(f"stage: {getattr(exc, 'message', exc)}", markup=False)
+        sys.exit(1)
     _configure_logging(settings.data_dir / "stage.log")
     for warning in obj["deferred_warnings"]:
         log.info("async mode %s: %s", settings.async_mode, warning, extra={"log_file_only": True})
@@ -144,3 +145,25 @@ def _configure_logging(logfile: Path) -> None:
     root.handlers[:] = [stream, file]
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
+    # A phone can make the Socket.IO libraries log a traceback per bad packet: cap them.
+    for name in ("engineio.server", "socketio.server"):
+        logging.getLogger(name).addFilter(_Throttle(per_minute=20))
+
+
+class _Throttle(logging.Filter):
+    """Let at most ``per_minute`` records a minute through, then one line saying how many were dropped."""
+
+    def __init__(self, per_minute: int) -> None:
+        super().__init__()
+        self._limit = parse_limit(f"{per_minute} per minute")
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._limiter.hit(self._limit, record.name):
+            if self._dropped:
+                record.msg = f"[{self._dropped} similar lines dropped] {record.msg}"
+                self._dropped = 0
+            return True
+        self._dropped += 1
+        return False

@@ -47,10 +47,6 @@ class ShowFileError(StageError):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
-    @property
-    def first(self) -> ShowProblem:
-        return self.problems[0]
-
 
 class InvalidInput(StageError):
     """A payload or value from a client that Stage refuses (the ack names the reason)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from stage.errors import StageError
 from stage.show.models import Show
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,14 @@ class Settings:
         values.update({k: v for k, v in show.server.model_dump().items() if v is not None})
         values.update({attr: env[name] for name, attr in ENV.items() if env.get(name)})
         values.update({k: v for k, v in cli.items() if v is not None})
-        values["port"] = int(values.get("port", DEFAULT_PORT))
+        try:
+            values["port"] = int(values.get("port", DEFAULT_PORT))
+        except ValueError:
+            raise ValueError(f"the port must be a number, not {values['port']!r}") from None
         for key in ("data_dir", "socketio_js"):
             if key in values:
                 values[key] = Path(values[key])
-        if values.get("async_mode", "gevent") not in ("gevent", "eventlet", "threading"):
+        if values.get("async_mode", "gevent") not in ("gevent", "eventlet"):
             raise ValueError(f"async mode must be gevent or eventlet, not {values['async_mode']!r}")
         return cls(**values)
 
@@ -65,13 +69,15 @@ class Settings:
         """Fill the secret key and any missing passphrase from the data directory (made once, kept)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / "credentials.json"
-        saved = json.loads(path.read_text()) if path.exists() else {}
-        if "secret_key" not in saved:
-            saved["secret_key"] = secrets.token_hex(32)
-        for role in ROLES:
-            saved.setdefault(f"{role}_password", passphrase())
-        path.write_text(json.dumps(saved, indent=2))
-        path.chmod(0o600)
+        try:
+            saved = json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, ValueError) as exc:
+            raise StageError(f"{path} is unreadable ({exc}); move it away to make new credentials") from exc
+        wanted = {"secret_key": secrets.token_hex(32), **{f"{role}_password": passphrase() for role in ROLES}}
+        missing = {key: value for key, value in wanted.items() if key not in saved}
+        if missing:
+            saved.update(missing)
+            _write_private(path, json.dumps(saved, indent=2))
         return replace(
             self,
             secret_key=bytes.fromhex(saved["secret_key"]),
@@ -80,6 +86,17 @@ class Settings:
 
     def passphrase(self, role: str) -> str:
         return getattr(self, f"{role}_password") or ""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret file atomically, readable by its owner only from the first byte."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
 
 
 def passphrase(groups: int = 3, size: int = 4) -> str:

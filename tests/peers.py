@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import socket
 import time
 from collections import defaultdict
 from typing import Any, Callable
@@ -53,7 +54,8 @@ class Peer:
 
     def drop(self) -> None:
         """Lose the connection the way Wi-Fi does: the socket goes away without a close handshake."""
-        self.client.eio.ws.shutdown()
+        # shutdown, not close: close() waits for this client's own reader thread before the FIN goes out.
+        self.client.eio.ws.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.client.disconnect()

@@ -16,6 +16,7 @@ from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.realtime.base import RoleNamespace, handler
 from stage.records import audit_log, moderation
+from stage.web.auth import current_role
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class ConsoleNamespace(RoleNamespace):
     room = ""
 
     def on_connect(self, auth: Any = None) -> None:
-        role = session.get("role")
+        role = current_role()
         if role not in self.roles:
             log.warning("%s refused a connection from %s without a %s login", self.namespace, request.remote_addr,
                         "/".join(sorted(self.roles)))

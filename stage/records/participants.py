@@ -48,8 +48,3 @@ def join(store: Store, device_key: str, name: str) -> tuple[Participant, bool]:
             is_new = False
         row = db.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
     return Participant.from_row(row), is_new
-
-
-def get(store: Store, participant_id: str) -> Participant | None:
-    rows = store.query("SELECT * FROM participants WHERE id = ?", (participant_id,))
-    return Participant.from_row(rows[0]) if rows else None

@@ -6,6 +6,7 @@ so an ack always means "committed".
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import sqlite3
@@ -26,6 +27,13 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Two servers on one data directory would mean two playheads and two writers: refuse.
+        self._lockfile = open(path.with_suffix(".lock"), "w")
+        try:
+            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lockfile.close()
+            raise StoreError(f"another Stage is already using {path.parent}") from None
         # One connection, serialised by a lock (green under gevent/eventlet after monkey-patching).
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -67,6 +75,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._lockfile.close()
 
     # -- audit log and resumable state --------------------------------------------------------
 

@@ -45,6 +45,8 @@ class CueEngine:
                 self._parents.update({child.id: cue for child in cue.cues})
         saved = store.get_state(PLAYHEAD_KEY, self._ids[0])
         self._standby: str | None = saved if saved in self._ids or saved is None else self._ids[0]
+        if self._standby != saved:
+            log.warning("the saved standby cue %r is not in this show any more; standby is cue %s", saved, self._ids[0])
         self._states: dict[str, dict[str, Any]] = store.get_state(STATES_KEY, {})
         for state in self._states.values():  # timers do not survive a restart
             if state["state"] in _INTERRUPTED:

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 SCENES = ("join", "wall", "story", "image", "media", "live", "credits", "message", "blank", "leaderboard")
-RECORD_KINDS = ("story", "drawing", "photo", "clip")
 
 
 class Model(BaseModel):

@@ -21,6 +21,20 @@ LOGIN_LIMIT = parse_limit("10 per minute")
 _limiter = MovingWindowRateLimiter(MemoryStorage())
 
 
+def current_role() -> str | None:
+    """The console role of this session, if its passphrase is still the one it logged in with."""
+    role = session.get("role")
+    if role not in ROLES or not hmac.compare_digest(session.get("pass", ""), _fingerprint(role)):
+        return None
+    return role
+
+
+def _fingerprint(role: str) -> str:
+    """Changing a role's passphrase logs out every console that used the old one."""
+    settings = night().settings
+    return hmac.new(settings.secret_key, settings.passphrase(role).encode(), "sha256").hexdigest()[:32]
+
+
 @bp.get("/login/<role>")
 def login_form(role: str) -> str:
     if role not in ROLES:
@@ -41,6 +55,7 @@ def login(role: str) -> Response | tuple[str, int]:
         return render_template("login.html", role=role, error="That passphrase is not right."), 401
     session.clear()
     session["role"] = role
+    session["pass"] = _fingerprint(role)
     session.permanent = True
     log.info("%s logged in from %s", role, request.remote_addr)
     return redirect(url_for(f"pages.{role}"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from stage.records import audit_log
+from stage.web.auth import current_role
 from stage.web.context import join_url, night
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ def audience() -> str:
 
 @bp.get("/host")
 def host() -> str | Response:
-    if session.get("role") != "host":
+    if current_role() != "host":
         return redirect(url_for("auth.login_form", role="host"))
     return render_template("host.html", title=night().show.title, join_url=join_url(),
                            displays=[d.name for d in night().show.displays])
@@ -28,7 +29,7 @@ def host() -> str | Response:
 
 @bp.get("/host/audit.csv")
 def audit_csv() -> Response:
-    if session.get("role") != "host":
+    if current_role() != "host":
         abort(403)
     action = request.args.get("action") or None
     return Response(audit_log.to_csv(night().store, action), mimetype="text/csv",
@@ -37,14 +38,14 @@ def audit_csv() -> Response:
 
 @bp.get("/moderate")
 def moderator() -> str | Response:
-    if session.get("role") not in ("moderator", "host"):
+    if current_role() not in ("moderator", "host"):
         return redirect(url_for("auth.login_form", role="moderator"))
     return render_template("moderator.html", title=night().show.title)
 
 
 @bp.get("/crew")
 def crew() -> str | Response:
-    if session.get("role") not in ("crew", "host"):
+    if current_role() not in ("crew", "host"):
         return redirect(url_for("auth.login_form", role="crew"))
     return render_template("crew.html", title=night().show.title)
 

@@ -48,3 +48,35 @@ def test_check_command_in_a_real_process():
     ok = subprocess.run([sys.executable, "-m", "stage", "check", str(DEMO_SHOW)], cwd=REPO, capture_output=True,
                         text=True, timeout=60)
     assert ok.returncode == 0 and "ok" in ok.stdout
+
+
+def test_a_second_server_on_the_same_data_directory_is_refused(tmp_path):
+    first = StageProcess(DEMO_SHOW, tmp_path / "data").start()
+    try:
+        result = subprocess.run([sys.executable, "-m", "stage", "serve", str(DEMO_SHOW), "--data", str(tmp_path / "data"),
+                                 "--bind", "127.0.0.1", "--port", str(free_port())], cwd=REPO, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 1 and "another Stage is already using" in result.stderr
+        assert requests.get(f"{first.url}/healthz").json()["status"] == "ok"
+    finally:
+        first.stop()
+
+
+def test_a_changed_passphrase_logs_out_the_old_console_sessions(tmp_path):
+    first = StageProcess(DEMO_SHOW, tmp_path / "data").start()
+    cookie = first.cookie_header("host")
+    first.stop()
+    second = StageProcess(DEMO_SHOW, tmp_path / "data", passwords=False,
+                          extra_args=("--host-password", "a-new-passphrase")).start()
+    try:
+        page = requests.get(f"{second.url}/host", headers={"Cookie": cookie}, allow_redirects=False)
+        assert page.status_code == 302 and page.headers["Location"].endswith("/login/host")
+    finally:
+        second.stop()
+
+
+def test_a_bad_port_in_the_environment_is_a_clear_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "stage", "serve", str(DEMO_SHOW), "--data", str(tmp_path / "d")],
+                            cwd=REPO, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "STAGE_PORT": "eighty"})
+    assert result.returncode == 1 and "the port must be a number, not 'eighty'" in result.stderr

@@ -80,6 +80,7 @@ def test_rejected_story_never_reaches_a_display_and_phone_sees_reason(stage, pee
     assert ack["ok"]
     status = phone.wait_for("record_status")["record"]
     assert status["status"] == "rejected" and status["reason"] == "off topic"
+    assert display.wait_for("wall_remove")["id"] == story_id  # sent after any wall_add would have been
     assert display.drain("wall_add") == []
     reconnect = peers.display()
     assert reconnect.wait_for("scene")["records"] == []

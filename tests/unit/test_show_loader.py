@@ -90,7 +90,7 @@ def test_check_command_exit_codes(tmp_path):
     ok = runner.invoke(cli, ["check", str(DEMO)])
     assert ok.exit_code == 0 and "ok" in ok.output
     broken = tmp_path / "broken.yaml"
-    broken.write_text(DEMO_TEXT.replace("type: wait", "type: wait").replace("scene: credits", "scene: credit"))
+    broken.write_text(DEMO_TEXT.replace("scene: credits", "scene: credit"))
     bad = runner.invoke(cli, ["check", str(DEMO), str(broken)])
     assert bad.exit_code == 1
     assert f"{broken}:" in bad.output and "cues[7].scene" in bad.output

@@ -3,11 +3,13 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const KEY = "stage.deviceKey", NAME = "stage.name", OUTBOX = "stage.outbox";
+  const KEY = "stage.deviceKey", NAME = "stage.name", OUTBOX = "stage.outbox", REFUSED = "stage.refused";
+  // Answers worth retrying: the server was busy or briefly broken. Anything else is final.
+  const TRANSIENT = new Set(["rate_limited", "internal"]);
   const deviceKey = localStorage.getItem(KEY) || Stage.randomKey();
   localStorage.setItem(KEY, deviceKey);
 
-  const records = new Map();   // id -> record as the server last told us
+  const records = new Map(JSON.parse(localStorage.getItem(REFUSED) || "[]").map((r) => [r.id, r]));
   let outbox = JSON.parse(localStorage.getItem(OUTBOX) || "[]");  // [{id, prompt, text, state, error}]
   const inflight = new Set();  // ids sent and not answered yet
   let prompt = null, joined = false, retryDelay = 2000, retryTimer = null;
@@ -60,11 +62,13 @@
       inflight.add(item.id);
       socket.timeout(10000).emit("submit_story", { id: item.id, prompt: item.prompt, text: item.text }, (err, ack) => {
         inflight.delete(item.id);
-        if (err || (!ack.ok && ack.error.code === "rate_limited")) return;  // stays in the outbox, retried
+        if (err || (!ack.ok && TRANSIENT.has(ack.error.code))) return;  // stays in the outbox, retried
         outbox = outbox.filter((o) => o.id !== item.id);
         if (ack.ok) records.set(ack.record.id, ack.record);
         else records.set(item.id, { id: item.id, text: item.text, status: "refused", reason: ack.error.message });
         saveOutbox();
+        // A refused story stays on the phone (its text is the author's) even after a reload.
+        localStorage.setItem(REFUSED, JSON.stringify([...records.values()].filter((r) => r.status === "refused")));
         renderMine();
       });
     });

@@ -5,7 +5,8 @@
   const $ = (id) => document.getElementById(id);
   const socket = Stage.connect("/crew");
   Stage.showConnection(socket, $("conn"));
-  socket.on("connect_error", () => { window.location.href = "/login/crew"; });
+  // Only a refused login leaves the page; a restarting server is just "Reconnecting…".
+  socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/crew"; });
   socket.on("cues", (snapshot) => Stage.renderCues($("cues"), snapshot));
   socket.on("counts", Stage.renderCounts);
 })();

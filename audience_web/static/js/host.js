@@ -5,7 +5,8 @@
   const $ = (id) => document.getElementById(id);
   const socket = Stage.connect("/host");
   Stage.showConnection(socket, $("conn"));
-  socket.on("connect_error", () => { window.location.href = "/login/host"; });
+  // Only a refused login leaves the page; a restarting server is just "Reconnecting…".
+  socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/host"; });
   let snapshot = null, receivedAt = 0;
 
   const report = (ack) => Stage.showError($("go-error"), ack.ok ? null : ack.error);

@@ -6,7 +6,9 @@
   const socket = Stage.connect("/moderation");
   const isHostPage = Boolean(document.body.dataset.displays);
   if (!isHostPage) Stage.showConnection(socket, $("conn"));
-  socket.on("connect_error", () => { if (!isHostPage) window.location.href = "/login/moderator"; });
+  socket.on("connect_error", (err) => {
+    if (!isHostPage && err.message === "log in first") window.location.href = "/login/moderator";
+  });
   let selected = null;  // id of the selected queue item
 
   const fail = (error) => Stage.showError($("moderation-error"), error);
