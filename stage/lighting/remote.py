@@ -1,0 +1,205 @@
+"""OSC in: remote GO from TouchOSC, Companion or a console, on one plain UDP socket.
+
+Each datagram passes, in order: the allow-list (sender IP in one of the allowed addresses or CIDR
+networks; others are dropped and logged at most once per ``DROP_LOG_EVERY`` seconds per IP), the rate
+limit (``limits`` moving window per sender IP; over it, dropped without a reply), the OSC parser
+(python-osc; a bundle's messages run at once, its time tag is ignored), then the command. Console
+feedback under ``/eos/out/`` goes to ``on_feedback``. Nothing a sender does can stop the loop.
+
+Replies go back to the datagram's source address and port: ``/stage/cue/5/go`` is answered on
+``/stage/reply/cue/5/go`` with ``,ss "ok" "<result>"`` or ``,ss "error" "<message>"``. Rate-limited,
+refused and unparseable datagrams and button releases get no reply.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from pythonosc.osc_packet import OscPacket
+
+from stage.errors import StageError
+from stage.lighting.commands import REPLY_PREFIX, CommandError, RemoteHandlers, parse, reply_address
+from stage.lighting.messages import OscMessage
+
+log = logging.getLogger(__name__)
+
+Spawn = Callable[[Callable[..., None]], Any]
+OnFeedback = Callable[[str, list[Any]], None]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+FEEDBACK_PREFIX = "/eos/out/"
+DROP_LOG_EVERY = 10.0  # seconds between two log lines about one refused or flooding sender
+POLL = 0.25  # the loop wakes this often to notice close()
+MAX_DATAGRAM = 65535
+COUNTERS = ("received", "handled", "dropped", "rate_limited", "malformed", "unknown", "errors", "feedback")
+
+
+class RemoteError(StageError):
+    """OSC in cannot start: a bad allow-list entry or rate, or a port that cannot be bound."""
+
+    code = "osc_remote"
+
+
+class OscRemote:
+    def __init__(self, port: int, bind: str, allow: Iterable[str], handlers: RemoteHandlers, *, spawn: Spawn,
+                 on_feedback: OnFeedback | None = None, rate: str = "200 per second") -> None:
+        self.bind = bind
+        self.handlers = handlers
+        self.allow = _networks(allow)
+        self.counters = dict.fromkeys(COUNTERS, 0)
+        self._port = port
+        self._spawn = spawn
+        self._on_feedback = on_feedback
+        try:
+            self._rate = parse_limit(rate)
+        except ValueError as exc:
+            raise RemoteError(f"OSC in rate {rate!r} is not a limit like '200 per second'") from exc
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._sock: socket.socket | None = None
+        self._closed = False
+        self._done = threading.Event()
+        self._last_log: dict[tuple[str, str], float] = {}
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when constructed with port 0)."""
+        return self._sock.getsockname()[1] if self._sock is not None else self._port
+
+    def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.bind, self._port))
+        except OSError as exc:
+            sock.close()
+            raise RemoteError(f"OSC in cannot listen on udp {self.bind}:{self._port}: {exc.strerror or exc}") from exc
+        sock.settimeout(POLL)
+        self._sock = sock
+        log.info("OSC in listening on udp %s:%d (allow %s, rate %s)", self.bind, self.port,
+                 ", ".join(str(n) for n in self.allow), self._rate)
+        self._spawn(self._loop)
+
+    def close(self, timeout: float = 2.0) -> None:
+        self._closed = True
+        if self._sock is not None and not self._done.wait(timeout):
+            log.warning("OSC in loop did not stop within %.1fs", timeout)
+
+    def _loop(self) -> None:
+        assert self._sock is not None
+        try:
+            while not self._closed:
+                try:
+                    data, sender = self._sock.recvfrom(MAX_DATAGRAM)
+                except (TimeoutError, socket.timeout, BlockingIOError, InterruptedError):
+                    continue
+                except OSError as exc:  # e.g. an ICMP error reported on the socket: keep listening
+                    log.debug("OSC in recvfrom: %s", exc)
+                    continue
+                try:
+                    self._datagram(data, sender)
+                except Exception:  # the loop outlives any bug in one datagram's handling
+                    self.counters["errors"] += 1
+                    log.exception("OSC in: datagram from %s failed", sender[0])
+        finally:
+            self._sock.close()
+            self._done.set()
+
+    def _datagram(self, data: bytes, sender: tuple[Any, ...]) -> None:
+        self.counters["received"] += 1
+        ip = sender[0]
+        if not self._allowed(ip):
+            self.counters["dropped"] += 1
+            self._log_sometimes("refused", ip, "OSC in: dropped datagram(s) from %s, not in the allow-list", ip)
+            return
+        if not self._limiter.hit(self._rate, "osc-in", ip):
+            self.counters["rate_limited"] += 1
+            self._log_sometimes("rate", ip, "OSC in: %s is over the rate limit (%s); dropping", ip, self._rate)
+            return
+        try:
+            messages = [timed.message for timed in OscPacket(data).messages]
+        except Exception as exc:  # ParseError mostly; any parser failure means the bytes are not OSC
+            self.counters["malformed"] += 1
+            self._log_sometimes("malformed", ip, "OSC in: malformed datagram from %s: %s", ip, exc)
+            return
+        for msg in messages:
+            self._message(msg.address, list(msg.params), sender)
+
+    def _message(self, address: str, args: list[Any], sender: tuple[Any, ...]) -> None:
+        if address.startswith(FEEDBACK_PREFIX):
+            self.counters["feedback"] += 1
+            if self._on_feedback is not None:
+                self._on_feedback(address, args)
+            return
+        if address.startswith(REPLY_PREFIX + "/"):
+            self.counters["unknown"] += 1  # never answer a reply: two Stages must not ping-pong
+            return
+        try:
+            command = parse(address, args, self.handlers)
+        except CommandError as exc:
+            self.counters["unknown" if exc.unknown else "malformed"] += 1
+            self._log_sometimes(exc.code, sender[0], "OSC in from %s: %s", sender[0], exc.message)
+            self._reply(reply_address(address), "error", exc.message, sender)
+            return
+        if command.call is None:
+            return  # a button's release edge
+        try:
+            result = command.call()
+        except StageError as exc:
+            self.counters["errors"] += 1
+            log.info("OSC in %s from %s refused: %s", address, sender[0], exc.message)
+            self._reply(command.reply_address, "error", exc.message, sender)
+            return
+        except Exception:
+            self.counters["errors"] += 1
+            log.exception("OSC in %s from %s failed", address, sender[0])
+            self._reply(command.reply_address, "error", "internal error", sender)
+            return
+        self.counters["handled"] += 1
+        log.info("OSC in %s from %s: %s", address, sender[0], result)
+        self._reply(command.reply_address, "ok", result or "", sender)
+
+    def _reply(self, address: str, status: str, detail: str, sender: tuple[Any, ...]) -> None:
+        if self._sock is None:
+            return
+        try:
+            dgram = OscMessage(address, (("s", status), ("s", detail[:200]))).encode()
+            self._sock.sendto(dgram, sender)
+        except (OSError, StageError) as exc:
+            log.debug("OSC in: reply to %s failed: %s", sender, exc)
+
+    def _allowed(self, host: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self.allow)
+
+    def _log_sometimes(self, kind: str, ip: str, fmt: str, *args: Any) -> None:
+        """Log one line per kind and sender every ``DROP_LOG_EVERY`` seconds: a flood must not flood the log."""
+        now = time.monotonic()
+        if len(self._last_log) > 4096:  # spoofed source addresses must not grow this without bound
+            self._last_log.clear()
+        if now - self._last_log.get((kind, ip), -DROP_LOG_EVERY) >= DROP_LOG_EVERY:
+            self._last_log[(kind, ip)] = now
+            log.warning(fmt, *args)
+
+
+def _networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError as exc:
+            raise RemoteError(f"OSC in allow entry {entry!r} is not an IP address or CIDR network") from exc
+    return tuple(networks)
