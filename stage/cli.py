@@ -66,6 +66,8 @@ def check(shows: tuple[Path, ...]) -> None:
               help="Moderation console passphrase (or STAGE_MODERATOR_PASSWORD).")
 @click.option("--crew-password", envvar="STAGE_CREW_PASSWORD", help="Crew console passphrase (or STAGE_CREW_PASSWORD).")
 @click.option("--public-url", help="URL that QR codes and links carry (default: http://<LAN address>:<port>).")
+@click.option("--osc-port", type=int, help="Listen for OSC remote control on this UDP port (default: the show's).")
+@click.option("--osc-dry-run", is_flag=True, default=None, help="Log OSC messages instead of sending them.")
 @click.pass_obj
 def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
     """Serve a show: phones, consoles and displays on this machine's LAN."""
@@ -110,6 +112,10 @@ def _serve(settings: Any, show: Any) -> None:
     except OSError as exc:
         raise StageError(f"cannot listen on {settings.bind}:{settings.port}: {exc.strerror}") from exc
     finally:
+        osc, remote = app.extensions["stage.osc"]
+        if remote is not None:
+            remote.close()
+        osc.close()
         app.extensions["stage.store"].close()
         log.info("Stage stopped; data is in %s", settings.data_dir)
 
@@ -128,6 +134,10 @@ def _print_banner(join_url: str, settings: Any, night: Any) -> None:
     console.print(f"Crew console     {base}/crew     passphrase: [bold]{settings.crew_password}[/bold]")
     for display in night.show.displays:
         console.print(f"Display {display.name:<8} {base}/display/{display.name}?key={night.display_key(display.name)}")
+    if settings.osc_port:
+        console.print(f"OSC remote       udp {night.show.osc_in.bind}:{settings.osc_port}  (/stage/go, /stage/back, ...)")
+    if settings.osc_dry_run:
+        console.print("OSC dry run      messages are logged, not sent")
     console.print(f"Data directory   {settings.data_dir.resolve()}")
     console.print(f"Listening on     {settings.bind}:{settings.port} ({settings.async_mode}); Ctrl-C stops\n")
 

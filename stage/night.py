@@ -23,7 +23,9 @@ from stage.records.store import Store
 from stage.settings import Settings
 from stage.show.clock import Clock
 from stage.show.engine import CueEngine
-from stage.show.models import CueBase, DisplayCue, Prompt, PromptCue, Show
+from stage.lighting.messages import OscMessage
+from stage.lighting.sender import OscSender
+from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, Show
 from stage.show.prompts import PromptBoard
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,6 @@ log = logging.getLogger(__name__)
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
 CHOSEN_KEY = "story.chosen"
 _MISSING_PART = {
-    "osc": "OSC sending is not available in this version of Stage",
     "record": "capture rigs are not available in this version of Stage",
 }
 
@@ -49,7 +50,8 @@ class NightListener(Protocol):
 
 
 class Night:
-    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock) -> None:
+    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,
+                 osc: OscSender) -> None:
         self.settings = settings
         self.show = show
         self.store = store
@@ -57,6 +59,7 @@ class Night:
         self.prompts = PromptBoard(show, store, listener.prompt_changed)
         self.displays = DisplayBoard(show, store, listener.scene_changed)
         self.engine = CueEngine(show, store, self, listener.cues_changed, clock)
+        self.osc = osc
         self.presence = Presence()
         self.flagger = Flagger(show.moderation)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -72,6 +75,8 @@ class Night:
         elif isinstance(cue, DisplayCue):
             self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text,
                                     record=self.store.get_state(CHOSEN_KEY))
+        elif isinstance(cue, OscCue):
+            self.osc.send_cue(cue)
         else:
             raise CueError(_MISSING_PART.get(cue.type, f"'{cue.type}' cues cannot fire"))
 
@@ -129,6 +134,11 @@ class Night:
             Store.put_state(db, CHOSEN_KEY, record_id)
         return self.displays.set_scene(display, "story", actor, record=record_id)
 
+    def osc_sent(self, target: OscTarget, message: OscMessage) -> None:
+        """Every OSC message that left Stage goes in the audit log (the sender calls this)."""
+        with self.store.transaction() as db:
+            Store.audit(db, "osc", "osc_sent", target.name, message=str(message))
+
     def ban(self, participant_id: str, actor: str) -> list[str]:
         rejected = moderation.ban(self.store, participant_id, actor)
         for record_id in rejected:
@@ -153,6 +163,7 @@ class Night:
             "phones": self.presence.phones,
             "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
             "rigs": {r.name: "offline" for r in self.show.rigs},
+            "osc": {name: state["status"] for name, state in self.osc.status().items()},
             "cue": self.engine.standby,
             "pending": moderation.count_pending(self.store),
         }
@@ -181,3 +192,31 @@ class Presence:
 
     def displays_online(self, name: str) -> int:
         return sum(1 for n in self._displays.values() if n == name)
+
+
+class RemoteControl:
+    """What an OSC remote (TouchOSC, Companion, a console) may do to the night: lighting.RemoteHandlers."""
+
+    ACTOR = "osc-remote"
+
+    def __init__(self, night: Night) -> None:
+        self._night = night
+
+    def go(self) -> str:
+        fired = self._night.engine.go(self.ACTOR)
+        return "debounced" if fired.get("debounced") else f"GO cue {fired['cue']}: {fired['state']}"
+
+    def back(self) -> str:
+        return f"standby {self._night.engine.back(self.ACTOR)}"
+
+    def panic(self) -> str:
+        self._night.engine.panic(self.ACTOR)
+        return "panic"
+
+    def cue_go(self, cue_id: str) -> str:
+        self._night.engine.jump(cue_id, self.ACTOR)
+        return self.go()
+
+    def display_scene(self, display: str, scene: str) -> str:
+        self._night.displays.set_scene(display, scene, self.ACTOR, record=self._night.store.get_state(CHOSEN_KEY))
+        return f"{display}: {scene}"

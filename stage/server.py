@@ -11,7 +11,9 @@ from flask_socketio import SocketIO
 
 from stage import realtime, web
 from stage.network import public_url
-from stage.night import Night
+from stage.lighting.remote import OscRemote
+from stage.lighting.sender import OscSender
+from stage.night import Night, RemoteControl
 from stage.realtime.broadcast import Broadcaster
 from stage.records.store import Store
 from stage.settings import Settings
@@ -49,11 +51,21 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     store = Store(settings.data_dir / "stage.db")
     hub = Broadcaster(socketio, join_url)
     clock = TaskClock(socketio.start_background_task, socketio.sleep)
-    night = Night(settings, show, store, hub, clock)
+    osc = OscSender(show.osc_targets, spawn=socketio.start_background_task, sleep=socketio.sleep,
+                    dry_run=settings.osc_dry_run, on_sent=lambda target, message: night.osc_sent(target, message),
+                    on_status=hub.osc_status)
+    night = Night(settings, show, store, hub, clock, osc)
     hub.night = night
+    remote = None
+    if settings.osc_port:
+        remote = OscRemote(settings.osc_port, show.osc_in.bind, show.osc_in.allow, RemoteControl(night),
+                           spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
+        remote.start()
+        log.info("OSC in on %s:%d (allowed: %s)", show.osc_in.bind, remote.port, ", ".join(show.osc_in.allow))
     web.init_app(app, night, join_url)
     realtime.init_app(socketio, night, hub)
     app.extensions["stage.store"] = store
+    app.extensions["stage.osc"] = (osc, remote)
     log.info("show %r loaded: %d cues, %d displays; data in %s", show.title, len(show.flat_cues()),
              len(show.displays), settings.data_dir)
     return app, socketio

@@ -29,6 +29,7 @@ ENV = {
     "STAGE_CREW_PASSWORD": "crew_password",
     "STAGE_PUBLIC_URL": "public_url",
     "STAGE_SOCKETIO_JS": "socketio_js",
+    "STAGE_OSC_PORT": "osc_port",
 }
 
 
@@ -43,6 +44,8 @@ class Settings:
     moderator_password: str | None = None
     crew_password: str | None = None
     public_url: str | None = None
+    osc_port: int | None = None  # OSC in; overrides the show's osc_in.port
+    osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
     max_upload_bytes: int = 25 * 1024 * 1024
     max_event_bytes: int = 64 * 1024
@@ -52,12 +55,16 @@ class Settings:
     def resolve(cls, show_path: Path, show: Show, env: dict[str, str], cli: dict[str, Any]) -> "Settings":
         values: dict[str, Any] = {"show_path": show_path, "data_dir": Path("data") / show_path.stem}
         values.update({k: v for k, v in show.server.model_dump().items() if v is not None})
+        if show.osc_in.port is not None:
+            values["osc_port"] = show.osc_in.port
         values.update({attr: env[name] for name, attr in ENV.items() if env.get(name)})
         values.update({k: v for k, v in cli.items() if v is not None})
-        try:
-            values["port"] = int(values.get("port", DEFAULT_PORT))
-        except ValueError:
-            raise ValueError(f"the port must be a number, not {values['port']!r}") from None
+        values.setdefault("port", DEFAULT_PORT)
+        for key in ("port", "osc_port"):
+            try:
+                values[key] = int(values[key]) if values.get(key) is not None else None
+            except ValueError:
+                raise ValueError(f"the {key.replace('_', ' ')} must be a number, not {values[key]!r}") from None
         for key in ("data_dir", "socketio_js"):
             if key in values:
                 values[key] = Path(values[key])

@@ -9,12 +9,23 @@ from pathlib import Path
 import pytest
 
 from tests.peers import Peer
+from tests.lighting.osc_peers import free_udp_port
 from tests.stage_process import DEMO_SHOW, StageProcess
+
+
+def demo_show(tmp_path: Path, lights_port: int | None = None, osc_in: str = "") -> Path:
+    """The demo night with its lighting target on a free loopback port (tests never use fixed ports)."""
+    text = DEMO_SHOW.read_text().replace("    port: 8000", f"    port: {lights_port or free_udp_port()}")
+    if osc_in:
+        text = text.replace("\nrigs:", f"\nosc_in:\n{osc_in}\n\nrigs:", 1)
+    path = tmp_path / "tiny-stories.yaml"
+    path.write_text(text)
+    return path
 
 
 @pytest.fixture
 def stage(tmp_path: Path) -> Iterator[StageProcess]:
-    server = StageProcess(DEMO_SHOW, tmp_path / "data").start()
+    server = StageProcess(demo_show(tmp_path), tmp_path / "data").start()
     yield server
     server.stop()
 

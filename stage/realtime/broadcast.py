@@ -70,6 +70,16 @@ class Broadcaster:
         self.socketio.emit("cues", snapshot, namespace="/host", to=HOSTS)
         self.socketio.emit("cues", snapshot, namespace="/crew", to=CREW)
 
+    def osc_status(self, target: str, status: dict[str, Any]) -> None:
+        """An OSC target went up or down (called from the sender's worker task)."""
+        self.socketio.emit("osc", {"targets": self._night.osc.status()}, namespace="/host", to=HOSTS)
+        self.socketio.emit("osc", {"targets": self._night.osc.status()}, namespace="/crew", to=CREW)
+
+    def osc_feedback(self, address: str, args: list[Any]) -> None:
+        """What a console reports back (Eos /eos/out/...), shown on the host console."""
+        data = {"address": address, "args": [a if isinstance(a, (int, float, str, bool)) else str(a) for a in args]}
+        self.socketio.emit("osc_feedback", data, namespace="/host", to=HOSTS)
+
     # -- derived views the namespaces send on connect ----------------------------------------------
 
     def counts(self) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class HostNamespace(ConsoleNamespace):
         self.reply("cues", self.night.engine.snapshot())
         self.reply("prompt", {"prompt": prompt_public(self.night.prompts.current)})
         self.reply("displays", self.hub.displays())
+        self.reply("osc", {"targets": self.night.osc.status()})
 
     @handler(payloads.Empty)
     def on_go(self, _: payloads.Empty) -> dict[str, Any]:

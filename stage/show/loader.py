@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stage.errors import ShowFileError, ShowProblem
+from stage.errors import ShowFileError, ShowProblem, StageError
+from stage.lighting.profiles import messages_for
 from stage.show.models import DisplayCue, GroupCue, OscCue, PromptCue, RecordCue, Show
 
 Loc = tuple[Any, ...]
@@ -151,7 +152,6 @@ def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
             seen.add(value)
     displays = {d.name for d in show.displays}
     prompts = {p.id for p in show.prompts}
-    targets = {t.name for t in show.osc_targets}
     rigs = {r.name for r in show.rigs}
     cue_ids: set[str] = set()
 
@@ -165,8 +165,8 @@ def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
                 errors.append((here + ("display",), f"no display named '{cue.display}' (displays: {sorted(displays)})"))
             if isinstance(cue, PromptCue) and cue.prompt not in prompts:
                 errors.append((here + ("prompt",), f"no prompt with id '{cue.prompt}' (prompts: {sorted(prompts)})"))
-            if isinstance(cue, OscCue) and cue.target not in targets:
-                errors.append((here + ("target",), f"no OSC target named '{cue.target}' (targets: {sorted(targets)})"))
+            if isinstance(cue, OscCue):
+                errors.extend(_osc_errors(cue, here, show))
             if isinstance(cue, RecordCue) and cue.rig not in rigs:
                 errors.append((here + ("rig",), f"no rig named '{cue.rig}' (rigs: {sorted(rigs)})"))
             if isinstance(cue, GroupCue):
@@ -177,4 +177,20 @@ def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
                 walk(cue.cues, here + ("cues",))
 
     walk(show.cues, ("cues",))
+    for index, cue in enumerate(show.panic.osc):
+        if isinstance(cue, OscCue):
+            errors.extend(_osc_errors(cue, ("panic", "osc", index), show))
     return errors
+
+
+def _osc_errors(cue: OscCue, here: Loc, show: Show) -> list[tuple[Loc, str]]:
+    """The target must exist and its profile must be able to say what the cue asks."""
+    target = next((t for t in show.osc_targets if t.name == cue.target), None)
+    if target is None:
+        names = sorted(t.name for t in show.osc_targets)
+        return [(here + ("target",), f"no OSC target named '{cue.target}' (targets: {names})")]
+    try:
+        messages_for(cue, target)
+    except StageError as exc:
+        return [(here + ("intent" if cue.intent else "args",), exc.message)]
+    return []

@@ -66,6 +66,7 @@ class OscIn(Model):
     port: int | None = Field(default=None, ge=1, le=65535)
     bind: str = "0.0.0.0"
     allow: tuple[str, ...] = ("127.0.0.1",)  # sender IPs or CIDR networks
+    rate: str = "200 per second"  # per sender; a flood beyond it is dropped and logged
 
 
 class Rig(Model):

@@ -101,3 +101,11 @@ def test_check_command_exit_codes(tmp_path):
 def test_continue_is_refused_inside_groups():
     text = DEMO_TEXT.replace("        rig: stage\n        action: start", "        rig: stage\n        action: start\n        continue: auto_follow")
     assert any("cues[4].cues[2].continue: continue applies to top-level cues" in p for p in problems(text))
+
+
+def test_osc_cues_are_checked_against_their_target_profile():
+    text = DEMO_TEXT.replace("    profile: eos", "    profile: qlab")
+    found = problems(text)
+    assert any("cues[4].cues[0].intent:" in p and "qlab" in p for p in found), found
+    text = DEMO_TEXT.replace("        address: /eos/cue/1/13/fire", "        address: /eos/cue/1/13/fire\n        args: [{type: b, value: '%%%'}]")
+    assert any("cues[5].cues[1].args:" in p for p in problems(text))

@@ -45,6 +45,20 @@
     }));
   });
 
+  socket.on("osc", (data) => {
+    $("osc-targets").replaceChildren(...Object.entries(data.targets).map(([name, t]) => {
+      const li = Stage.el("li", t.status === "down" ? "offline" : "online",
+        `${name}: ${t.status}${t.error ? ` (${t.error})` : ""} · sent ${t.sent}${t.dropped ? ` · dropped ${t.dropped}` : ""}`);
+      li.dataset.name = name;
+      li.dataset.status = t.status;
+      return li;
+    }));
+  });
+  socket.on("osc_feedback", (data) => {
+    $("osc-feedback").prepend(Stage.el("li", "", `${data.address} ${data.args.join(" ")}`));
+    while ($("osc-feedback").children.length > 8) $("osc-feedback").lastElementChild.remove();
+  });
+
   function loadAudit() {
     const action = $("audit-action").value.trim() || null;
     $("audit-csv").href = `/host/audit.csv${action ? `?action=${encodeURIComponent(action)}` : ""}`;
