@@ -38,7 +38,7 @@
   socket.on("prompt", (data) => { $("prompt-open").textContent = data.prompt ? data.prompt.text : "none"; });
   socket.on("displays", (data) => {
     $("display-list").replaceChildren(...data.displays.map((d) => {
-      const li = Stage.el("li", d.online ? "online" : "offline", `${d.name}: ${d.scene} — ${d.online ? "online" : "offline"}`);
+      const li = Stage.el("li", d.online ? "is-online" : "is-offline", `${d.name}: ${d.scene} — ${d.online ? "online" : "offline"}`);
       li.dataset.name = d.name;
       li.dataset.online = d.online;
       return li;
@@ -47,7 +47,7 @@
 
   socket.on("osc", (data) => {
     $("osc-targets").replaceChildren(...Object.entries(data.targets).map(([name, t]) => {
-      const li = Stage.el("li", t.status === "down" ? "offline" : "online",
+      const li = Stage.el("li", t.status === "down" ? "is-offline" : "is-online",
         `${name}: ${t.status}${t.error ? ` (${t.error})` : ""} · sent ${t.sent}${t.dropped ? ` · dropped ${t.dropped}` : ""}`);
       li.dataset.name = name;
       li.dataset.status = t.status;
