@@ -7,7 +7,7 @@ SHOW ?= shows/tiny-stories.yaml
 APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: setup run test test-fast check .apt-ok
+.PHONY: setup run test test-fast check bench .apt-ok
 
 setup: .apt-ok $(VENV)/.installed $(SOCKETIO_JS)
 
@@ -40,3 +40,8 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest tests/unit tests/integration
+
+# Benchmarks (not tests): each prints a table, writes bench/results/<name>.json, appends to docs/benchmarks.md.
+bench: setup
+	$(PY) bench/go_latency.py
+	$(PY) bench/osc_latency.py --mode gevent

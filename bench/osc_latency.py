@@ -25,7 +25,6 @@ if OPTIONS.mode == "gevent":
     monkey.patch_all()
 
 import datetime  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import socket  # noqa: E402
@@ -45,7 +44,7 @@ from stage.lighting.messages import message  # noqa: E402
 from stage.lighting.sender import OscSender  # noqa: E402
 from stage.show.models import OscTarget  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results" / "osc_latency.json"
+from harness import save  # noqa: E402
 
 
 def spawn(fn: Callable[..., None]) -> Any:
@@ -129,8 +128,6 @@ def main() -> None:
                "command": "python " + " ".join(["bench/osc_latency.py", *sys.argv[1:]])}
     result = {"machine": machine, "n": OPTIONS.n, "latency": stats, "difference": diff, "burst": bursts,
               "goal": "Stage p99 within 0.5 ms of bare", "goal_met": diff["p99_ms"] <= 0.5}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
     console = Console()
     table = Table(title=f"OSC GO -> datagram received, loopback, n={OPTIONS.n} each ({OPTIONS.mode})")
@@ -142,14 +139,14 @@ def main() -> None:
                       str(bursts[name]["arrived"]))
     table.add_row("stage - bare", f"{diff['p50_ms']:+.3f}", f"{diff['p99_ms']:+.3f}", "", "")
     console.print(table)
-    console.print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
-    console.print(markdown(result), markup=False, highlight=False, soft_wrap=True)
+    save(f"osc_latency_{OPTIONS.mode}", result, markdown(result))
+    console.print(f"wrote bench/results/osc_latency_{OPTIONS.mode}.json and docs/benchmarks.md")
 
 
 def markdown(r: dict[str, Any]) -> str:
     m, s, d, b = r["machine"], r["latency"], r["difference"], r["burst"]
     return "\n".join([
-        f"### OSC out latency ({m['date']})",
+        f"## OSC out latency ({m['date']}, {m['mode']})",
         "",
         f"Machine: {m['nproc']} CPUs, Python {m['python']}, {m['platform']}, mode {m['mode']}. "
         f"Command: `{m['command']}`.",

@@ -1,0 +1,72 @@
+"""Shared by the benchmarks: start a server process on a free loopback port, percentiles, results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+DOC = REPO / "docs" / "benchmarks.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args: list[str], url: str, log: Path) -> subprocess.Popen:
+    out = open(log, "w")
+    proc = subprocess.Popen([sys.executable, *args], cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return proc
+        except requests.ConnectionError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"{args} did not start; see {log}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
+
+
+def save(name: str, figures: dict, markdown: str) -> None:
+    """Write bench/results/<name>.json and append the section to docs/benchmarks.md."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"date": str(date.today()), "machine": machine(), **figures},
+                                                     indent=2))
+    if not DOC.exists():
+        DOC.write_text("# Benchmarks\n\nFigures from `bench/` (run with `make bench`), newest last. Each compares "
+                       "side by side in one run, because these machines are shared and noisy.\n")
+    with DOC.open("a") as doc:
+        doc.write("\n" + markdown.strip() + "\n")
