@@ -99,3 +99,19 @@ def test_a_flood_on_the_osc_port_does_not_stop_the_phones(rig):
     assert ack["ok"] and health(server)["status"] == "ok"
     wait_until(lambda: "127.0.0.1 is over the rate limit (200 per 1 second)" in server.log_text(), what="flood logged")
     assert server.log_text().count("over the rate limit") <= 2, "a flood is logged sometimes, not per datagram"
+
+
+def test_a_target_that_is_down_and_console_feedback_reach_the_host_console(rig):
+    dump, osc_in, start = rig
+    dump.stop()  # the lighting console is off: nothing listens on its port any more
+    server, peers = start()
+    host = peers.host()
+    for _ in range(6):
+        go(host)  # cues 5 and 6 fire lighting at the silent console
+    # UDP hears of a dead port from the ICMP answer to the datagram before: down after the second.
+    down = host.wait_for("osc", lambda d: d["targets"]["lights"]["status"] == "down")
+    assert "port unreachable" in down["targets"]["lights"]["error"]
+    assert health(server)["osc"] == {"lights": "down"}
+    assert health(server)["cue"] == "7", "a target that is down never stops the show"
+    oscsend(osc_in, "/eos/out/event/cue/1/12/fire")
+    assert host.wait_for("osc_feedback") == {"address": "/eos/out/event/cue/1/12/fire", "args": []}
