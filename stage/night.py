@@ -16,7 +16,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from stage.display.board import DisplayBoard
 from stage.errors import CueError, InvalidInput, RateLimited, StageError
-from stage.records import moderation, participants, submissions
+from stage.records import curation, moderation, participants, submissions, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
 from stage.records.store import Store
@@ -47,6 +47,10 @@ class NightListener(Protocol):
     def scene_changed(self, display: str, scene: dict[str, Any]) -> None: ...
 
     def cues_changed(self, snapshot: dict[str, Any]) -> None: ...
+
+    def feed_changed(self, record_id: str) -> None: ...
+
+    def volunteers_changed(self) -> None: ...
 
 
 class Night:
@@ -100,22 +104,56 @@ class Night:
         log.info("phone %s as %r (participant %s)", "joined" if is_new else "rejoined", participant.name, participant.id)
         return participant
 
-    def submit_story(self, participant_id: str, prompt_id: str, record_id: str, text: str) -> Record:
+    def submit_story(self, participant_id: str, prompt_id: str, record_id: str, text: str,
+                     sources: tuple[str, ...] = ()) -> Record:
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:  # answer a retry with the first record, whatever changed since
             return existing
         prompt = self.prompts.require_open(prompt_id)
-        # Only new records count against the limit; it is checked before and charged after.
-        if not self._limiter.test(SUBMIT_LIMIT, "submit", participant_id):
-            raise RateLimited("too many submissions at once; wait a few seconds")
+        self._check_submit_limit(participant_id)
         record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
-                                                   self.flagger.flags)
+                                                   self.flagger.flags, sources)
         if created:
             self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
             self.listener.record_submitted(record)
             if prompt.auto_approve and not record.flags:
                 record = self.decide(record.id, "approve", "auto-approve")
         return record
+
+    def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
+        existing = submissions.retry(self.store, participant_id, record_id)
+        if existing is not None:
+            return existing
+        self._check_submit_limit(participant_id)
+        record, created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
+                                                     self.flagger.flags)
+        if created:
+            self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
+            self.listener.record_submitted(record)
+        return record
+
+    def _check_submit_limit(self, participant_id: str) -> None:
+        # Only new records count against the limit; it is checked before and charged after.
+        if not self._limiter.test(SUBMIT_LIMIT, "submit", participant_id):
+            raise RateLimited("too many submissions at once; wait a few seconds")
+
+    def recommend(self, participant_id: str, record_id: str, on: bool) -> int:
+        count = curation.recommend(self.store, participant_id, record_id, on)
+        self.listener.feed_changed(record_id)
+        return count
+
+    def withdraw(self, participant_id: str, record_id: str) -> Record:
+        record = curation.withdraw(self.store, participant_id, record_id)
+        self.listener.record_decided(record)  # leaves the queue, the wall, a story screen, the feed
+        return record
+
+    def volunteer(self, participant_id: str, agreed_version: str, story_id: str | None) -> None:
+        volunteers.volunteer(self.store, participant_id, self.show.consent, agreed_version, story_id)
+        self.listener.volunteers_changed()
+
+    def withdraw_consent(self, participant_id: str) -> None:
+        if volunteers.withdraw_consent(self.store, participant_id):
+            self.listener.volunteers_changed()
 
     # -- moderation -------------------------------------------------------------------------------
 

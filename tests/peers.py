@@ -35,16 +35,20 @@ class Peer:
 
     def wait_for(self, event: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 10) -> Any:
         deadline = time.monotonic() + timeout
+        seen = []
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"no {event!r} event matching on {self.namespace} within {timeout}s")
+                others = {name: q.qsize() for name, q in self.events.items() if q.qsize()}
+                raise AssertionError(f"no {event!r} event matching on {self.namespace} within {timeout}s; "
+                                     f"{event!r} seen: {seen[-3:]}; other events waiting: {others}")
             try:
                 data = self.events[event].get(timeout=remaining)
             except queue.Empty:
                 continue
             if predicate(data):
                 return data
+            seen.append(data)
 
     def drain(self, event: str) -> list[Any]:
         out = []

@@ -14,7 +14,7 @@ from limits.strategies import MovingWindowRateLimiter
 from stage.errors import Forbidden, InvalidInput, RateLimited
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
-from stage.records import submissions
+from stage.records import curation, submissions, volunteers
 from stage.records.participants import device_key_hash
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ def prompt_public(prompt: Any) -> dict[str, Any] | None:
 
 
 class AudienceNamespace(RoleNamespace):
+    event_limit = parse_limit("20 per 2 seconds")  # per connection: a flooding phone is refused, others served
+
     def on_connect(self, auth: Any = None) -> None:
         log.debug("phone socket %s connected", request.sid)
 
@@ -56,16 +58,50 @@ class AudienceNamespace(RoleNamespace):
         join_room(f"participant:{participant.id}")
         self.night.presence.phone_joined(request.sid, participant.id)
         self.hub.counts_changed()
+        consent = self.night.show.consent
         return {
             "participant": participant.public(),
             "prompt": prompt_public(self.night.prompts.current),
             "records": [r.public() for r in submissions.by_participant(self.night.store, participant.id)],
+            "consent": {"version": consent.version, "text": consent.text},
+            "volunteer": volunteers.standing(self.night.store, participant.id),
         }
 
     @handler(payloads.SubmitStory)
     def on_submit_story(self, payload: payloads.SubmitStory) -> dict[str, Any]:
-        record = self.night.submit_story(self._participant_id(), payload.prompt, payload.id, payload.text)
+        record = self.night.submit_story(self._participant_id(), payload.prompt, payload.id, payload.text,
+                                         tuple(payload.sources))
         return {"record": record.public()}
+
+    @handler(payloads.SubmitComment)
+    def on_submit_comment(self, payload: payloads.SubmitComment) -> dict[str, Any]:
+        record = self.night.submit_comment(self._participant_id(), payload.id, payload.on, payload.text)
+        return {"record": record.public()}
+
+    @handler(payloads.Feed)
+    def on_feed(self, payload: payloads.Feed) -> dict[str, Any]:
+        return {"records": curation.feed(self.night.store, session.get("participant_id"), payload.order,
+                                         payload.limit)}
+
+    @handler(payloads.Recommend)
+    def on_recommend(self, payload: payloads.Recommend) -> dict[str, Any]:
+        return {"id": payload.id, "count": self.night.recommend(self._participant_id(), payload.id, payload.on),
+                "recommended": payload.on}
+
+    @handler(payloads.Withdraw)
+    def on_withdraw(self, payload: payloads.Withdraw) -> dict[str, Any]:
+        return {"record": self.night.withdraw(self._participant_id(), payload.id).public()}
+
+    @handler(payloads.Volunteer)
+    def on_volunteer(self, payload: payloads.Volunteer) -> dict[str, Any]:
+        participant_id = self._participant_id()
+        self.night.volunteer(participant_id, payload.consent_version, payload.story)
+        return {"volunteer": volunteers.standing(self.night.store, participant_id)}
+
+    @handler(payloads.Empty)
+    def on_withdraw_consent(self, _: payloads.Empty) -> dict[str, Any]:
+        self.night.withdraw_consent(self._participant_id())
+        return {"volunteer": None}
 
     def _participant_id(self) -> str:
         participant_id = session.get("participant_id")

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_socketio import Namespace
+from limits import RateLimitItem
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 
 from stage.errors import StageError
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from stage.realtime.broadcast import Broadcaster
 
 log = logging.getLogger(__name__)
+_limiter = MovingWindowRateLimiter(MemoryStorage())
 
 
 def error_ack(code: str, message: str) -> dict[str, Any]:
@@ -61,11 +65,14 @@ def handler(model: type[BaseModel]) -> Callable:
 class RoleNamespace(Namespace):
     """A namespace for one role. Events it does not define are refused with an error ack."""
 
+    event_limit: RateLimitItem | None = None  # per connection, every event
+
     def __init__(self, namespace: str, night: Night, hub: "Broadcaster") -> None:
         super().__init__(namespace)
         self.night = night
         self.hub = hub
         self._connected: set[str] = set()  # sids whose real connect has run (this process's sockets)
+        self._flooding: set[str] = set()
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Runs before Flask-SocketIO pushes the request context: the sid is the first argument.
@@ -73,6 +80,13 @@ class RoleNamespace(Namespace):
         if self._spoofed(event, sid) or (event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}")):
             log.warning("%s refused unknown event %r from %s", self.namespace, event, sid)
             return error_ack("unknown_event", f"'{event}' is not an event of {self.namespace}")
+        if self.event_limit is not None and event not in ("connect", "disconnect") \
+                and not _limiter.hit(self.event_limit, self.namespace, sid):
+            if sid not in self._flooding:  # one line per flood, not one per refused event
+                self._flooding.add(sid)
+                log.warning("%s: %s is flooding (over %s); refusing its events", self.namespace, sid, self.event_limit)
+            return error_ack("rate_limited", "too many actions at once; wait a moment")
+        self._flooding.discard(sid)
         if event == "connect":
             self._connected.add(sid)
         elif event == "disconnect":

@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 
 from stage.display.scenes import scene_payload
 from stage.night import Night
+from stage.records import curation, submissions, volunteers
 from stage.records.models import Record
 from stage.realtime.audience import ROOM as PHONES, prompt_public
 from stage.realtime.consoles import CREW, HOSTS, MODERATORS
@@ -17,6 +18,7 @@ from stage.show.models import Prompt
 log = logging.getLogger(__name__)
 
 COUNTS_INTERVAL = 0.5
+FEED_INTERVAL = 1.0
 
 
 class Broadcaster:
@@ -24,6 +26,9 @@ class Broadcaster:
         self.socketio = socketio
         self.join_url = join_url
         self._counts_due = False
+        self._feed_due = False
+        self._feed_dirty: set[str] = set()
+        self._feed_removed: set[str] = set()
         self.night: Night | None = None  # set once the night exists (it needs this listener first)
 
     @property
@@ -48,6 +53,13 @@ class Broadcaster:
         if record.participant_id:
             self.socketio.emit("record_status", {"record": public}, namespace="/audience",
                                to=f"participant:{record.participant_id}")
+        if record.kind == "comment":
+            self.feed_changed(record.sources[0])
+        elif approved:
+            self.feed_changed(record.id)
+        else:
+            self._feed_removed.add(record.id)
+            self.feed_changed(None)
         event, data = ("wall_add", {"record": public}) if approved else ("wall_remove", {"id": record.id})
         for name, scene in self._night.displays.scenes().items():
             self.socketio.emit(event, data, namespace="/display", to=f"display:{name}")
@@ -69,6 +81,34 @@ class Broadcaster:
     def cues_changed(self, snapshot: dict[str, Any]) -> None:
         self.socketio.emit("cues", snapshot, namespace="/host", to=HOSTS)
         self.socketio.emit("cues", snapshot, namespace="/crew", to=CREW)
+
+    def feed_changed(self, record_id: str | None) -> None:
+        """Phones get feed changes batched, at most every FEED_INTERVAL seconds, one encoded broadcast."""
+        if record_id is not None:
+            self._feed_dirty.add(record_id)
+        if not self._feed_due:
+            self._feed_due = True
+            self.socketio.start_background_task(self._send_feed)
+
+    def _send_feed(self) -> None:
+        self.socketio.sleep(FEED_INTERVAL)
+        self._feed_due = False
+        dirty, removed = self._feed_dirty - self._feed_removed, self._feed_removed
+        self._feed_dirty, self._feed_removed = set(), set()
+        store = self._night.store
+        records = [submissions.get(store, record_id) for record_id in dirty]
+        shown = [r for r in records if r is not None and r.status == "approved"]
+        recs = curation.counts(store, [r.id for r in shown])
+        items = [{**curation.public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
+                  "comments": curation.comments(store, r.id)} for r in shown]
+        gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
+        self.socketio.emit("feed_update", {"records": items, "removed": gone}, namespace="/audience", to=PHONES)
+
+    def volunteers_changed(self) -> None:
+        self.socketio.emit("volunteers", self.volunteers(), namespace="/host", to=HOSTS)
+
+    def volunteers(self) -> dict[str, Any]:
+        return {"volunteers": volunteers.listing(self._night.store)}
 
     def osc_status(self, target: str, status: dict[str, Any]) -> None:
         """An OSC target went up or down (called from the sender's worker task)."""

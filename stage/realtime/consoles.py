@@ -57,6 +57,7 @@ class HostNamespace(ConsoleNamespace):
         self.reply("prompt", {"prompt": prompt_public(self.night.prompts.current)})
         self.reply("displays", self.hub.displays())
         self.reply("osc", {"targets": self.night.osc.status()})
+        self.reply("volunteers", self.hub.volunteers())
 
     @handler(payloads.Empty)
     def on_go(self, _: payloads.Empty) -> dict[str, Any]:

@@ -27,6 +27,32 @@ class SubmitStory(Payload):
     id: Uuid
     prompt: str = Field(max_length=40)
     text: str = Field(max_length=10_000)
+    sources: list[Uuid] = Field(default=[], max_length=4)  # a remix: the records it was made from
+
+
+class SubmitComment(Payload):
+    id: Uuid
+    on: Uuid
+    text: str = Field(max_length=2_000)
+
+
+class Feed(Payload):
+    order: Literal["newest", "top"] = "newest"
+    limit: int = Field(default=30, ge=1, le=100)
+
+
+class Recommend(Payload):
+    id: Uuid
+    on: bool = True
+
+
+class Withdraw(Payload):
+    id: Uuid
+
+
+class Volunteer(Payload):
+    consent_version: str = Field(max_length=40)
+    story: Uuid | None = None
 
 
 class Moderate(Payload):

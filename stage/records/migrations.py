@@ -60,4 +60,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN author_name TEXT;
     UPDATE records SET author_name = (SELECT name FROM participants p WHERE p.id = records.participant_id);
     """,
+    # 3: curation and volunteering: one recommendation per participant and record; volunteers with
+    # the consent text and version they agreed to, and when they withdrew it.
+    """
+    CREATE TABLE recommendations (
+        record_id TEXT NOT NULL REFERENCES records(id),
+        participant_id TEXT NOT NULL REFERENCES participants(id),
+        created_at REAL NOT NULL,
+        PRIMARY KEY (record_id, participant_id)
+    );
+    CREATE TABLE volunteers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        participant_id TEXT NOT NULL REFERENCES participants(id),
+        story_id TEXT REFERENCES records(id),
+        consent_version TEXT NOT NULL,
+        consent_text TEXT NOT NULL,
+        given_at REAL NOT NULL,
+        withdrawn_at REAL
+    );
+    CREATE INDEX volunteers_participant ON volunteers(participant_id);
+    """,
 ]

@@ -16,22 +16,49 @@ from stage.show.models import Prompt
 log = logging.getLogger(__name__)
 
 
+COMMENT_MAX_CHARS = 280
+
+
 def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: str, text: str,
-                 flagger: Callable[[str], list[str]] = lambda text: []) -> tuple[Record, bool]:
-    """Store a story as pending. Returns (record, created); a repeated id returns the first record."""
+                 flagger: Callable[[str], list[str]] = lambda text: [], sources: tuple[str, ...] = ()
+                 ) -> tuple[Record, bool]:
+    """Store a story (a remix when it has sources) as pending. Returns (record, created)."""
     existing = retry(store, participant_id, record_id)
     if existing is not None:
         return existing, False
     if "story" not in prompt.kinds:
         raise InvalidInput(f"the prompt '{prompt.id}' does not take stories", code="kind_not_open")
+    text = _checked_text(text, "story", prompt.max_chars, prompt.max_words)
+    return _insert(store, participant_id, record_id, "story", text, prompt.id, flagger(text), sources)
+
+
+def submit_comment(store: Store, participant_id: str, record_id: str, on: str, text: str,
+                   flagger: Callable[[str], list[str]] = lambda text: []) -> tuple[Record, bool]:
+    """A comment on an approved record: a record of its own, moderated like any other."""
+    existing = retry(store, participant_id, record_id)
+    if existing is not None:
+        return existing, False
+    text = _checked_text(text, "comment", COMMENT_MAX_CHARS, None)
+    return _insert(store, participant_id, record_id, "comment", text, None, flagger(text), (on,))
+
+
+def _checked_text(text: str, what: str, max_chars: int, max_words: int | None) -> str:
     text = clean_text(text)
     if not text:
-        raise InvalidInput("the story is empty", code="empty")
-    if len(text) > prompt.max_chars:
-        raise InvalidInput(f"the story is {len(text)} characters; at most {prompt.max_chars}", code="too_long")
-    if prompt.max_words is not None and word_count(text) > prompt.max_words:
-        raise InvalidInput(f"the story is {word_count(text)} words; at most {prompt.max_words}", code="too_long")
-    flags = json.dumps(flagger(text))
+        raise InvalidInput(f"the {what} is empty", code="empty")
+    if len(text) > max_chars:
+        raise InvalidInput(f"the {what} is {len(text)} characters; at most {max_chars}", code="too_long")
+    if max_words is not None and word_count(text) > max_words:
+        raise InvalidInput(f"the {what} is {word_count(text)} words; at most {max_words}", code="too_long")
+    return text
+
+
+def _insert(store: Store, participant_id: str, record_id: str, kind: str, text: str | None, prompt_id: str | None,
+            flags: list[str], sources: tuple[str, ...], media: str | None = None) -> tuple[Record, bool]:
+    for source_id in sources:  # nothing unapproved may be built upon (or commented on)
+        source = get(store, source_id)
+        if source is None or source.status != "approved":
+            raise Conflict("that record is not on the wall (yet)", code="source_not_approved")
     now = time.time()
     with store.transaction() as db:
         author = db.execute("SELECT name, banned FROM participants WHERE id = ?", (participant_id,)).fetchone()
@@ -39,16 +66,20 @@ def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: s
             raise Forbidden("this phone cannot submit", code="banned")
         # A retry that raced the first copy inserts nothing: the first one stands.
         created = db.execute(
-            "INSERT INTO records (id, kind, status, participant_id, author_name, text, prompt_id, flags, created_at,"
-            " updated_at) VALUES (?, 'story', 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-            (record_id, participant_id, author["name"], text, prompt.id, flags, now, now),
+            "INSERT INTO records (id, kind, status, participant_id, author_name, text, media, prompt_id, flags,"
+            " created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            (record_id, kind, participant_id, author["name"], text, media, prompt_id, json.dumps(flags), now, now),
         ).rowcount == 1
         if created:
-            Store.audit(db, f"participant:{participant_id}", "submit", record_id, kind="story", prompt=prompt.id)
+            db.executemany("INSERT INTO record_sources (record_id, source_id) VALUES (?, ?)",
+                           [(record_id, source_id) for source_id in sources])
+            Store.audit(db, f"participant:{participant_id}", "submit", record_id, kind=kind, prompt=prompt_id,
+                        sources=list(sources))
     record = get(store, record_id)
     assert record is not None
     if created:
-        log.info("story %s submitted by participant %s for prompt %s", record_id, participant_id, prompt.id)
+        log.info("%s %s submitted by participant %s%s", kind, record_id, participant_id,
+                 f" (sources {', '.join(sources)})" if sources else "")
     return _same_author(record, participant_id), created
 
 

@@ -151,6 +151,16 @@ Cue = Annotated[
 GroupCue.model_rebuild()
 
 
+class Consent(Model):
+    """What a volunteer agrees to before performing; the version is stored with every consent."""
+
+    version: str = Field(default="1", max_length=40)
+    text: str = Field(default=(
+        "I agree to perform on stage tonight, to be filmed and recorded, to have the recording shown at "
+        "this show and kept for remixes afterwards, and to be credited by my display name. I can withdraw "
+        "this consent at any time from this page; my takes are then hidden."), max_length=2000)
+
+
 class Panic(Model):
     """What one press of PANIC does besides stopping every running cue."""
 
@@ -164,6 +174,7 @@ class Show(Model):
     server: ServerSection = ServerSection()
     go_debounce_ms: int = Field(default=200, ge=0, le=5000)
     moderation: Moderation = Moderation()
+    consent: Consent = Consent()
     panic: Panic = Panic()
     displays: tuple[Display, ...] = Field(min_length=1)
     prompts: tuple[Prompt, ...] = ()

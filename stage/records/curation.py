@@ -1,0 +1,96 @@
+"""Curation by the audience: the feed of approved records, recommendations, withdrawal by the author."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Literal
+
+from stage.errors import Conflict, Forbidden, NotFound
+from stage.records import submissions
+from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
+from stage.records.store import Store
+
+log = logging.getLogger(__name__)
+
+FEED_KINDS = ("story", "drawing", "photo", "clip", "take", "remix")  # comments travel with their record
+
+
+def recommend(store: Store, participant_id: str, record_id: str, on: bool) -> int:
+    """Recommend a record once (or take it back); returns the record's new count."""
+    record = submissions.get(store, record_id)
+    if record is None:
+        raise NotFound("no such record")
+    if record.status != "approved":
+        raise Conflict("only approved records can be recommended", code="not_approved")
+    with store.transaction() as db:
+        if on:
+            changed = db.execute("INSERT INTO recommendations (record_id, participant_id, created_at) VALUES (?, ?, ?)"
+                                 " ON CONFLICT DO NOTHING", (record_id, participant_id, time.time())).rowcount
+        else:
+            changed = db.execute("DELETE FROM recommendations WHERE record_id = ? AND participant_id = ?",
+                                 (record_id, participant_id)).rowcount
+        if changed:
+            Store.audit(db, f"participant:{participant_id}", "recommend" if on else "unrecommend", record_id)
+    return counts(store, [record_id]).get(record_id, 0)
+
+
+def counts(store: Store, record_ids: list[str]) -> dict[str, int]:
+    if not record_ids:
+        return {}
+    marks = ",".join("?" * len(record_ids))
+    rows = store.query(f"SELECT record_id, COUNT(*) AS n FROM recommendations WHERE record_id IN ({marks})"
+                       " GROUP BY record_id", tuple(record_ids))
+    return {row["record_id"]: row["n"] for row in rows}
+
+
+def feed(store: Store, participant_id: str | None, order: Literal["newest", "top"] = "newest",
+         limit: int = 30) -> list[dict[str, Any]]:
+    """Approved records for phones, each with its recommendations, whether this phone recommended it,
+    and its newest approved comments."""
+    order_by = "recs DESC, r.updated_at DESC" if order == "top" else "r.updated_at DESC"
+    kinds = ",".join("?" * len(FEED_KINDS))
+    rows = store.query(
+        f"SELECT {RECORD_COLUMNS}, (SELECT COUNT(*) FROM recommendations c WHERE c.record_id = r.id) AS recs,"
+        f" EXISTS(SELECT 1 FROM recommendations c WHERE c.record_id = r.id AND c.participant_id = ?) AS mine"
+        f" FROM {RECORD_FROM} WHERE r.status = 'approved' AND r.kind IN ({kinds}) ORDER BY {order_by} LIMIT ?",
+        (participant_id, *FEED_KINDS, limit))
+    items = []
+    for row in rows:
+        record = submissions.get(store, row["id"])
+        assert record is not None
+        items.append({**public_with_lineage(store, record), "recommendations": row["recs"],
+                      "recommended": bool(row["mine"]), "comments": comments(store, record.id)})
+    return items
+
+
+def comments(store: Store, record_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} JOIN record_sources s ON s.record_id = r.id"
+        " WHERE s.source_id = ? AND r.kind = 'comment' AND r.status = 'approved' ORDER BY r.created_at DESC LIMIT ?",
+        (record_id, limit))
+    return [{"id": row["id"], "author": row["author"], "text": row["text"]} for row in rows]
+
+
+def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:
+    """The public form plus "remix of <kind> by <author>" for each approved source."""
+    sources = [submissions.get(store, source_id) for source_id in record.sources]
+    return {**record.public(), "remix_of": [{"id": s.id, "kind": s.kind, "author": s.author}
+                                            for s in sources if s is not None and s.status == "approved"]}
+
+
+def withdraw(store: Store, participant_id: str, record_id: str) -> Record:
+    """The author takes their record back: it leaves every screen and the queue."""
+    record = submissions.get(store, record_id)
+    if record is None:
+        raise NotFound("no such record")
+    if record.participant_id != participant_id:
+        raise Forbidden("only its author can withdraw a record", code="not_yours")
+    if record.status != "withdrawn":
+        with store.transaction() as db:
+            db.execute("UPDATE records SET status = 'withdrawn', updated_at = ? WHERE id = ?", (time.time(), record_id))
+            Store.audit(db, f"participant:{participant_id}", "withdraw", record_id)
+        log.info("record %s withdrawn by its author", record_id)
+    withdrawn = submissions.get(store, record_id)
+    assert withdrawn is not None
+    return withdrawn

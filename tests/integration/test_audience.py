@@ -1,0 +1,139 @@
+"""The audience beyond submitting: feed, recommend, comment, remix, withdraw, volunteer, floods."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+from tests.peers import Peer, go
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def approved_story(phone: Peer, moderator: Peer, text: str, **extra) -> str:
+    record_id = new_id()
+    ack = phone.call("submit_story", {"id": record_id, "prompt": "cape", "text": text, **extra})
+    assert ack["ok"], ack
+    assert moderator.call("moderate", {"id": record_id, "decision": "approve"})["ok"]
+    return record_id
+
+
+def open_night(peers):
+    host, moderator = peers.host(), peers.moderation()
+    go(host), go(host)
+    return host, moderator
+
+
+def test_recommend_once_per_phone_undo_and_top_order(stage, peers):
+    _, moderator = open_night(peers)
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+    first = approved_story(ada, moderator, "First cape.")
+    second = approved_story(ada, moderator, "Second cape.")
+    for phone in (ada, bo, bo):
+        ack = phone.call("recommend", {"id": second})
+    assert ack["count"] == 2, "a phone recommends a record once"
+    top = bo.call("feed", {"order": "top"})["records"]
+    assert [r["id"] for r in top] == [second, first] and top[0]["recommended"] is True
+    assert bo.call("recommend", {"id": second, "on": False})["count"] == 1
+    assert bo.wait_for("feed_update", lambda u: any(r["id"] == second for r in u["records"]))
+    pending = new_id()
+    ada.call("submit_story", {"id": pending, "prompt": "cape", "text": "Not yet."})
+    assert bo.call("recommend", {"id": pending})["error"]["code"] == "not_approved"
+    assert bo.call("recommend", {"id": new_id()})["error"]["code"] == "not_found"
+
+
+def test_comments_are_moderated_and_travel_with_their_record(stage, peers):
+    _, moderator = open_night(peers)
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+    story = approved_story(ada, moderator, "A cape with pockets.")
+    comment = new_id()
+    ack = bo.call("submit_comment", {"id": comment, "on": story, "text": "Pockets!"})
+    assert ack["record"]["status"] == "pending" and ack["record"]["kind"] == "comment"
+    queued = moderator.wait_for("queue_add", lambda d: d["record"]["id"] == comment)["record"]
+    assert queued["sources"] == [story]
+    assert ada.call("feed")["records"][0]["comments"] == [], "nothing unmoderated reaches another phone"
+    moderator.call("moderate", {"id": comment, "decision": "approve"})
+    update = ada.wait_for("feed_update", lambda u: any(r["comments"] for r in u["records"]))
+    assert update["records"][0]["comments"] == [{"id": comment, "author": "Bo", "text": "Pockets!"}]
+    pending = new_id()
+    ada.call("submit_story", {"id": pending, "prompt": "cape", "text": "Unmoderated."})
+    refused = bo.call("submit_comment", {"id": new_id(), "on": pending, "text": "?"})
+    assert refused["error"]["code"] == "source_not_approved"
+
+
+def test_a_remix_keeps_its_sources_and_says_whose_work_it_remixes(stage, peers):
+    _, moderator = open_night(peers)
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+    source = approved_story(ada, moderator, "The original cape.")
+    remix = approved_story(bo, moderator, "The cape, retold.", sources=[source])
+    item = next(r for r in bo.call("feed")["records"] if r["id"] == remix)
+    assert item["sources"] == [source] and item["remix_of"] == [{"id": source, "kind": "story", "author": "Ada"}]
+    pending = new_id()
+    ada.call("submit_story", {"id": pending, "prompt": "cape", "text": "Pending."})
+    refused = bo.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "x", "sources": [pending]})
+    assert refused["error"]["code"] == "source_not_approved"
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT record_id, source_id FROM record_sources").fetchall() == [(remix, source)]
+
+
+def test_withdraw_takes_a_record_off_every_screen(stage, peers):
+    host, moderator = open_night(peers)
+    go(host)  # the wall
+    display = peers.display()
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+    story = approved_story(ada, moderator, "Mine to take back.")
+    assert display.wait_for("wall_add")["record"]["id"] == story
+    assert bo.call("withdraw", {"id": story})["error"]["code"] == "not_yours"
+    assert ada.call("withdraw", {"id": story})["record"]["status"] == "withdrawn"
+    assert display.wait_for("wall_remove")["id"] == story
+    assert moderator.wait_for("approved_remove")["id"] == story
+    assert bo.wait_for("feed_update", lambda u: story in u["removed"])
+    assert bo.call("feed")["records"] == []
+    assert peers.display().wait_for("scene")["records"] == []
+
+
+def test_volunteering_needs_the_current_consent_and_can_be_withdrawn(stage, peers):
+    host, moderator = open_night(peers)
+    ada = peers.phone("Ada")
+    consent = ada.joined["consent"]
+    assert "filmed" in consent["text"] and ada.joined["volunteer"] is None
+    story = approved_story(ada, moderator, "Perform me.")
+    assert ada.call("volunteer", {"consent_version": "old"})["error"]["code"] == "consent_changed"
+    ack = ada.call("volunteer", {"consent_version": consent["version"], "story": story})
+    assert ack["volunteer"]["story_id"] == story
+    listing = host.wait_for("volunteers", lambda v: v["volunteers"])["volunteers"]
+    assert [(v["name"], v["story_text"], v["withdrawn_at"]) for v in listing] == [("Ada", "Perform me.", None)]
+    assert ada.call("withdraw_consent")["volunteer"] is None
+    listing = host.wait_for("volunteers", lambda v: v["volunteers"][0]["withdrawn_at"])["volunteers"]
+    assert len(listing) == 1
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        stored = db.execute("SELECT consent_version, consent_text FROM volunteers").fetchone()
+    assert stored == (consent["version"], consent["text"])
+
+
+def test_a_flooding_phone_is_refused_while_others_are_served(stage, peers):
+    _, moderator = open_night(peers)
+    flooder, other = peers.phone("Flood"), peers.phone("Calm")
+    kept = approved_story(flooder, moderator, "Accepted before the flood.")
+    acks = [flooder.call("feed", {}) for _ in range(200)]
+    refused = [a for a in acks if not a["ok"]]
+    assert refused and {a["error"]["code"] for a in refused} == {"rate_limited"}
+    assert other.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "Served."})["ok"]
+    assert [r["id"] for r in other.call("feed")["records"]] == [kept]
+    assert stage.log_text().count("is flooding") == 1
+
+
+def test_a_banned_phone_stays_banned_on_a_new_connection(stage, peers):
+    _, moderator = open_night(peers)
+    spam = peers.phone("Spam")
+    record = new_id()
+    spam.call("submit_story", {"id": record, "prompt": "cape", "text": "spam"})
+    participant = moderator.wait_for("queue_add")["record"]["participant"]
+    moderator.call("ban", {"participant": participant})
+    spam.close()
+    again = peers.phone("Spam again", device_key=spam.device_key)
+    assert again.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "x"})["error"]["code"] == "banned"
+    assert again.call("submit_comment", {"id": new_id(), "on": record, "text": "x"})["error"]["code"] in (
+        "banned", "source_not_approved")
