@@ -39,7 +39,8 @@ class Broadcaster:
     # -- NightListener ------------------------------------------------------------------------------
 
     def record_submitted(self, record: Record) -> None:
-        self.socketio.emit("queue_add", {"record": record.for_moderators()}, namespace="/moderation", to=MODERATORS)
+        view = curation.moderation_view(self._night.store, record)
+        self.socketio.emit("queue_add", {"record": view}, namespace="/moderation", to=MODERATORS)
         self.counts_changed()
 
     def record_decided(self, record: Record) -> None:
@@ -48,7 +49,7 @@ class Broadcaster:
         self.socketio.emit("queue_remove", {"id": record.id, "status": record.status}, namespace="/moderation",
                            to=MODERATORS)
         self.socketio.emit("approved_add" if approved else "approved_remove",
-                           {"record": record.for_moderators()} if approved else {"id": record.id},
+                           {"record": curation.moderation_view(self._night.store, record)} if approved else {"id": record.id},
                            namespace="/moderation", to=MODERATORS)
         if record.participant_id:
             self.socketio.emit("record_status", {"record": public}, namespace="/audience",

@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.realtime.base import RoleNamespace, handler
-from stage.records import audit_log, moderation
+from stage.records import audit_log, curation, moderation
 from stage.web.auth import current_role
 
 log = logging.getLogger(__name__)
@@ -93,13 +93,14 @@ class ModerationNamespace(ConsoleNamespace):
     room = MODERATORS
 
     def send_state(self) -> None:
-        self.reply("queue", {"records": [r.for_moderators() for r in moderation.pending(self.night.store)]})
-        self.reply("approved", {"records": [r.for_moderators() for r in moderation.approved(self.night.store)]})
+        store = self.night.store
+        self.reply("queue", {"records": [curation.moderation_view(store, r) for r in moderation.pending(store)]})
+        self.reply("approved", {"records": [curation.moderation_view(store, r) for r in moderation.approved(store)]})
 
     @handler(payloads.Moderate)
     def on_moderate(self, payload: payloads.Moderate) -> dict[str, Any]:
         record = self.night.decide(payload.id, payload.decision, self.actor, payload.reason)
-        return {"record": record.for_moderators()}
+        return {"record": curation.moderation_view(self.night.store, record)}
 
     @handler(payloads.Ban)
     def on_ban(self, payload: payloads.Ban) -> dict[str, Any]:

@@ -79,6 +79,11 @@ def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:
                                             for s in sources if s is not None and s.status == "approved"]}
 
 
+def moderation_view(store: Store, record: Record) -> dict[str, Any]:
+    """A moderation item: who sent it, its flags, and what it remixes or comments on."""
+    return {**record.for_moderators(), "remix_of": public_with_lineage(store, record)["remix_of"]}
+
+
 def withdraw(store: Store, participant_id: str, record_id: str) -> Record:
     """The author takes their record back: it leaves every screen and the queue."""
     record = submissions.get(store, record_id)

@@ -12,7 +12,8 @@
   const records = new Map(JSON.parse(localStorage.getItem(REFUSED) || "[]").map((r) => [r.id, r]));
   let outbox = JSON.parse(localStorage.getItem(OUTBOX) || "[]");  // [{id, prompt, text, state, error}]
   const inflight = new Set();  // ids sent and not answered yet
-  let prompt = null, joined = false, retryDelay = 2000, retryTimer = null;
+  let prompt = null, joined = false, retryDelay = 2000, retryTimer = null, remixOf = null, consent = null;
+  const joinedListeners = [];
 
   const socket = Stage.connect("/audience");
   Stage.showConnection(socket, $("conn"));
@@ -29,9 +30,13 @@
       $("main").hidden = false;
       $("me").textContent = ack.participant.name;
       ack.records.forEach((r) => records.set(r.id, r));
+      consent = ack.consent;
+      $("consent-text").textContent = consent.text;
+      setVolunteer(ack.volunteer);
       setPrompt(ack.prompt);
       renderMine();
       flush();
+      joinedListeners.forEach((listener) => listener(ack));
     });
   }
 
@@ -60,7 +65,9 @@
     const waiting = outbox.filter((item) => item.state === "waiting");
     waiting.filter((item) => !inflight.has(item.id)).forEach((item) => {
       inflight.add(item.id);
-      socket.timeout(10000).emit("submit_story", { id: item.id, prompt: item.prompt, text: item.text }, (err, ack) => {
+      const payload = { id: item.id, prompt: item.prompt, text: item.text };
+      if (item.sources && item.sources.length) payload.sources = item.sources;
+      socket.timeout(10000).emit("submit_story", payload, (err, ack) => {
         inflight.delete(item.id);
         if (err || (!ack.ok && TRANSIENT.has(ack.error.code))) return;  // stays in the outbox, retried
         outbox = outbox.filter((o) => o.id !== item.id);
@@ -95,6 +102,14 @@
       const status = Stage.el("p", "status", LABELS[r.status] || r.status);
       if (r.reason) status.append(Stage.el("span", "reason", `: ${r.reason}`));
       li.append(text, status);
+      if (r.status === "pending" || r.status === "approved") {
+        const withdraw = Stage.el("button", "secondary withdraw", "Withdraw");
+        withdraw.type = "button";
+        withdraw.addEventListener("click", () => socket.emit("withdraw", { id: r.id }, (ack) => {
+          if (ack.ok) { records.set(r.id, ack.record); renderMine(); }
+        }));
+        li.append(withdraw);
+      }
       return li;
     }));
     $("mine-empty").hidden = items.length > 0;
@@ -119,7 +134,8 @@
     const text = $("story").value.trim();
     Stage.showError($("story-error"), null);
     if (!text || !prompt) return;
-    outbox.push({ id: Stage.uuid4(), prompt: prompt.id, text, state: "waiting" });
+    outbox.push({ id: Stage.uuid4(), prompt: prompt.id, text, state: "waiting", sources: remixOf ? [remixOf.id] : [] });
+    setRemix(null);
     saveOutbox();
     $("story").value = "";
     updateCount();
@@ -127,6 +143,58 @@
     retryDelay = 2000;
     flush();
   });
+  function setRemix(record) {
+    remixOf = record;
+    $("remixing").hidden = !record;
+    $("remix-of").textContent = record ? `"${record.text.slice(0, 60)}" by ${record.author}` : "";
+  }
+  $("remix-cancel").addEventListener("click", () => setRemix(null));
+
+  function setVolunteer(standing) {
+    $("volunteer-state").textContent = standing
+      ? "Thank you! You offered to perform; the host will call you." : "Offer to perform a story tonight; the host picks volunteers.";
+    $("volunteer").hidden = Boolean(standing);
+    $("withdraw-consent").hidden = !standing;
+    $("consent-check").closest("label").hidden = Boolean(standing);
+  }
+
+  function volunteer(story) {
+    if (!$("consent-check").checked) {
+      selectTab("write");
+      $("consent-box").open = true;
+      Stage.showError($("volunteer-error"), { message: "Read and tick the consent first." });
+      $("consent-check").focus();
+      return;
+    }
+    const payload = { consent_version: consent.version };
+    if (story) payload.story = story;
+    socket.emit("volunteer", payload, (ack) => {
+      Stage.showError($("volunteer-error"), ack.ok ? null : ack.error);
+      if (ack.ok) setVolunteer(ack.volunteer);
+    });
+  }
+  $("volunteer").addEventListener("click", () => volunteer(null));
+  $("withdraw-consent").addEventListener("click", () => socket.emit("withdraw_consent", {}, (ack) => {
+    if (ack.ok) setVolunteer(null);
+  }));
+
+  function selectTab(name) {
+    ["write", "wall", "mine"].forEach((tab) => {
+      $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+      $(`view-${tab}`).hidden = tab !== name;
+    });
+    document.dispatchEvent(new CustomEvent("stage:tab", { detail: name }));
+  }
+  ["write", "wall", "mine"].forEach((tab) => $(`tab-${tab}`).addEventListener("click", () => selectTab(tab)));
+
+  // What the feed script needs from this page.
+  window.StagePhone = {
+    socket,
+    onJoined: (listener) => joinedListeners.push(listener),
+    remix: (record) => { setRemix(record); selectTab("write"); $("story").focus(); },
+    perform: (record) => volunteer(record.id),
+  };
+
   $("name").value = localStorage.getItem(NAME) || "";
   renderMine();
 })();

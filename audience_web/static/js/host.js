@@ -59,6 +59,19 @@
     while ($("osc-feedback").children.length > 8) $("osc-feedback").lastElementChild.remove();
   });
 
+  socket.on("volunteers", (data) => {
+    $("volunteers").replaceChildren(...data.volunteers.map((v) => {
+      const li = Stage.el("li", `record volunteer${v.withdrawn_at ? " withdrawn" : ""}`);
+      li.dataset.participant = v.participant_id;
+      li.append(Stage.el("p", "author", v.name));
+      if (v.story_text) li.append(Stage.el("p", "text", v.story_text));
+      const when = new Date(v.given_at * 1000).toLocaleTimeString();
+      li.append(Stage.el("p", "meta", v.withdrawn_at ? "consent withdrawn" : `consent v${v.consent_version} at ${when}`));
+      return li;
+    }));
+    $("volunteers-empty").hidden = data.volunteers.length > 0;
+  });
+
   function loadAudit() {
     const action = $("audit-action").value.trim() || null;
     $("audit-csv").href = `/host/audit.csv${action ? `?action=${encodeURIComponent(action)}` : ""}`;

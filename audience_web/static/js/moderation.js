@@ -25,7 +25,8 @@
   function queueItem(record) {
     const li = fill($("queue-item").content.firstElementChild.cloneNode(true), record);
     li.dataset.participant = record.participant || "";
-    li.querySelector(".kind").textContent = record.kind;
+    const about = (record.remix_of || []).map((s) => `${record.kind === "comment" ? "on" : "remix of"} a ${s.kind} by ${s.author}`);
+    li.querySelector(".kind").textContent = [record.kind, ...about].join(" · ");
     li.querySelector(".flags").textContent = (record.flags || []).map((f) => `⚑ ${f}`).join(" ");
     if ((record.flags || []).length) li.classList.add("flagged");
     li.querySelector(".approve").addEventListener("click", () => decide(record.id, "approve"));
