@@ -45,3 +45,4 @@ test-fast: setup
 bench: setup
 	$(PY) bench/go_latency.py
 	$(PY) bench/osc_latency.py --mode gevent
+	$(PY) bench/first_load.py

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask_compress import Compress
 from flask_socketio import SocketIO
 
 from stage import realtime, web
@@ -38,6 +39,9 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=24),
     )
+    app.config.update(COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                                          "application/json", "image/svg+xml"], COMPRESS_MIN_SIZE=512)
+    Compress(app)  # phones on venue Wi-Fi: the first load is measured compressed (docs/benchmarks.md)
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,
