@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 import time
 
+import cv2
+import numpy as np
 from playwright.sync_api import expect
 
 NAME = '<img src=x onerror=__pwned=1>Eve'
 STORY = "<script>window.__pwned=1</script>The cape \u202eflew\u202c home alone."
 SHOWN = "<script>window.__pwned=1</script>The cape flew home alone."
+
+
+def decode_qr(png: bytes) -> str:
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    text, points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert points is not None and text, "no QR code readable on the projector"
+    return text
 
 
 def poll(condition, timeout: float = 5) -> None:
@@ -27,6 +36,8 @@ def test_phone_to_moderation_to_projector(stage, pages, shot):
     expect(display.locator("#join-url")).to_have_text(f"{stage.url}/")
     poll(lambda: display.evaluate("document.getElementById('join-qr').naturalWidth") > 0)
     shot(display, "display-join")
+    join_url = decode_qr(display.screenshot())  # what a phone's camera reads off the projector
+    assert join_url == f"{stage.url}/"
 
     host = pages.desktop("host")
     host.goto(f"{stage.url}/host")
@@ -42,7 +53,7 @@ def test_phone_to_moderation_to_projector(stage, pages, shot):
     expect(host.locator("#prompt-open")).to_contain_text("A tiny story about a cape")
 
     phone = pages.phone()
-    phone.goto(f"{stage.url}/")
+    phone.goto(join_url)
     phone.fill("#name", NAME)
     phone.click("#join-form button")
     expect(phone.locator("#me")).to_have_text(NAME)
