@@ -12,7 +12,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -24,12 +24,9 @@ from stage.media.sizes import describe_seconds, describe_size
 log = logging.getLogger(__name__)
 
 MOV_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
-# Demuxers a phone's camera or recorder app produces; anything else is refused before decoding
-# (it also keeps FFmpeg's rarer demuxers away from untrusted uploads).
-ALLOWED_FORMATS = frozenset(
-    {MOV_FAMILY, "matroska,webm", "ogg", "mp3", "aac", "wav", "flac", "amr", "amrnb", "amrwb", "avi", "mpegts"}
-)
 PLAYABLE_PIX_FMTS = frozenset({"yuv420p", "yuvj420p"})
+# 8K is the most a phone records; a bigger frame is a decoding bomb, refused before decoding.
+MAX_VIDEO_PIXELS = 7680 * 4320
 # Phones stop a "60 second" recording a few frames late; do not refuse those.
 GRACE_SECONDS = 0.5
 UNDECODABLE = "That clip could not be read to the end (it may be damaged or cut short); please send it again"
@@ -143,18 +140,14 @@ def _write(
 
 
 def _probe(path: Path) -> ClipInfo:
+    size = path.stat().st_size  # a missing file is the caller's bug: FileNotFoundError, not "not media"
     try:
-        container = av.open(str(path), metadata_errors="replace")
-    except av.error.FileNotFoundError:
-        raise
+        container = transcoder.open_source(path)
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         log.info("not media: %s: %s", path.name, exc)
         raise ClipError(NOT_MEDIA, code="not_media") from None
     with container:
-        if container.format.name not in ALLOWED_FORMATS:
-            log.info("refused container %r: %s", container.format.name, path.name)
-            raise ClipError(NOT_MEDIA, code="not_media")
-        info = ClipInfo(format=container.format.name, duration=0.0, size=path.stat().st_size)
+        info = ClipInfo(format=container.format.name, duration=0.0, size=size)
         for stream in container.streams:
             described = _describe(stream)
             if described is None:
@@ -167,6 +160,7 @@ def _probe(path: Path) -> ClipInfo:
         if info.video is None and info.audio is None:
             raise ClipError(NOT_MEDIA, code="not_media")
         if info.video is not None:
+            _check_frame_size(info.video)
             info.video["rotation"] = _first_frame_rotation(container, info.video["index"])
         info.duration = _duration(container)
     if info.duration <= 0:
@@ -190,6 +184,16 @@ def _describe(stream: av.stream.Stream) -> dict | None:
         "type": "audio", "index": stream.index, "codec": ctx.codec.canonical_name,
         "sample_rate": ctx.sample_rate, "channels": ctx.channels,
     }
+
+
+def _check_frame_size(video: dict) -> None:
+    width, height = video["width"], video["height"]
+    if width <= 0 or height <= 0:
+        raise ClipError(UNDECODABLE, code="undecodable")
+    if width * height > MAX_VIDEO_PIXELS:
+        raise ClipError(
+            f"That clip is {width} × {height} pixels; the limit is 8K (7680 × 4320)", code="too_large"
+        )
 
 
 def _first_frame_rotation(container: av.container.InputContainer, index: int) -> int:

@@ -25,6 +25,11 @@ AAC_RATES = frozenset({96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 1
 # A phone clip with a bad packet or two still plays; past this many it is a broken file.
 MAX_BAD_PACKETS = 5
 MP4_OPTIONS = {"movflags": "faststart"}
+# Uploads are opened only by the demuxers of what phones record (camera and recorder apps), and
+# only as local files: FFmpeg's other demuxers (playlists, image sequences, exotic formats) never
+# see untrusted bytes, and no playlist inside an upload can make FFmpeg open another file or URL.
+DEMUXERS = ("mov", "matroska", "ogg", "mp3", "aac", "wav", "flac", "amr", "amrnb", "amrwb", "avi", "mpegts")
+SOURCE_OPTIONS = {"format_whitelist": ",".join(DEMUXERS), "protocol_whitelist": "file"}
 
 
 class TranscodeError(StageError):
@@ -61,6 +66,11 @@ class Progress:
             self.callback(fraction)
 
 
+def open_source(path: Path) -> av.container.InputContainer:
+    """Open an upload for reading, restricted to the demuxers and protocol above."""
+    return av.open(str(path), options=dict(SOURCE_OPTIONS), metadata_errors="replace")
+
+
 def fit(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
     """Scale down so the longest side is at most max_side; H.264 in 4:2:0 needs even sides."""
     scale = min(1.0, max_side / max(width, height))
@@ -71,7 +81,7 @@ def remux(
     src: Path, dest: Path, *, video: dict | None, audio: dict | None, max_seconds: float, progress: Progress
 ) -> tuple[int, int] | None:
     """Copy the chosen streams' packets into an MP4 with the index first (faststart)."""
-    with av.open(str(src)) as source, av.open(str(dest), "w", format="mp4", options=MP4_OPTIONS) as out:
+    with open_source(src) as source, av.open(str(dest), "w", format="mp4", options=dict(MP4_OPTIONS)) as out:
         chosen = [source.streams[info["index"]] for info in (video, audio) if info]
         targets = {stream.index: out.add_stream_from_template(stream) for stream in chosen}
         start = _start_seconds(source)
@@ -128,7 +138,7 @@ def transcode(
 ) -> tuple[int, int] | None:
     """Decode the first video and audio stream and encode H.264 (yuv420p) + AAC into an MP4."""
     size = fit(video["width"], video["height"]) if video else None
-    with av.open(str(src)) as source, av.open(str(dest), "w", format="mp4", options=MP4_OPTIONS) as out:
+    with open_source(src) as source, av.open(str(dest), "w", format="mp4", options=dict(MP4_OPTIONS)) as out:
         start = _start_seconds(source)
         lanes: dict[int, _Lane] = {}
         if video:
