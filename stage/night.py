@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 
 from limits import parse as parse_limit
@@ -24,6 +25,8 @@ from stage.settings import Settings
 from stage.show.clock import Clock
 from stage.show.engine import CueEngine
 from stage.lighting.messages import OscMessage
+from stage.media import worker
+from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
 from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, Show
 from stage.show.prompts import PromptBoard
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
 CHOSEN_KEY = "story.chosen"
+MAX_CLIP_SECONDS = 60
 _MISSING_PART = {
     "record": "capture rigs are not available in this version of Stage",
 }
@@ -52,6 +56,8 @@ class NightListener(Protocol):
 
     def volunteers_changed(self) -> None: ...
 
+    def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None: ...
+
 
 class Night:
     def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,
@@ -64,6 +70,7 @@ class Night:
         self.displays = DisplayBoard(show, store, listener.scene_changed)
         self.engine = CueEngine(show, store, self, listener.cues_changed, clock)
         self.osc = osc
+        self.media = MediaLibrary(settings.data_dir / "media")
         self.presence = Presence()
         self.flagger = Flagger(show.moderation)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -118,6 +125,29 @@ class Night:
             self.listener.record_submitted(record)
             if prompt.auto_approve and not record.flags:
                 record = self.decide(record.id, "approve", "auto-approve")
+        return record
+
+    def submit_media(self, participant_id: str, record_id: str, kind: str, prompt_id: str, upload: Path,
+                     sources: tuple[str, ...] = ()) -> Record:
+        """Ingest an uploaded drawing, photo or clip (in a worker process) and store it as pending."""
+        existing = submissions.retry(self.store, participant_id, record_id)
+        if existing is not None:
+            return existing
+        prompt = self.prompts.require_open(prompt_id)
+        if kind not in prompt.kinds:
+            raise InvalidInput(f"this prompt does not take a {kind}", code="kind_not_open")
+        self._check_submit_limit(participant_id)
+        log.info("ingesting a %s upload for record %s", kind, record_id)
+        result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
+                            max_seconds=MAX_CLIP_SECONDS,
+                            on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
+        if not result["ok"]:
+            raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
+        record, created = submissions.submit_media(self.store, participant_id, record_id, kind, result["media"],
+                                                   prompt, sources)
+        if created:
+            self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
+            self.listener.record_submitted(record)
         return record
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:

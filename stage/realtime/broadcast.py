@@ -105,6 +105,10 @@ class Broadcaster:
         gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
         self.socketio.emit("feed_update", {"records": items, "removed": gone}, namespace="/audience", to=PHONES)
 
+    def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None:
+        self.socketio.emit("upload_progress", {"id": record_id, "fraction": round(fraction, 3)},
+                           namespace="/audience", to=f"participant:{participant_id}")
+
     def volunteers_changed(self) -> None:
         self.socketio.emit("volunteers", self.volunteers(), namespace="/host", to=HOSTS)
 

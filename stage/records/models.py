@@ -30,6 +30,7 @@ class Record:
     author: str
     participant_id: str | None
     text: str | None
+    media: str | None
     prompt_id: str | None
     reason: str | None
     created_at: float
@@ -46,6 +47,7 @@ class Record:
             author=row["author"],
             participant_id=row["participant_id"],
             text=row["text"],
+            media=row["media"],
             prompt_id=row["prompt_id"],
             reason=row["reason"],
             created_at=row["created_at"],
@@ -62,6 +64,8 @@ class Record:
             "status": self.status,
             "author": self.author,
             "text": self.text,
+            "media": f"/media/{self.media}" if self.media else None,
+            "mime": media_type(self.media) if self.media else None,
             "prompt": self.prompt_id,
             "reason": self.reason,
             "created_at": self.created_at,
@@ -73,9 +77,16 @@ class Record:
         return {**self.public(), "participant": self.participant_id, "flags": list(self.flags)}
 
 
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "m4a": "audio/mp4"}
+
+
+def media_type(name: str) -> str:
+    return MEDIA_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+
+
 # Every record query selects these columns so Record.from_row can read them.
 RECORD_COLUMNS = """
-    r.id, r.kind, r.status, r.participant_id, r.text, r.prompt_id, r.reason, r.created_at, r.updated_at, r.flags,
+    r.id, r.kind, r.status, r.participant_id, r.text, r.media, r.prompt_id, r.reason, r.created_at, r.updated_at, r.flags,
     COALESCE(r.author_name, r.crew_author) AS author
 """
 RECORD_FROM = "records r"

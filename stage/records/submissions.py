@@ -42,6 +42,17 @@ def submit_comment(store: Store, participant_id: str, record_id: str, on: str, t
     return _insert(store, participant_id, record_id, "comment", text, None, flagger(text), (on,))
 
 
+def submit_media(store: Store, participant_id: str, record_id: str, kind: str, media: str, prompt: Prompt,
+                 sources: tuple[str, ...] = ()) -> tuple[Record, bool]:
+    """A drawing, photo or clip already ingested into the media library, as a pending record."""
+    existing = retry(store, participant_id, record_id)
+    if existing is not None:
+        return existing, False
+    if kind not in prompt.kinds:
+        raise InvalidInput(f"the prompt '{prompt.id}' does not take a {kind}", code="kind_not_open")
+    return _insert(store, participant_id, record_id, kind, None, prompt.id, [], sources, media)
+
+
 def _checked_text(text: str, what: str, max_chars: int, max_words: int | None) -> str:
     text = clean_text(text)
     if not text:

@@ -1,0 +1,125 @@
+"""Drawings, photos and clips over HTTP through the real server and its ingest worker."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from pathlib import Path
+
+import av
+import pytest
+import requests
+from PIL import Image
+
+from tests.peers import go
+
+
+def photo_with_gps() -> bytes:
+    image = Image.new("RGB", (640, 480), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° for display
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture
+def night(stage, peers):
+    host, moderator = peers.host(), peers.moderation()
+    go(host), go(host), go(host)  # join, prompt open, wall
+    phone = peers.phone("Ada")
+    return stage, peers, moderator, phone
+
+
+def upload(stage, phone, kind: str, data: bytes, name: str, record_id: str | None = None, **form) -> requests.Response:
+    fields = {"id": record_id or str(uuid.uuid4()), "kind": kind, "prompt": "cape", "device_key": phone.device_key, **form}
+    return requests.post(f"{stage.url}/api/uploads", data=fields, files={"file": (name, data)}, timeout=60)
+
+
+def test_a_photo_is_cleaned_held_back_until_approved_then_shown(night):
+    stage, peers, moderator, phone = night
+    display = peers.display()
+    record_id = str(uuid.uuid4())
+    response = upload(stage, phone, "photo", photo_with_gps(), "IMG_0001.jpg", record_id)
+    assert response.status_code == 200, response.text
+    record = response.json()["record"]
+    assert record["kind"] == "photo" and record["status"] == "pending" and record["mime"] == "image/jpeg"
+    media_url = f"{stage.url}{record['media']}"
+    assert requests.get(media_url).status_code == 404, "nothing unmoderated reaches a phone or projector"
+    preview = stage.login("moderator").get(media_url)
+    assert preview.status_code == 200 and preview.headers["Cache-Control"] == "no-store"
+    image = Image.open(io.BytesIO(preview.content))
+    assert image.size == (480, 640), "orientation applied"
+    assert not image.getexif() and "exif" not in image.info, "EXIF and GPS stripped"
+    assert moderator.wait_for("queue_add")["record"]["media"] == record["media"]
+    again = upload(stage, phone, "photo", photo_with_gps(), "IMG_0001.jpg", record_id)
+    assert again.json()["record"]["id"] == record_id
+    moderator.call("moderate", {"id": record_id, "decision": "approve"})
+    assert display.wait_for("wall_add")["record"]["media"] == record["media"]
+    assert requests.get(media_url).status_code == 200
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
+
+
+def test_a_drawing_stays_a_png_with_its_transparency(night):
+    stage, _, _, phone = night
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 200), (0, 0, 0, 0)).save(out, "PNG")
+    record = upload(stage, phone, "drawing", out.getvalue(), "drawing.png").json()["record"]
+    assert record["mime"] == "image/png"
+    stored = Image.open(stage.data_dir / "media" / record["media"].removeprefix("/media/"))
+    assert stored.mode == "RGBA" and stored.size == (300, 200)
+
+
+def test_a_webm_clip_is_transcoded_with_progress_while_phones_are_served(night, tmp_path):
+    stage, peers, _, phone = night
+    assert shutil.which("ffmpeg"), "make setup installs ffmpeg"
+    clip = tmp_path / "clip.webm"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "libvpx-vp9", "-c:a", "libopus",
+                    "-shortest", str(clip)], check=True, timeout=60)
+    other = peers.phone("Bo")
+    response = upload(stage, phone, "clip", clip.read_bytes(), "clip.webm")
+    assert response.status_code == 200, response.text
+    record = response.json()["record"]
+    assert record["mime"] == "video/mp4"
+    fractions = [phone.wait_for("upload_progress")["fraction"]]
+    fractions += [e["fraction"] for e in phone.drain("upload_progress")]
+    assert fractions[-1] == 1.0 and fractions == sorted(fractions)
+    with av.open(str(stage.data_dir / "media" / record["media"].removeprefix("/media/"))) as container:
+        assert {s.codec_context.name for s in container.streams} == {"h264", "aac"}
+    assert other.call("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": "Still served."})["ok"]
+
+
+@pytest.mark.parametrize("kind, data, name, code, status", [
+    ("photo", b"", "empty.jpg", "empty", 400),
+    ("photo", b"just some text, honestly", "not-a-photo.jpg", "unsupported", 400),
+    ("photo", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x.svg", "unsupported", 400),
+    ("clip", b"\x00\x01garbage" * 100, "clip.mp4", "not_media", 400),
+    ("sculpture", b"x", "x.obj", "invalid_payload", 400),
+])
+def test_bad_uploads_get_a_clear_error_and_store_nothing(night, kind, data, name, code, status):
+    stage, _, _, phone = night
+    response = upload(stage, phone, kind, data, name)
+    assert response.status_code == status and response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (0,)
+    assert list((stage.data_dir / "media").glob("*.*")) == []
+
+
+def test_oversized_unknown_and_closed_uploads_are_refused(night):
+    stage, peers, _, phone = night
+    big = upload(stage, phone, "photo", b"\xff" * (26 * 1024 * 1024), "huge.jpg")
+    assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
+    stranger = requests.post(f"{stage.url}/api/uploads", data={"id": str(uuid.uuid4()), "kind": "photo",
+                             "prompt": "cape", "device_key": "x" * 32}, files={"file": ("a.jpg", photo_with_gps())})
+    assert stranger.status_code == 403 and stranger.json()["error"]["code"] == "unknown_phone"
+    closed = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", prompt="nope")
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "prompt_closed"
+    assert requests.get(f"{stage.url}/media/{'0' * 64}.jpg").status_code == 404
+    assert requests.get(f"{stage.url}/media/..%2Fstage.db").status_code == 404
