@@ -13,7 +13,7 @@
   let outbox = JSON.parse(localStorage.getItem(OUTBOX) || "[]");  // [{id, prompt, text, state, error}]
   const inflight = new Set();  // ids sent and not answered yet
   let prompt = null, joined = false, retryDelay = 2000, retryTimer = null, remixOf = null, consent = null;
-  const joinedListeners = [];
+  const joinedListeners = [], promptListeners = [];
 
   const socket = Stage.connect("/audience");
   Stage.showConnection(socket, $("conn"));
@@ -45,6 +45,7 @@
     $("prompt-text").textContent = p ? p.text : "Waiting for the host to open a prompt…";
     $("story-form").hidden = !(p && p.kinds.includes("story"));
     updateCount();
+    promptListeners.forEach((listener) => listener(p));
   }
 
   function updateCount() {
@@ -97,7 +98,7 @@
       const li = Stage.el("li", `mine-item status-${r.status}`);
       li.dataset.id = r.id;
       li.dataset.status = r.status;
-      const text = Stage.el("p", "text", r.text);
+      const text = Stage.el("p", "text", r.text || (r.media ? `Your ${r.kind}` : ""));
       text.dir = "auto";
       const status = Stage.el("p", "status", LABELS[r.status] || r.status);
       if (r.reason) status.append(Stage.el("span", "reason", `: ${r.reason}`));
@@ -190,7 +191,11 @@
   // What the feed script needs from this page.
   window.StagePhone = {
     socket,
+    deviceKey,
     onJoined: (listener) => joinedListeners.push(listener),
+    onPrompt: (listener) => promptListeners.push(listener),
+    prompt: () => prompt,
+    addRecord: (record) => { records.set(record.id, record); renderMine(); },
     remix: (record) => { setRemix(record); selectTab("write"); $("story").focus(); },
     perform: (record) => volunteer(record.id),
   };

@@ -45,6 +45,26 @@ const Stage = {
     node.hidden = !error;
   },
 
+  // An approved record's drawing, photo or clip; user media is only ever a src, never markup.
+  mediaElement(record, { autoplay = false } = {}) {
+    if (!record.media) return null;
+    let node;
+    if (record.mime.startsWith("image/")) {
+      node = document.createElement("img");
+      node.alt = `${record.kind} by ${record.author}`;
+      node.loading = "lazy";
+    } else {
+      node = document.createElement(record.mime.startsWith("video/") ? "video" : "audio");
+      node.controls = !autoplay;
+      node.preload = "metadata";
+      node.playsInline = true;
+      if (autoplay) Object.assign(node, { muted: true, autoplay: true, loop: true });
+    }
+    node.className = "record-media";
+    node.src = record.media;
+    return node;
+  },
+
   renderCues(list, snapshot) {
     list.replaceChildren(...snapshot.cues.map((cue) => {
       const item = Stage.el("li", `cue state-${cue.state}`);

@@ -10,7 +10,9 @@
   function card(record) {
     const li = Stage.el("li", `wall-card kind-${record.kind}`);
     li.dataset.id = record.id;
-    const text = Stage.el("p", "text", record.text);
+    const media = Stage.mediaElement(record, { autoplay: true });
+    if (media) li.append(media);
+    const text = Stage.el("p", "text", record.text || "");
     text.dir = "auto";
     const author = Stage.el("p", "author", record.author);
     author.dir = "auto";

@@ -11,7 +11,9 @@
   const fail = (error) => Stage.showError($("feed-error"), error);
 
   function fill(li, record) {
-    li.querySelector(".text").textContent = record.text;
+    const media = Stage.mediaElement(record);
+    li.querySelector(".media").replaceChildren(...(media ? [media] : []));
+    li.querySelector(".text").textContent = record.text || "";
     li.querySelector(".author").textContent = record.author;
     const remix = (record.remix_of || []).map((s) => `remix of a ${s.kind} by ${s.author}`).join(", ");
     li.querySelector(".remix-of").textContent = remix ? ` · ${remix}` : "";
@@ -23,6 +25,10 @@
       return item;
     }));
     li.querySelector(".perform").hidden = record.kind !== "story";
+    const prompt = window.StagePhone.prompt();
+    const canIllustrate = prompt && ["drawing", "photo"].some((kind) => prompt.kinds.includes(kind));
+    li.querySelector(".illustrate").hidden = record.kind !== "story" || !canIllustrate;
+    li.querySelector(".remix").hidden = record.kind === "story" && !(prompt && prompt.kinds.includes("story"));
   }
 
   function item(record) {
@@ -40,6 +46,10 @@
       });
     });
     li.querySelector(".remix").addEventListener("click", () => window.StagePhone.remix(record));
+    li.querySelector(".illustrate").addEventListener("click", () => {
+      document.getElementById("tab-write").click();
+      window.StagePhone.illustrate(record);
+    });
     li.querySelector(".perform").addEventListener("click", () => window.StagePhone.perform(record));
     li.querySelector(".comment-form").addEventListener("submit", (event) => {
       event.preventDefault();

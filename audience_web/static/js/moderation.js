@@ -17,7 +17,9 @@
 
   function fill(node, record) {
     node.dataset.id = record.id;
-    node.querySelector(".text").textContent = record.text;
+    const media = Stage.mediaElement(record);
+    if (media) node.querySelector(".text").before(media);
+    node.querySelector(".text").textContent = record.text || "";
     node.querySelector(".author").textContent = record.author;
     return node;
   }
