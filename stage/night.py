@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
 CHOSEN_KEY = "story.chosen"
 MAX_CLIP_SECONDS = 60
+LONG_CLIP_SECONDS = 30
+LARGE_UPLOAD_BYTES = 10_000_000
 _MISSING_PART = {
     "record": "capture rigs are not available in this version of Stage",
 }
@@ -144,10 +146,12 @@ class Night:
         if not result["ok"]:
             raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
         record, created = submissions.submit_media(self.store, participant_id, record_id, kind, result["media"],
-                                                   prompt, sources)
+                                                   prompt, sources, media_flags(result, upload.stat().st_size))
         if created:
             self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
             self.listener.record_submitted(record)
+            if prompt.auto_approve and not record.flags:
+                record = self.decide(record.id, "approve", "auto-approve")
         return record
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
@@ -235,6 +239,16 @@ class Night:
             "cue": self.engine.standby,
             "pending": moderation.count_pending(self.store),
         }
+
+
+def media_flags(ingested: dict[str, Any], upload_bytes: int) -> tuple[str, ...]:
+    """Size and duration flags for the moderation queue (a long clip takes stage time to check)."""
+    flags = []
+    if ingested.get("duration", 0) > LONG_CLIP_SECONDS:
+        flags.append(f"long clip: {ingested['duration']:.0f} s")
+    if upload_bytes > LARGE_UPLOAD_BYTES:
+        flags.append(f"large upload: {upload_bytes / 1e6:.0f} MB")
+    return tuple(flags)
 
 
 class Presence:

@@ -43,14 +43,14 @@ def submit_comment(store: Store, participant_id: str, record_id: str, on: str, t
 
 
 def submit_media(store: Store, participant_id: str, record_id: str, kind: str, media: str, prompt: Prompt,
-                 sources: tuple[str, ...] = ()) -> tuple[Record, bool]:
+                 sources: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> tuple[Record, bool]:
     """A drawing, photo or clip already ingested into the media library, as a pending record."""
     existing = retry(store, participant_id, record_id)
     if existing is not None:
         return existing, False
     if kind not in prompt.kinds:
         raise InvalidInput(f"the prompt '{prompt.id}' does not take a {kind}", code="kind_not_open")
-    return _insert(store, participant_id, record_id, kind, None, prompt.id, [], sources, media)
+    return _insert(store, participant_id, record_id, kind, None, prompt.id, list(flags), sources, media)
 
 
 def _checked_text(text: str, what: str, max_chars: int, max_words: int | None) -> str:

@@ -123,3 +123,13 @@ def test_oversized_unknown_and_closed_uploads_are_refused(night):
     assert closed.status_code == 409 and closed.json()["error"]["code"] == "prompt_closed"
     assert requests.get(f"{stage.url}/media/{'0' * 64}.jpg").status_code == 404
     assert requests.get(f"{stage.url}/media/..%2Fstage.db").status_code == 404
+
+
+def test_a_long_clip_arrives_flagged_for_the_moderators(night, tmp_path):
+    stage, _, moderator, phone = night
+    clip = tmp_path / "long.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=31",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)
+    record = upload(stage, phone, "clip", clip.read_bytes(), "long.mp4").json()["record"]
+    queued = moderator.wait_for("queue_add", lambda d: d["record"]["id"] == record["id"])["record"]
+    assert queued["flags"] == ["long clip: 31 s"]
