@@ -122,12 +122,7 @@ class Night:
         self._check_submit_limit(participant_id)
         record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
                                                    self.flagger.flags, sources)
-        if created:
-            self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
-            self.listener.record_submitted(record)
-            if prompt.auto_approve and not record.flags:
-                record = self.decide(record.id, "approve", "auto-approve")
-        return record
+        return self._accepted(participant_id, record, created, prompt.auto_approve)
 
     def submit_media(self, participant_id: str, record_id: str, kind: str, prompt_id: str, upload: Path,
                      sources: tuple[str, ...] = ()) -> Record:
@@ -147,12 +142,7 @@ class Night:
             raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
         record, created = submissions.submit_media(self.store, participant_id, record_id, kind, result["media"],
                                                    prompt, sources, media_flags(result, upload.stat().st_size))
-        if created:
-            self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
-            self.listener.record_submitted(record)
-            if prompt.auto_approve and not record.flags:
-                record = self.decide(record.id, "approve", "auto-approve")
-        return record
+        return self._accepted(participant_id, record, created, prompt.auto_approve)
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
         existing = submissions.retry(self.store, participant_id, record_id)
@@ -161,9 +151,17 @@ class Night:
         self._check_submit_limit(participant_id)
         record, created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
                                                      self.flagger.flags)
-        if created:
-            self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
-            self.listener.record_submitted(record)
+        return self._accepted(participant_id, record, created, auto_approve=False)
+
+    def _accepted(self, participant_id: str, record: Record, created: bool, auto_approve: bool) -> Record:
+        """A new record counts against the phone's limit, reaches the moderators, and skips them only
+        when its prompt auto-approves and nothing flagged it."""
+        if not created:
+            return record
+        self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
+        self.listener.record_submitted(record)
+        if auto_approve and not record.flags:
+            record = self.decide(record.id, "approve", "auto-approve")
         return record
 
     def _check_submit_limit(self, participant_id: str) -> None:

@@ -75,3 +75,16 @@ class PeerFactory:
                 peer.close()
             except Exception:
                 pass
+
+
+CONSOLE_SHOW = Path(__file__).resolve().parent / "shows" / "console.yaml"
+
+
+@pytest.fixture
+def night(tmp_path: Path) -> Iterator[tuple[StageProcess, PeerFactory]]:
+    """A server on the console test show (timed cues, auto-approve, a word list, a panic scene)."""
+    server = StageProcess(CONSOLE_SHOW, tmp_path / "data").start()
+    peers = PeerFactory(server)
+    yield server, peers
+    server.stop()
+    peers.close_all()

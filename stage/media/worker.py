@@ -32,7 +32,7 @@ def ingest(kind: str, src: Path, library: MediaLibrary, max_bytes: int, max_seco
                 "width": image.width, "height": image.height}
     with tempfile.TemporaryDirectory(dir=library.root) as tmp:
         clip = ingest_clip(src, Path(tmp), max_bytes=max_bytes, max_seconds=max_seconds,
-                           progress=lambda fraction: print(f"progress {fraction:.3f}", flush=True))
+                           progress=lambda fraction: _say(f"progress {fraction:.3f}"))
         name = library.put_file(clip.path, clip.path.suffix.lstrip("."))
     return {"media": name, "mime": clip.mime, "duration": clip.duration, "has_video": clip.has_video,
             "width": clip.width, "height": clip.height, "transcoded": clip.transcoded}
@@ -76,8 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         log.exception("ingest of %s failed", args.src)
         result = {"ok": False, "error": {"code": "undecodable", "message": "that file could not be read as media"}}
-    print(json.dumps(result), flush=True)
+    _say(json.dumps(result))
     return 0
+
+
+def _say(line: str) -> None:
+    """One line of the worker's protocol on stdout (read by :func:`run`), flushed at once."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

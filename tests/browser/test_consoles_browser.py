@@ -4,24 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PeerFactory
 from tests.stage_process import PASSWORDS, StageProcess
 
-SHOW = Path(__file__).resolve().parents[1] / "shows" / "console.yaml"
-
-
-@pytest.fixture
-def night(tmp_path):
-    server = StageProcess(SHOW, tmp_path / "data").start()
-    peers = PeerFactory(server)
-    yield server, peers
-    server.stop()
-    peers.close_all()
 
 
 def log_in(page: Page, server: StageProcess, role: str, path: str) -> None:

@@ -6,26 +6,13 @@ import csv
 import io
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 import socketio
 
-from tests.conftest import PeerFactory
 from tests.peers import Peer, go
-from tests.stage_process import StageProcess
 
-SHOW = Path(__file__).resolve().parents[1] / "shows" / "console.yaml"
-
-
-@pytest.fixture
-def night(tmp_path):
-    server = StageProcess(SHOW, tmp_path / "data").start()
-    peers = PeerFactory(server)
-    yield server, peers
-    server.stop()
-    peers.close_all()
 
 
 def submit(phone: Peer, text: str) -> dict:

@@ -7,7 +7,6 @@ import shutil
 import sqlite3
 import subprocess
 import uuid
-from pathlib import Path
 
 import av
 import pytest
@@ -28,7 +27,7 @@ def photo_with_gps() -> bytes:
 
 
 @pytest.fixture
-def night(stage, peers):
+def uploading(stage, peers):
     host, moderator = peers.host(), peers.moderation()
     go(host), go(host), go(host)  # join, prompt open, wall
     phone = peers.phone("Ada")
@@ -40,8 +39,8 @@ def upload(stage, phone, kind: str, data: bytes, name: str, record_id: str | Non
     return requests.post(f"{stage.url}/api/uploads", data=fields, files={"file": (name, data)}, timeout=60)
 
 
-def test_a_photo_is_cleaned_held_back_until_approved_then_shown(night):
-    stage, peers, moderator, phone = night
+def test_a_photo_is_cleaned_held_back_until_approved_then_shown(uploading):
+    stage, peers, moderator, phone = uploading
     display = peers.display()
     record_id = str(uuid.uuid4())
     response = upload(stage, phone, "photo", photo_with_gps(), "IMG_0001.jpg", record_id)
@@ -65,8 +64,8 @@ def test_a_photo_is_cleaned_held_back_until_approved_then_shown(night):
         assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
 
 
-def test_a_drawing_stays_a_png_with_its_transparency(night):
-    stage, _, _, phone = night
+def test_a_drawing_stays_a_png_with_its_transparency(uploading):
+    stage, _, _, phone = uploading
     out = io.BytesIO()
     Image.new("RGBA", (300, 200), (0, 0, 0, 0)).save(out, "PNG")
     record = upload(stage, phone, "drawing", out.getvalue(), "drawing.png").json()["record"]
@@ -75,8 +74,8 @@ def test_a_drawing_stays_a_png_with_its_transparency(night):
     assert stored.mode == "RGBA" and stored.size == (300, 200)
 
 
-def test_a_webm_clip_is_transcoded_with_progress_while_phones_are_served(night, tmp_path):
-    stage, peers, _, phone = night
+def test_a_webm_clip_is_transcoded_with_progress_while_phones_are_served(uploading, tmp_path):
+    stage, peers, _, phone = uploading
     assert shutil.which("ffmpeg"), "make setup installs ffmpeg"
     clip = tmp_path / "clip.webm"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
@@ -102,8 +101,8 @@ def test_a_webm_clip_is_transcoded_with_progress_while_phones_are_served(night, 
     ("clip", b"\x00\x01garbage" * 100, "clip.mp4", "not_media", 400),
     ("sculpture", b"x", "x.obj", "invalid_payload", 400),
 ])
-def test_bad_uploads_get_a_clear_error_and_store_nothing(night, kind, data, name, code, status):
-    stage, _, _, phone = night
+def test_bad_uploads_get_a_clear_error_and_store_nothing(uploading, kind, data, name, code, status):
+    stage, _, _, phone = uploading
     response = upload(stage, phone, kind, data, name)
     assert response.status_code == status and response.json()["error"]["code"] == code
     assert response.json()["error"]["message"]
@@ -112,8 +111,8 @@ def test_bad_uploads_get_a_clear_error_and_store_nothing(night, kind, data, name
     assert list((stage.data_dir / "media").glob("*.*")) == []
 
 
-def test_oversized_unknown_and_closed_uploads_are_refused(night):
-    stage, peers, _, phone = night
+def test_oversized_unknown_and_closed_uploads_are_refused(uploading):
+    stage, peers, _, phone = uploading
     big = upload(stage, phone, "photo", b"\xff" * (26 * 1024 * 1024), "huge.jpg")
     assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
     stranger = requests.post(f"{stage.url}/api/uploads", data={"id": str(uuid.uuid4()), "kind": "photo",
@@ -125,8 +124,8 @@ def test_oversized_unknown_and_closed_uploads_are_refused(night):
     assert requests.get(f"{stage.url}/media/..%2Fstage.db").status_code == 404
 
 
-def test_a_long_clip_arrives_flagged_for_the_moderators(night, tmp_path):
-    stage, _, moderator, phone = night
+def test_a_long_clip_arrives_flagged_for_the_moderators(uploading, tmp_path):
+    stage, _, moderator, phone = uploading
     clip = tmp_path / "long.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=31",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)
