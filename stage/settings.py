@@ -57,6 +57,7 @@ class Settings:
         values.update({k: v for k, v in show.server.model_dump().items() if v is not None})
         if show.osc_in.port is not None:
             values["osc_port"] = show.osc_in.port
+        values["max_upload_bytes"] = show.limits.max_upload_mb * 1024 * 1024
         values.update({attr: env[name] for name, attr in ENV.items() if env.get(name)})
         values.update({k: v for k, v in cli.items() if v is not None})
         values.setdefault("port", DEFAULT_PORT)

@@ -48,3 +48,8 @@ def join(store: Store, device_key: str, name: str) -> tuple[Participant, bool]:
             is_new = False
         row = db.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
     return Participant.from_row(row), is_new
+
+
+def known(store: Store, device_key: str) -> bool:
+    """This device joined before (a returning phone always gets back in, even when the show is full)."""
+    return bool(store.query("SELECT 1 FROM participants WHERE device_key_hash = ?", (device_key_hash(device_key),)))

@@ -151,6 +151,13 @@ Cue = Annotated[
 GroupCue.model_rebuild()
 
 
+class Limits(Model):
+    """Show-level caps: how many phones may join, how large an upload may be."""
+
+    max_phones: int | None = Field(default=None, ge=1, le=100_000)
+    max_upload_mb: int = Field(default=25, ge=1, le=500)
+
+
 class Consent(Model):
     """What a volunteer agrees to before performing; the version is stored with every consent."""
 
@@ -175,6 +182,7 @@ class Show(Model):
     go_debounce_ms: int = Field(default=200, ge=0, le=5000)
     moderation: Moderation = Moderation()
     consent: Consent = Consent()
+    limits: Limits = Limits()
     panic: Panic = Panic()
     displays: tuple[Display, ...] = Field(min_length=1)
     prompts: tuple[Prompt, ...] = ()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
+import requests
+
 from tests.peers import Peer, go
 
 
@@ -137,3 +139,27 @@ def test_a_banned_phone_stays_banned_on_a_new_connection(stage, peers):
     assert again.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "x"})["error"]["code"] == "banned"
     assert again.call("submit_comment", {"id": new_id(), "on": record, "text": "x"})["error"]["code"] in (
         "banned", "source_not_approved")
+
+
+def test_show_caps_on_phones_and_upload_size(tmp_path):
+    from tests.conftest import PeerFactory, demo_show
+    from tests.stage_process import StageProcess
+
+    show = demo_show(tmp_path)
+    show.write_text(show.read_text().replace("\ndisplays:", "\nlimits:\n  max_phones: 2\n  max_upload_mb: 1\n\ndisplays:", 1))
+    server = StageProcess(show, tmp_path / "data").start()
+    peers = PeerFactory(server)
+    try:
+        first, second = peers.phone("One"), peers.phone("Two")
+        third = peers._open("/audience")
+        full = third.call("join", {"device_key": uuid.uuid4().hex, "name": "Three"})
+        assert full["error"]["code"] == "full"
+        second.close()
+        back = peers.phone("Two again", device_key=second.device_key)  # a returning phone gets back in
+        assert back.participant["id"] == second.participant["id"]
+        big = requests.post(f"{server.url}/api/uploads", data={"id": new_id(), "kind": "photo", "prompt": "cape",
+                            "device_key": first.device_key}, files={"file": ("big.jpg", b"\xff" * 1_200_000)})
+        assert big.status_code == 413 and "1 MB" in big.json()["error"]["message"]
+    finally:
+        server.stop()
+        peers.close_all()
