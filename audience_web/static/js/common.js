@@ -26,9 +26,12 @@ const Stage = {
   // Connect to a namespace; reconnect when a backgrounded phone comes back (iOS kills its socket).
   connect(namespace, options) {
     const socket = io(namespace, Object.assign({ transports: ["websocket", "polling"] }, options || {}));
-    const revive = () => { if (!socket.connected) socket.connect(); };
+    // Only when nothing is underway: a second connect while the first is opening makes the server
+    // refuse the namespace (seen as an empty connect_error). pageshow matters only for pages
+    // restored from the back-forward cache; it also fires on every first load.
+    const revive = () => { if (!socket.connected && socket.io._readyState !== "opening") socket.connect(); };
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") revive(); });
-    window.addEventListener("pageshow", revive);
+    window.addEventListener("pageshow", (event) => { if (event.persisted) revive(); });
     window.addEventListener("online", revive);
     return socket;
   },

@@ -65,7 +65,7 @@
   forms.drawing.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!strokes.length) return Stage.showError($("media-error"), { message: "Draw something first." });
-    canvas.toBlob((blob) => send("drawing", blob, "drawing.png", () => { strokes.length = 0; redraw(); }), "image/png");
+    canvas.toBlob((blob) => queue("drawing", blob, "drawing.png", () => { strokes.length = 0; redraw(); }), "image/png");
   });
 
   // -- photo and clip: <input capture> opens the phone's camera app (getUserMedia needs HTTPS) -----
@@ -78,42 +78,82 @@
     event.preventDefault();
     const file = $("photo-input").files[0];
     if (!file) return Stage.showError($("media-error"), { message: "Take or choose a photo first." });
-    send("photo", file, file.name, () => { forms.photo.reset(); $("photo-preview").hidden = true; });
+    queue("photo", file, file.name, () => { forms.photo.reset(); $("photo-preview").hidden = true; });
   });
   forms.clip.addEventListener("submit", (event) => {
     event.preventDefault();
     const file = $("clip-input").files[0];
     if (!file) return Stage.showError($("media-error"), { message: "Film or choose a clip first." });
-    send("clip", file, file.name, () => forms.clip.reset());
+    queue("clip", file, file.name, () => forms.clip.reset());
   });
 
-  // -- upload: same id on every retry, so the server stores it once --------------------------------
-  function send(kind, blob, name, done, id = Stage.uuid4(), attempt = 0) {
+  // -- outbox: pending uploads live in IndexedDB (it keeps Blobs) until the server has them ----------
+  const db = new Promise((resolve, reject) => {
+    const request = indexedDB.open("stage-outbox", 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("uploads", { keyPath: "id" });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const store = (mode, work) => db.then((d) => new Promise((resolve, reject) => {
+    const tx = d.transaction("uploads", mode);
+    const result = work(tx.objectStore("uploads"));
+    tx.oncomplete = () => resolve(result && result.result);
+    tx.onerror = () => reject(tx.error);
+  }));
+  const sending = new Set();
+
+  function queue(kind, blob, name, done) {
+    const item = { id: Stage.uuid4(), kind, blob, name, prompt: phone.prompt().id,
+      sources: illustrating ? [illustrating.id] : [] };
+    illustrate(null);
+    store("readwrite", (s) => s.put(item)).then(() => {
+      phone.addRecord({ id: item.id, kind, status: "waiting", text: `Your ${kind}` });
+      done();
+      send(item);
+    });
+  }
+
+  function resendAll() {
+    store("readonly", (s) => s.getAll()).then((items) => items.forEach((item) => {
+      phone.addRecord({ id: item.id, kind: item.kind, status: "waiting", text: `Your ${item.kind}` });
+      send(item);
+    }));
+  }
+  phone.socket.on("connect", resendAll);
+
+  // -- upload: the same id on every retry, so the server stores it once ------------------------------
+  function send(item, attempt = 0) {
+    if (sending.has(item.id)) return;
+    sending.add(item.id);
+    const { id, kind } = item;
     const form = new FormData();
-    Object.entries({ id, kind, prompt: phone.prompt().id, device_key: phone.deviceKey }).forEach(([k, v]) => form.append(k, v));
-    if (illustrating) form.append("sources", illustrating.id);
-    form.append("file", blob, name);
+    Object.entries({ id, kind, prompt: item.prompt, device_key: phone.deviceKey }).forEach(([k, v]) => form.append(k, v));
+    item.sources.forEach((source) => form.append("sources", source));
+    form.append("file", item.blob, item.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/uploads");
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress(`Sending your ${kind}…`, e.loaded / e.total); };
     xhr.onload = () => {
-      const answer = JSON.parse(xhr.responseText || "{}");
+      let answer = {};
+      try { answer = JSON.parse(xhr.responseText || "{}"); } catch (e) { answer = {}; }
+      if (xhr.status >= 500 || !answer.error && !answer.ok || (answer.error && answer.error.code === "rate_limited")) {
+        return retry();
+      }
+      sending.delete(id);
+      progress(null);
+      store("readwrite", (s) => s.delete(id));  // the server answered: accepted, or refused for good
       if (answer.ok) {
-        progress(null);
         Stage.showError($("media-error"), null);
-        illustrate(null);
         phone.addRecord(answer.record);
-        done();
-      } else if (xhr.status >= 500 || (answer.error && answer.error.code === "rate_limited")) {
-        retry();
       } else {
-        progress(null);
         Stage.showError($("media-error"), answer.error);
+        phone.addRecord({ id, kind, status: "refused", text: `Your ${kind}`, reason: answer.error.message });
       }
     };
     const retry = () => {
+      sending.delete(id);
       progress(`Waiting for the network to send your ${kind}…`, 0);
-      setTimeout(() => send(kind, blob, name, done, id, attempt + 1), Math.min(2000 * 2 ** attempt, 30000));
+      setTimeout(() => { if (navigator.onLine !== false) send(item, attempt + 1); }, Math.min(2000 * 2 ** attempt, 30000));
     };
     xhr.onerror = retry;
     xhr.send(form);
