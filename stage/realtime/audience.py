@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 ROOM = "phones"
 # A phone joins once per connection (a rename re-joins); a venue phone has its own LAN address.
 JOIN_PER_SOCKET = parse_limit("10 per minute")
-JOIN_PER_ADDRESS = parse_limit("60 per minute")
 _limiter = MovingWindowRateLimiter(MemoryStorage())
 
 
@@ -36,6 +36,10 @@ def prompt_public(prompt: Any) -> dict[str, Any] | None:
 class AudienceNamespace(RoleNamespace):
     event_limit = parse_limit("20 per 2 seconds")  # per connection: a flooding phone is refused, others served
 
+    @functools.cached_property
+    def _joins_per_address(self) -> Any:
+        return parse_limit(f"{self.night.show.limits.joins_per_address} per minute")
+
     def on_connect(self, auth: Any = None) -> None:
         log.debug("phone socket %s connected", request.sid)
 
@@ -46,7 +50,7 @@ class AudienceNamespace(RoleNamespace):
     @handler(payloads.Join)
     def on_join(self, payload: payloads.Join) -> dict[str, Any]:
         if not (_limiter.hit(JOIN_PER_SOCKET, "join-sid", request.sid)
-                and _limiter.hit(JOIN_PER_ADDRESS, "join-addr", request.remote_addr or "?")):
+                and _limiter.hit(self._joins_per_address, "join-addr", request.remote_addr or "?")):
             raise RateLimited("too many joins; wait a minute")
         key_hash = device_key_hash(payload.device_key)
         if session.get("device_key_hash") not in (None, key_hash):
