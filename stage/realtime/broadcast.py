@@ -61,7 +61,9 @@ class Broadcaster:
         else:
             self._feed_removed.add(record.id)
             self.feed_changed(None)
-        event, data = ("wall_add", {"record": public}) if approved else ("wall_remove", {"id": record.id})
+        on_wall = approved and record.kind != "comment"  # comments travel with their record on phones
+        event, data = ("wall_add", {"record": curation.public_with_lineage(self._night.store, record)}) if on_wall \
+            else ("wall_remove", {"id": record.id})
         for name, scene in self._night.displays.scenes().items():
             self.socketio.emit(event, data, namespace="/display", to=f"display:{name}")
             if not approved and scene.get("record") == record.id:

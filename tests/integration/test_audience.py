@@ -66,12 +66,15 @@ def test_comments_are_moderated_and_travel_with_their_record(stage, peers):
 
 
 def test_a_remix_keeps_its_sources_and_says_whose_work_it_remixes(stage, peers):
-    _, moderator = open_night(peers)
+    host, moderator = open_night(peers)
+    go(host)  # the wall
     ada, bo = peers.phone("Ada"), peers.phone("Bo")
     source = approved_story(ada, moderator, "The original cape.")
     remix = approved_story(bo, moderator, "The cape, retold.", sources=[source])
     item = next(r for r in bo.call("feed")["records"] if r["id"] == remix)
     assert item["sources"] == [source] and item["remix_of"] == [{"id": source, "kind": "story", "author": "Ada"}]
+    wall = next(r for r in peers.display().wait_for("scene")["records"] if r["id"] == remix)
+    assert wall["remix_of"] == item["remix_of"], "the projector credits the source too"
     pending = new_id()
     ada.call("submit_story", {"id": pending, "prompt": "cape", "text": "Pending."})
     refused = bo.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "x", "sources": [pending]})

@@ -17,6 +17,8 @@
     const author = Stage.el("p", "author", record.author);
     author.dir = "auto";
     li.append(text, author);
+    const lineage = (record.remix_of || []).map((s) => `remix of a ${s.kind} by ${s.author}`).join(", ");
+    if (lineage) li.append(Stage.el("p", "remix-of", lineage));
     return li;
   }
 
@@ -49,7 +51,8 @@
       $("wall").replaceChildren(...payload.records.map(card));
     } else if (type === "story") {
       $("story-text").textContent = payload.record ? payload.record.text : "";
-      $("story-author").textContent = payload.record ? `— ${payload.record.author}` : "";
+      const lineage = payload.record ? (payload.record.remix_of || []).map((s) => `, remix of a ${s.kind} by ${s.author}`).join("") : "";
+      $("story-author").textContent = payload.record ? `— ${payload.record.author}${lineage}` : "";
       fit($("story-text"), $("scene-story").querySelector(".story-box"));
     } else if (type === "message") {
       $("message").textContent = payload.scene.text;
