@@ -51,7 +51,7 @@ def pending(store: Store, limit: int = 500) -> list[Record]:
     rows = store.query(
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'pending' ORDER BY r.created_at LIMIT ?", (limit,)
     )
-    return [Record.from_row(r) for r in rows]
+    return submissions.with_sources(store, rows)
 
 
 def approved(store: Store, limit: int = 60) -> list[Record]:
@@ -60,7 +60,7 @@ def approved(store: Store, limit: int = 60) -> list[Record]:
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'approved' ORDER BY r.updated_at DESC LIMIT ?",
         (limit,),
     )
-    return [Record.from_row(r) for r in rows]
+    return submissions.with_sources(store, rows)
 
 
 def count_pending(store: Store) -> int:

@@ -108,10 +108,7 @@ def _same_author(record: Record, participant_id: str) -> Record:
 
 def get(store: Store, record_id: str) -> Record | None:
     rows = store.query(f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.id = ?", (record_id,))
-    if not rows:
-        return None
-    sources = tuple(r["source_id"] for r in store.query("SELECT source_id FROM record_sources WHERE record_id = ?", (record_id,)))
-    return Record.from_row(rows[0], sources)
+    return with_sources(store, rows)[0] if rows else None
 
 
 def by_participant(store: Store, participant_id: str, limit: int = 200) -> list[Record]:
@@ -119,4 +116,16 @@ def by_participant(store: Store, participant_id: str, limit: int = 200) -> list[
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.participant_id = ? ORDER BY r.created_at DESC LIMIT ?",
         (participant_id, limit),
     )
-    return [Record.from_row(r) for r in rows]
+    return with_sources(store, rows)
+
+
+def with_sources(store: Store, rows: list) -> list[Record]:
+    """Records from query rows, each with its sources (one query for all of them)."""
+    ids = [row["id"] for row in rows]
+    sources: dict[str, list[str]] = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        for link in store.query(f"SELECT record_id, source_id FROM record_sources WHERE record_id IN ({marks})",
+                                tuple(ids)):
+            sources.setdefault(link["record_id"], []).append(link["source_id"])
+    return [Record.from_row(row, tuple(sources.get(row["id"], ()))) for row in rows]
