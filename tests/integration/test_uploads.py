@@ -111,6 +111,15 @@ def test_bad_uploads_get_a_clear_error_and_store_nothing(uploading, kind, data, 
     assert list((stage.data_dir / "media").glob("*.*")) == []
 
 
+def test_a_huge_canvas_is_refused_from_its_header(uploading):
+    stage, _, _, phone = uploading
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000), 1).save(out, "PNG")  # a few KB that would decode to 64 megapixels
+    response = upload(stage, phone, "drawing", out.getvalue(), "drawing.png")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "too_many_pixels"
+    assert "megapixels" in response.json()["error"]["message"]
+
+
 def test_oversized_unknown_and_closed_uploads_are_refused(uploading):
     stage, peers, _, phone = uploading
     big = upload(stage, phone, "photo", b"\xff" * (26 * 1024 * 1024), "huge.jpg")
