@@ -57,6 +57,32 @@ def check(shows: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+@click.argument("name")
+@click.argument("show_path", metavar="SHOW", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
+@click.option("--public-url", help="The server's URL as the projector machine reaches it.")
+def display(name: str, show_path: Path, data_dir: Path | None, public_url: str | None) -> None:
+    """Print the command that opens display NAME full screen in Chromium (kiosk, sound allowed)."""
+    from stage.display.keys import display_key, kiosk_command
+    from stage.network import public_url as lan_url
+
+    try:
+        show = load_show(show_path)
+    except ShowFileError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False)
+        sys.exit(1)
+    if show.display(name) is None:
+        err_console.print(f"stage: {show_path} has no display {name!r} "
+                          f"(displays: {', '.join(d.name for d in show.displays)})", markup=False)
+        sys.exit(1)
+    settings = Settings.resolve(show_path, show, dict(os.environ), {"data_dir": data_dir, "public_url": public_url})
+    settings = settings.with_credentials()
+    base = lan_url(settings.public_url, settings.bind, settings.port)
+    console.print(kiosk_command(f"{base}/display/{name}?key={display_key(settings.secret_key, name)}"), markup=False)
+
+
+@cli.command()
 @click.argument("show_path", metavar="SHOW", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
 @click.option("--bind", help="Address to listen on (default 0.0.0.0: the whole LAN).")

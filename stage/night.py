@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from pathlib import Path
@@ -15,7 +14,8 @@ from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from stage.display.board import DisplayBoard
+from stage.display.board import RECORD_SCENES, DisplayBoard
+from stage.display.keys import display_key
 from stage.errors import CueError, InvalidInput, RateLimited, StageError
 from stage.records import curation, moderation, participants, submissions, volunteers
 from stage.records.flags import Flagger
@@ -34,7 +34,7 @@ from stage.show.prompts import PromptBoard
 log = logging.getLogger(__name__)
 
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
-CHOSEN_KEY = "story.chosen"
+CHOSEN_KEY = "chosen"  # chosen.story, chosen.image, chosen.media: what those scenes show
 MAX_CLIP_SECONDS = 60
 LONG_CLIP_SECONDS = 30
 LARGE_UPLOAD_BYTES = 10_000_000
@@ -86,8 +86,8 @@ class Night:
             else:
                 self.prompts.close(cue.prompt, actor)
         elif isinstance(cue, DisplayCue):
-            self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text,
-                                    record=self.store.get_state(CHOSEN_KEY))
+            self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text, record=self.chosen_for(cue.scene),
+                                    transition=cue.transition, fade=cue.fade)
         elif isinstance(cue, OscCue):
             self.osc.send_cue(cue)
         else:
@@ -199,13 +199,20 @@ class Night:
         return record
 
     def send_to_display(self, display: str, record_id: str, actor: str) -> dict[str, Any]:
-        """Show an approved record on a display now; it also becomes the chosen story for story cues."""
+        """Show an approved record on a display now, in the scene for its kind; it also becomes the
+        chosen record for that scene's cues (story, image or media)."""
         record = submissions.get(self.store, record_id)
         if record is None or record.status != "approved":
             raise InvalidInput("only an approved record can go to a display", code="not_approved")
+        scene = next((s for s, kinds in RECORD_SCENES.items() if record.kind in kinds), None)
+        if scene is None:
+            raise InvalidInput(f"a {record.kind} is not shown on its own", code="not_showable")
         with self.store.transaction() as db:
-            Store.put_state(db, CHOSEN_KEY, record_id)
-        return self.displays.set_scene(display, "story", actor, record=record_id)
+            Store.put_state(db, f"{CHOSEN_KEY}.{scene}", record_id)
+        return self.displays.set_scene(display, scene, actor, record=record_id, transition="crossfade", fade=0.6)
+
+    def chosen_for(self, scene: str) -> str | None:
+        return self.store.get_state(f"{CHOSEN_KEY}.{scene}") if scene in RECORD_SCENES else None
 
     def osc_sent(self, target: OscTarget, message: OscMessage) -> None:
         """Every OSC message that left Stage goes in the audit log (the sender calls this)."""
@@ -223,8 +230,7 @@ class Night:
     # -- displays ---------------------------------------------------------------------------------
 
     def display_key(self, name: str) -> str:
-        """The key in a display's URL: stable across restarts, derived from the data dir's secret."""
-        return hmac.new(self.settings.secret_key, f"display:{name}".encode(), hashlib.sha256).hexdigest()[:24]
+        return display_key(self.settings.secret_key, name)
 
     def check_display_key(self, name: str, key: str) -> bool:
         return self.show.display(name) is not None and hmac.compare_digest(self.display_key(name), key)
@@ -273,6 +279,9 @@ class Presence:
     def phones(self) -> int:
         return len(set(self._phones.values()))
 
+    def display_of(self, sid: str) -> str | None:
+        return self._displays.get(sid)
+
     def displays_online(self, name: str) -> int:
         return sum(1 for n in self._displays.values() if n == name)
 
@@ -301,5 +310,5 @@ class RemoteControl:
         return self.go()
 
     def display_scene(self, display: str, scene: str) -> str:
-        self._night.displays.set_scene(display, scene, self.ACTOR, record=self._night.store.get_state(CHOSEN_KEY))
+        self._night.displays.set_scene(display, scene, self.ACTOR, record=self._night.chosen_for(scene))
         return f"{display}: {scene}"

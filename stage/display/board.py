@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 # Scenes this version renders; the show schema names more (story, media, credits...), which fail
 # their cue with a clear error until the display pages learn them.
-SUPPORTED_SCENES = ("join", "wall", "blank", "message", "story")
+SUPPORTED_SCENES = ("join", "wall", "blank", "message", "story", "image", "media", "leaderboard")
+RECORD_SCENES = {"story": ("story",), "image": ("drawing", "photo"), "media": ("clip", "take", "remix")}
 
 SceneListener = Callable[[str, dict[str, Any]], None]
 
@@ -35,18 +36,19 @@ class DisplayBoard:
         return {d.name: self.scene(d.name) for d in self._show.displays}
 
     def set_scene(self, display: str, scene_type: str, actor: str, text: str | None = None,
-                  record: str | None = None) -> dict[str, Any]:
+                  record: str | None = None, transition: str = "cut", fade: float = 0) -> dict[str, Any]:
         if self._show.display(display) is None:
             raise NotFound(f"no display named '{display}'")
         if scene_type not in SUPPORTED_SCENES:
             raise CueError(f"the '{scene_type}' scene is not available in this version of Stage "
                            f"(available: {', '.join(SUPPORTED_SCENES)})")
-        scene: dict[str, Any] = {"type": scene_type}
+        scene: dict[str, Any] = {"type": scene_type, "transition": {"type": transition, "seconds": fade}}
         if scene_type == "message":
             scene["text"] = text or ""
-        if scene_type == "story":
+        if scene_type in RECORD_SCENES:
             if record is None:
-                raise CueError("no story is chosen: send one to a display from the host console first")
+                raise CueError(f"nothing is chosen for the {scene_type} scene: send a record to a display from the "
+                               "host console first")
             scene["record"] = record
         with self._store.transaction() as db:
             Store.put_state(db, f"display.{display}.scene", scene)

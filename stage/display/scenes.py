@@ -7,7 +7,8 @@ from typing import Any
 from stage.records import curation, moderation, submissions
 from stage.records.store import Store
 
-WALL_SIZE = 24  # the wall shows this many newest approved records; older ones leave the DOM
+WALL_SIZE = 12  # the wall shows the newest twelve (4 x 3 at any projector size); older ones leave the DOM
+LEADERBOARD_SIZE = 8
 
 
 def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: str, phones: int) -> dict[str, Any]:
@@ -18,9 +19,14 @@ def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: s
         payload["records"] = [curation.public_with_lineage(store, r) for r in moderation.approved(store, limit=WALL_SIZE)
                               if r.kind != "comment"]
         payload["wall_size"] = WALL_SIZE
-    elif scene["type"] == "story":
+    elif scene["type"] in ("story", "image", "media"):
         record = submissions.get(store, scene["record"])
         # Only an approved record is ever sent; one hidden since shows the fallback (nothing).
         approved = record is not None and record.status == "approved"
         payload["record"] = curation.public_with_lineage(store, record) if approved else None
+        if approved and scene["type"] == "image":  # the remix card: a picture with the story it illustrates
+            story = next((submissions.get(store, s) for s in record.sources), None)
+            payload["caption"] = story.public() if story is not None and story.status == "approved" else None
+    elif scene["type"] == "leaderboard":
+        payload["records"] = curation.feed(store, None, "top", LEADERBOARD_SIZE)
     return payload

@@ -54,21 +54,24 @@ class Broadcaster:
         if record.participant_id:
             self.socketio.emit("record_status", {"record": public}, namespace="/audience",
                                to=f"participant:{record.participant_id}")
-        if record.kind == "comment":
+        if record.kind == "comment":  # comments travel with their record on phones, never to displays
             self.feed_changed(record.sources[0])
-        elif approved:
+        else:
+            self._walls_and_feeds(record, approved)
+        self.counts_changed()
+
+    def _walls_and_feeds(self, record: Record, approved: bool) -> None:
+        if approved:
             self.feed_changed(record.id)
         else:
             self._feed_removed.add(record.id)
             self.feed_changed(None)
-        on_wall = approved and record.kind != "comment"  # comments travel with their record on phones
-        event, data = ("wall_add", {"record": curation.public_with_lineage(self._night.store, record)}) if on_wall \
-            else ("wall_remove", {"id": record.id})
+        event, data = (("wall_add", {"record": curation.public_with_lineage(self._night.store, record)}) if approved
+                       else ("wall_remove", {"id": record.id}))
         for name, scene in self._night.displays.scenes().items():
             self.socketio.emit(event, data, namespace="/display", to=f"display:{name}")
-            if not approved and scene.get("record") == record.id:
+            if not approved and scene.get("record") == record.id:  # it leaves a showing display at once
                 self.socketio.emit("scene", self.scene_for(name), namespace="/display", to=f"display:{name}")
-        self.counts_changed()
 
     def prompt_changed(self, prompt: Prompt | None) -> None:
         data = {"prompt": prompt_public(prompt)}
@@ -159,6 +162,9 @@ class Broadcaster:
     def displays_changed(self) -> None:
         self.socketio.emit("displays", self.displays(), namespace="/host", to=HOSTS)
         self.counts_changed()
+
+    def display_problem(self, display: str, message: str) -> None:
+        self.socketio.emit("display_problem", {"display": display, "message": message}, namespace="/host", to=HOSTS)
 
     def scene_for(self, display: str) -> dict[str, Any]:
         night = self._night

@@ -11,7 +11,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import BaseModel, ValidationError
 
 from stage.realtime import payloads
-from stage.realtime.base import RoleNamespace
+from stage.realtime.base import RoleNamespace, handler
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,16 @@ class DisplayNamespace(RoleNamespace):
     def on_disconnect(self, reason: Any = None) -> None:
         self.night.presence.left(request.sid)
         self.hub.displays_changed()
+
+    @handler(payloads.DisplayProblem)
+    def on_problem(self, payload: payloads.DisplayProblem) -> dict[str, Any]:
+        """A display could not show something (a media file that fails to load): tell the host."""
+        name = self.night.presence.display_of(request.sid)
+        if name is None:
+            return {}
+        log.warning("display %s reports: %s", name, payload.message)
+        self.hub.display_problem(name, payload.message)
+        return {}
 
 
 class CaptureNamespace(RoleNamespace):

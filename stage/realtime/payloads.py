@@ -87,3 +87,7 @@ class SendToDisplay(Payload):
 class AuditQuery(Payload):
     action: str | None = Field(default=None, max_length=40)
     limit: int = Field(default=200, ge=1, le=1000)
+
+
+class DisplayProblem(Payload):
+    message: str = Field(max_length=300)

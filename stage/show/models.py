@@ -89,6 +89,8 @@ class DisplayCue(CueBase):
     display: str
     scene: Literal[SCENES]  # type: ignore[valid-type]
     text: str | None = Field(default=None, max_length=500)
+    transition: Literal["cut", "crossfade"] = "cut"
+    fade: float = Field(default=1.0, ge=0, le=10)  # seconds, for a crossfade
 
 
 class PromptCue(CueBase):

@@ -10,7 +10,7 @@
   function card(record) {
     const li = Stage.el("li", `wall-card kind-${record.kind}`);
     li.dataset.id = record.id;
-    const media = Stage.mediaElement(record, { autoplay: true });
+    const media = guarded(Stage.mediaElement(record, { autoplay: true }), `the ${record.kind} by ${record.author}`);
     if (media) li.append(media);
     const text = Stage.el("p", "text", record.text || "");
     text.dir = "auto";
@@ -38,10 +38,37 @@
     }
   }
 
+  // A media file that does not load shows nothing rather than a broken frame, and the host is told.
+  function report(what) {
+    socket.emit("problem", { message: what });
+  }
+  function guarded(node, what) {
+    if (node) node.addEventListener("error", () => { node.hidden = true; report(`${what} could not be shown`); });
+    return node;
+  }
+
+  // cut: the new scene replaces the old; crossfade: the old fades out over the new one.
+  function swap(type, transition) {
+    const next = $(`scene-${type}`);
+    const current = [...document.querySelectorAll(".scene")].find((s) => !s.hidden && s !== next);
+    const seconds = transition && transition.type === "crossfade" ? transition.seconds : 0;
+    next.hidden = false;
+    next.classList.remove("fading");
+    if (current && seconds > 0 && !window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+      current.style.setProperty("--fade", `${seconds}s`);
+      current.classList.add("fading");
+      setTimeout(() => { current.hidden = true; current.classList.remove("fading"); }, seconds * 1000);
+    } else if (current) {
+      current.hidden = true;
+    }
+    document.querySelectorAll(".scene").forEach((s) => { if (s !== next && s !== current) s.hidden = true; });
+    document.body.dataset.scene = type;
+    $("scene-media").querySelectorAll("video, audio").forEach((m) => { if (type !== "media") m.pause(); });
+  }
+
   function show(payload) {
     const type = payload.scene.type;
-    document.querySelectorAll(".scene").forEach((s) => { s.hidden = s.id !== `scene-${type}`; });
-    document.body.dataset.scene = type;
+    swap(type, payload.scene.transition);
     if (type === "join") {
       $("join-qr").src = `${payload.join.qr}?t=${Date.now()}`;
       $("join-url").textContent = payload.join.url;
@@ -54,6 +81,29 @@
       const lineage = payload.record ? (payload.record.remix_of || []).map((s) => `, remix of a ${s.kind} by ${s.author}`).join("") : "";
       $("story-author").textContent = payload.record ? `— ${payload.record.author}${lineage}` : "";
       fit($("story-text"), $("scene-story").querySelector(".story-box"));
+    } else if (type === "image") {
+      const r = payload.record;
+      $("image").hidden = !r;
+      if (r) { $("image").src = r.media; $("image").alt = `${r.kind} by ${r.author}`; }
+      $("image-caption").textContent = payload.caption ? payload.caption.text : "";
+      const source = payload.caption ? `, illustrating ${payload.caption.author}` : "";
+      $("image-credit").textContent = r ? `${r.kind === "drawing" ? "Drawn" : "Photographed"} by ${r.author}${source}` : "";
+    } else if (type === "media") {
+      const r = payload.record;
+      const player = r ? guarded(Stage.mediaElement(r), `the ${r.kind} by ${r.author}`) : null;
+      if (player) { player.controls = false; player.autoplay = true; player.currentTime = 0; }
+      $("media-box").replaceChildren(...(player ? [player] : []));
+      $("media-credit").textContent = r ? `${r.kind} by ${r.author}` : "";
+    } else if (type === "leaderboard") {
+      $("leaderboard").replaceChildren(...payload.records.map((r) => {
+        const li = Stage.el("li", "board-row");
+        const media = guarded(Stage.mediaElement(r, { autoplay: true }), `the ${r.kind} by ${r.author}`);
+        if (media) li.append(media);
+        const text = Stage.el("p", "text", r.text || "");
+        text.dir = "auto";
+        li.append(Stage.el("span", "count", `♥ ${r.recommendations}`), text, Stage.el("p", "author", r.author));
+        return li;
+      }));
     } else if (type === "message") {
       $("message").textContent = payload.scene.text;
     }
@@ -62,6 +112,7 @@
   socket.on("connect", () => { $("offline").hidden = true; });
   socket.on("disconnect", () => { $("offline").hidden = false; });
   socket.on("connect_error", (err) => { $("offline").hidden = false; $("offline").textContent = err.message; });
+  guarded($("image"), "the picture");
   socket.on("scene", show);
   socket.on("wall_add", (data) => addToWall(data.record));
   socket.on("wall_remove", (data) => {

@@ -45,6 +45,10 @@
     }));
   });
 
+  socket.on("display_problem", (data) => {
+    $("go-error").hidden = false;
+    $("go-error").textContent = `Display ${data.display}: ${data.message}`;
+  });
   socket.on("osc", (data) => {
     $("osc-targets").replaceChildren(...Object.entries(data.targets).map(([name, t]) => {
       const li = Stage.el("li", t.status === "down" ? "is-offline" : "is-online",

@@ -1,0 +1,166 @@
+"""Every scene on a 1920x1080 projector: screenshots, fit, safety, recovery, and the kiosk command."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PeerFactory
+from tests.stage_process import REPO, StageProcess
+
+SHOW = Path(__file__).resolve().parents[1] / "shows" / "scenes.yaml"
+LONG = ("Once upon a cape " * 200)[:2000].strip()
+RTL = "הגלימה עפה הביתה לבד 🦸‍♀️ الرداء طار"
+
+
+@pytest.fixture
+def scenes(tmp_path):
+    server = StageProcess(SHOW, tmp_path / "data").start()
+    peers = PeerFactory(server)
+    host = peers.host()
+    host.call("jump", {"cue": "open"})
+    host.call("go")
+    yield server, peers, host
+    server.stop()
+    peers.close_all()
+
+
+def cue(host, cue_id: str) -> None:
+    assert host.call("jump", {"cue": cue_id})["ok"]
+    assert host.call("go")["fired"]["state"] == "done"
+
+
+def story(phone, text: str) -> str:
+    ack = phone.call("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": text})
+    assert ack["record"]["status"] == "approved", ack  # the test show auto-approves clean stories
+    return ack["record"]["id"]
+
+
+def upload(server, phone, kind: str, data: bytes, name: str, sources: list[str] = ()) -> str:
+    response = requests.post(f"{server.url}/api/uploads", data={"id": str(uuid.uuid4()), "kind": kind, "prompt": "cape",
+                             "device_key": phone.device_key, "sources": list(sources)}, files={"file": (name, data)})
+    assert response.status_code == 200, response.text
+    return response.json()["record"]["id"]
+
+
+def fits(page: Page, selector: str) -> bool:
+    return page.evaluate("(selector) => { const b = document.querySelector(selector); "
+                         "return b.scrollHeight <= b.clientHeight + 1 && b.scrollWidth <= b.clientWidth + 1; }",
+                         selector)
+
+
+def test_every_scene_renders_fits_and_comes_back_after_a_reload(scenes, pages, shot, tmp_path):
+    server, peers, host = scenes
+    display = pages.desktop("display", 1920, 1080)
+    display.goto(server.display_url("main"))
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+
+    long_id = story(ada, LONG)
+    rtl_id = story(bo, RTL)
+    bo.call("recommend", {"id": rtl_id})
+    png = io.BytesIO()
+    Image.new("RGB", (900, 600), (240, 180, 40)).save(png, "PNG")
+    picture = upload(server, bo, "drawing", png.getvalue(), "drawing.png", [rtl_id])
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=2",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-shortest", str(clip)], check=True, timeout=60)
+    film = upload(server, ada, "clip", clip.read_bytes(), "clip.mp4")
+
+    cue(host, "join")
+    expect(display.locator("#scene-join")).to_be_visible()
+    shot(display, "scene-join")
+    cue(host, "wall")
+    expect(display.locator("#wall li")).to_have_count(4)
+    expect(display.locator("#scene-join")).to_be_hidden()  # after the 0.3 s crossfade
+    shot(display, "scene-wall")
+    cue(host, "board")
+    expect(display.locator("#leaderboard li").first.locator(".text")).to_have_text(RTL)
+    shot(display, "scene-leaderboard")
+    cue(host, "message")
+    expect(display.locator("#message")).to_have_text("Back in five minutes")
+    shot(display, "scene-message")
+
+    host.call("send_to_display", {"display": "main", "record": long_id})
+    expect(display.locator("#story-text")).to_have_text(LONG)
+    display.wait_for_timeout(700)
+    assert fits(display, "#scene-story .story-box"), "a 2,000-character story fits the screen"
+    shot(display, "scene-story-long")
+    host.call("send_to_display", {"display": "main", "record": rtl_id})
+    expect(display.locator("#story-text")).to_have_text(RTL)
+    assert display.evaluate("getComputedStyle(document.getElementById('story-text')).direction") == "rtl"
+    shot(display, "scene-story-rtl")
+
+    host.call("send_to_display", {"display": "main", "record": picture})
+    expect(display.locator("#image-caption")).to_have_text(RTL)
+    expect(display.locator("#image-credit")).to_have_text("Drawn by Bo, illustrating Bo")
+    shot(display, "scene-image")
+    host.call("send_to_display", {"display": "main", "record": film})
+    video = display.locator("#media-box video")
+    expect(video).to_have_count(1)
+    display.wait_for_timeout(1200)
+    assert display.evaluate("document.querySelector('#media-box video').currentTime") > 0, "the clip plays"
+    shot(display, "scene-media")
+
+    display.reload()  # the projector PC's browser reloads mid-show: the same scene comes back
+    expect(display.locator("#media-box video")).to_have_count(1)
+    expect(display.locator("#scene-media")).to_be_visible()
+    cue(host, "blank")
+    expect(display.locator("#scene-blank")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_withdrawn_record_leaves_a_showing_display_and_a_missing_file_is_reported(scenes, pages):
+    server, peers, host = scenes
+    display = pages.desktop("display", 1920, 1080)
+    display.goto(server.display_url("main"))
+    ada = peers.phone("Ada")
+    png = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 10, 200)).save(png, "PNG")
+    picture = upload(server, ada, "drawing", png.getvalue(), "d.png")
+    host.call("send_to_display", {"display": "main", "record": picture})
+    expect(display.locator("#image")).to_be_visible()
+    ada.call("withdraw", {"id": picture})
+    expect(display.locator("#image")).to_be_hidden()  # the record left the screen at once
+
+    other = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 10, 10)).save(other, "PNG")
+    gone = upload(server, ada, "drawing", other.getvalue(), "e.png")
+    for path in (server.data_dir / "media").glob("*.png"):
+        path.unlink()
+    host.call("send_to_display", {"display": "main", "record": gone})
+    problem = host.wait_for("display_problem")
+    assert problem["display"] == "main" and "could not be shown" in problem["message"]
+    expect(display.locator("#image")).to_be_hidden()
+
+
+def test_a_hundred_records_in_a_second_keep_the_wall_bounded(scenes, pages):
+    server, peers, host = scenes
+    cue(host, "wall")
+    display = pages.desktop("display", 1920, 1080)
+    display.goto(server.display_url("main"))
+    phones = [peers.phone(f"P{i}") for i in range(20)]
+    for i in range(100):
+        phones[i % 20].client.emit("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": f"Story {i}"},
+                                   namespace="/audience")
+    expect(display.locator("#wall li")).to_have_count(12)
+    display.wait_for_timeout(1000)
+    assert display.locator("#wall li").count() == 12, "old cards leave the DOM"
+    assert fits(display, "#wall")
+
+
+def test_the_kiosk_command_opens_the_served_display(scenes):
+    server, _, _ = scenes
+    out = subprocess.run([sys.executable, "-m", "stage", "display", "main", str(SHOW), "--data", str(server.data_dir),
+                          "--public-url", server.url], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "--kiosk" in out.stdout and "--autoplay-policy=no-user-gesture-required" in out.stdout
+    url = out.stdout.strip().split("'")[1]
+    assert url == server.display_url("main")
