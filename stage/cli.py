@@ -66,12 +66,7 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
     from stage.display.keys import display_key, kiosk_command
     from stage.network import public_url as lan_url
 
-    try:
-        show = load_show(show_path)
-    except ShowFileError as exc:
-        for problem in exc.problems:
-            err_console.print(str(problem), markup=False)
-        sys.exit(1)
+    show = _load_or_exit(show_path)
     if show.display(name) is None:
         err_console.print(f"stage: {show_path} has no display {name!r} "
                           f"(displays: {', '.join(d.name for d in show.displays)})", markup=False)
@@ -98,12 +93,7 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 @click.pass_obj
 def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
     """Serve a show: phones, consoles and displays on this machine's LAN."""
-    try:
-        show = load_show(show_path)
-    except ShowFileError as exc:
-        for problem in exc.problems:
-            err_console.print(str(problem), markup=False)
-        sys.exit(1)
+    show = _load_or_exit(show_path)
     try:
         settings = Settings.resolve(show_path, show, dict(os.environ), options).with_credentials()
     except (ValueError, StageError) as exc:
@@ -116,6 +106,16 @@ def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
         _serve(settings, show)
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
+        sys.exit(1)
+
+
+def _load_or_exit(path: Path) -> Any:
+    """The show, or every problem in it as file:line:column and exit status 1."""
+    try:
+        return load_show(path)
+    except ShowFileError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False)
         sys.exit(1)
 
 
