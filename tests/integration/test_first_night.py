@@ -183,7 +183,7 @@ def test_cue_whose_part_is_missing_fails_with_a_clear_error_and_standby_moves_on
     cues = host.wait_for("cues", lambda s: s["standby"] == "6")
     states = {c["id"]: c for c in cues["cues"]}
     assert states["5.1"]["state"] == "done"  # the lighting cue went out (nobody listens in this test)
-    assert "no story is chosen" in states["5.2"]["error"] and "capture" in states["5.3"]["error"]
+    assert "nothing is chosen for the story scene" in states["5.2"]["error"] and "capture" in states["5.3"]["error"]
     assert requests.get(f"{stage.url}/healthz").json()["cue"] == "6"
 
 
