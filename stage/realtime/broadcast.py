@@ -105,8 +105,9 @@ class Broadcaster:
         records = [submissions.get(store, record_id) for record_id in dirty]
         shown = [r for r in records if r is not None and r.status == "approved"]
         recs = curation.counts(store, [r.id for r in shown])
+        talk = curation.comments(store, [r.id for r in shown])
         items = [{**curation.public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
-                  "comments": curation.comments(store, r.id)} for r in shown]
+                  "comments": talk.get(r.id, [])} for r in shown]
         gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
         self.socketio.emit("feed_update", {"records": items, "removed": gone}, namespace="/audience", to=PHONES)
 

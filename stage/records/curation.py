@@ -55,21 +55,28 @@ def feed(store: Store, participant_id: str | None, order: Literal["newest", "top
         f" EXISTS(SELECT 1 FROM recommendations c WHERE c.record_id = r.id AND c.participant_id = ?) AS mine"
         f" FROM {RECORD_FROM} WHERE r.status = 'approved' AND r.kind IN ({kinds}) ORDER BY {order_by} LIMIT ?",
         (participant_id, *FEED_KINDS, limit))
-    items = []
-    for row in rows:
-        record = submissions.get(store, row["id"])
-        assert record is not None
-        items.append({**public_with_lineage(store, record), "recommendations": row["recs"],
-                      "recommended": bool(row["mine"]), "comments": comments(store, record.id)})
-    return items
+    records = submissions.with_sources(store, rows)
+    talk = comments(store, [r.id for r in records])
+    return [{**public_with_lineage(store, record), "recommendations": row["recs"], "recommended": bool(row["mine"]),
+             "comments": talk.get(record.id, [])} for record, row in zip(records, rows)]
 
 
-def comments(store: Store, record_id: str, limit: int = 5) -> list[dict[str, Any]]:
+def comments(store: Store, record_ids: list[str], limit: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """The newest approved comments on each of these records (one query for all of them)."""
+    if not record_ids:
+        return {}
+    marks = ",".join("?" * len(record_ids))
     rows = store.query(
-        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} JOIN record_sources s ON s.record_id = r.id"
-        " WHERE s.source_id = ? AND r.kind = 'comment' AND r.status = 'approved' ORDER BY r.created_at DESC LIMIT ?",
-        (record_id, limit))
-    return [{"id": row["id"], "author": row["author"], "text": row["text"]} for row in rows]
+        "SELECT on_id, id, author, text FROM (SELECT s.source_id AS on_id, r.id, r.text, r.created_at,"
+        " COALESCE(r.author_name, r.crew_author) AS author,"
+        " ROW_NUMBER() OVER (PARTITION BY s.source_id ORDER BY r.created_at DESC) AS n"
+        " FROM records r JOIN record_sources s ON s.record_id = r.id"
+        f" WHERE s.source_id IN ({marks}) AND r.kind = 'comment' AND r.status = 'approved')"
+        " WHERE n <= ? ORDER BY created_at DESC", (*record_ids, limit))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["on_id"], []).append({"id": row["id"], "author": row["author"], "text": row["text"]})
+    return out
 
 
 def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:

@@ -180,3 +180,24 @@ def test_a_failed_commit_leaves_the_store_usable(store):
             db.execute("INSERT INTO record_sources (record_id, source_id) VALUES ('nope', 'nada')")
     submissions.submit_story(store, ada.id, PROMPT, new_id(), "Still works.")
     assert store.query("SELECT COUNT(*) FROM records")[0][0] == 1
+
+
+def test_the_feed_batches_comments_newest_first_and_capped_per_record(store):
+    from stage.records import curation
+
+    ada, _ = participants.join(store, "a" * 32, "Ada")
+    first, second = new_id(), new_id()
+    for story in (first, second):
+        submissions.submit_story(store, ada.id, PROMPT, story, "A cape.")
+        moderation.decide(store, story, "approve", "host:test")
+    said = []
+    for i in range(7):
+        comment = new_id()
+        submissions.submit_comment(store, ada.id, comment, first, f"comment {i}")
+        moderation.decide(store, comment, "approve", "host:test")
+        said.append(f"comment {i}")
+    pending = new_id()
+    submissions.submit_comment(store, ada.id, pending, second, "not yet")
+    feed = {item["id"]: item for item in curation.feed(store, ada.id)}
+    assert [c["text"] for c in feed[first]["comments"]] == said[::-1][:5]
+    assert feed[second]["comments"] == [], "unmoderated comments stay out; no mixing across records"
