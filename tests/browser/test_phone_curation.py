@@ -6,14 +6,10 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.phone import join
 from tests.peers import go
 
 
-def join(page: Page, url: str, name: str) -> None:
-    page.goto(url)
-    page.fill("#name", name)
-    page.click("#join-form button")
-    expect(page.locator("#me")).to_have_text(name)
 
 
 def send_story(page: Page, text: str) -> None:

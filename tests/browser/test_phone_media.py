@@ -6,24 +6,14 @@ import subprocess
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
+from tests.browser.phone import join, draw_a_line
 from tests.peers import go
 
 
-def join(page: Page, url: str, name: str) -> None:
-    page.goto(url)
-    page.fill("#name", name)
-    page.click("#join-form button")
-    expect(page.locator("#me")).to_have_text(name)
 
 
-def draw_a_line(page: Page) -> None:
-    box = page.locator("#canvas").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 20)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20, steps=8)
-    page.mouse.up()
 
 
 def test_drawing_photo_and_clip_reach_the_wall_only_after_approval(stage, pages, peers, tmp_path, shot):

@@ -6,6 +6,7 @@ import sqlite3
 
 from playwright.sync_api import expect
 
+from tests.browser.phone import draw_a_line, join
 from tests.peers import go
 
 
@@ -13,9 +14,7 @@ def test_story_written_offline_is_sent_once_when_the_phone_is_back(stage, pages,
     host = peers.host()
     go(host), go(host)  # join scene, open the prompt
     phone = pages.phone("Pixel 7")
-    phone.goto(f"{stage.url}/")
-    phone.fill("#name", "Offline Ola")
-    phone.click("#join-form button")
+    join(phone, f"{stage.url}/", "Offline Ola")
     expect(phone.locator("#prompt-text")).to_contain_text("cape")
 
     phone.context.set_offline(True)
@@ -34,12 +33,6 @@ def test_story_written_offline_is_sent_once_when_the_phone_is_back(stage, pages,
     assert phone.evaluate("localStorage.getItem('stage.outbox')") == "[]"
 
 
-def draw_a_line(page) -> None:
-    box = page.locator("#canvas").bounding_box()
-    page.mouse.move(box["x"] + 30, box["y"] + 30)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 200, box["y"] + 120, steps=5)
-    page.mouse.up()
 
 
 def records(stage) -> list[tuple[str, str]]:
@@ -53,9 +46,7 @@ def test_three_items_made_offline_arrive_exactly_once(stage, pages, peers, tmp_p
     host = peers.host()
     go(host), go(host)
     phone = pages.phone("iPhone 13")
-    phone.goto(f"{stage.url}/")
-    phone.fill("#name", "Basement Bea")
-    phone.click("#join-form button")
+    join(phone, f"{stage.url}/", "Basement Bea")
     expect(phone.locator("#modes")).to_be_visible()
 
     phone.context.set_offline(True)
@@ -82,9 +73,7 @@ def test_a_media_upload_survives_a_reload_before_it_was_sent(stage, pages, peers
     host = peers.host()
     go(host), go(host)
     phone = pages.phone("Pixel 7")
-    phone.goto(f"{stage.url}/")
-    phone.fill("#name", "Flaky Fran")
-    phone.click("#join-form button")
+    join(phone, f"{stage.url}/", "Flaky Fran")
     phone.route("**/api/uploads", lambda route: route.abort("internetdisconnected"))  # the venue Wi-Fi drops uploads
     phone.click('#modes button[data-mode="drawing"]')
     draw_a_line(phone)
