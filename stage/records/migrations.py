@@ -80,4 +80,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX volunteers_participant ON volunteers(participant_id);
     """,
+    # 4: takes. A take is a record (kind 'take', crew-authored, source: the story performed) plus what
+    # only a take has: its rig, cue, performer, number, slate and the crew's non-destructive edits.
+    """
+    CREATE TABLE takes (
+        record_id TEXT PRIMARY KEY REFERENCES records(id),
+        rig TEXT NOT NULL,
+        cue_id TEXT,
+        story_id TEXT REFERENCES records(id),
+        performer_id TEXT REFERENCES participants(id),
+        number INTEGER NOT NULL,
+        duration REAL,
+        frames INTEGER,
+        width INTEGER,
+        height INTEGER,
+        sha256 TEXT,
+        slate TEXT NOT NULL DEFAULT '{}',
+        in_point REAL,
+        out_point REAL,
+        circled INTEGER NOT NULL DEFAULT 0,
+        deleted_at REAL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX takes_story ON takes(story_id, number);
+    CREATE INDEX takes_performer ON takes(performer_id);
+    """,
 ]
