@@ -87,7 +87,7 @@ class Night:
                 self.prompts.close(cue.prompt, actor)
         elif isinstance(cue, DisplayCue):
             self.displays.set_scene(cue.display, cue.scene, actor, text=cue.text, record=self.chosen_for(cue.scene),
-                                    transition=cue.transition, fade=cue.fade)
+                                    transition=cue.transition, fade=cue.fade, rig=cue.rig, end=cue.end)
         elif isinstance(cue, OscCue):
             self.osc.send_cue(cue)
         else:
@@ -281,6 +281,9 @@ class Presence:
 
     def display_of(self, sid: str) -> str | None:
         return self._displays.get(sid)
+
+    def display_sids(self, name: str) -> list[str]:
+        return [sid for sid, n in self._displays.items() if n == name]
 
     def displays_online(self, name: str) -> int:
         return sum(1 for n in self._displays.values() if n == name)

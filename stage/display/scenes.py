@@ -6,15 +6,19 @@ from typing import Any
 
 from stage.records import curation, moderation, submissions
 from stage.records.store import Store
+from stage.show.models import Wifi
 
 WALL_SIZE = 12  # the wall shows the newest twelve (4 x 3 at any projector size); older ones leave the DOM
 LEADERBOARD_SIZE = 8
 
 
-def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: str, phones: int) -> dict[str, Any]:
+def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: str, phones: int,
+                  wifi: Wifi | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"display": display, "scene": scene}
     if scene["type"] == "join":
         payload["join"] = {"url": join_url, "qr": "/qr/join.svg", "phones": phones}
+        if wifi is not None:
+            payload["join"]["wifi"] = {"ssid": wifi.ssid, "password": wifi.password, "qr": "/qr/wifi.svg"}
     elif scene["type"] == "wall":
         payload["records"] = [curation.public_with_lineage(store, r) for r in moderation.approved(store, limit=WALL_SIZE)
                               if r.kind != "comment"]
@@ -27,6 +31,8 @@ def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: s
         if approved and scene["type"] == "image":  # the remix card: a picture with the story it illustrates
             story = next((submissions.get(store, s) for s in record.sources), None)
             payload["caption"] = story.public() if story is not None and story.status == "approved" else None
+    elif scene["type"] == "live":
+        payload["rig"] = scene["rig"]
     elif scene["type"] == "leaderboard":
         payload["records"] = curation.feed(store, None, "top", LEADERBOARD_SIZE)
     return payload

@@ -18,3 +18,4 @@ def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
     socketio.on_namespace(CrewNamespace("/crew", night, hub))
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
+    socketio.start_background_task(hub.watch_displays)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
+from stage.display.heartbeats import BEAT_SECONDS, Heartbeats
 from stage.display.scenes import scene_payload
 from stage.night import Night
 from stage.records import curation, submissions, volunteers
@@ -30,6 +31,8 @@ class Broadcaster:
         self._feed_dirty: set[str] = set()
         self._feed_removed: set[str] = set()
         self.night: Night | None = None  # set once the night exists (it needs this listener first)
+        self.heartbeats = Heartbeats()
+        self._stale: dict[str, bool] = {}
 
     @property
     def _night(self) -> Night:
@@ -80,9 +83,21 @@ class Broadcaster:
 
     def scene_changed(self, display: str, scene: dict[str, Any]) -> None:
         night = self._night
-        payload = scene_payload(display, scene, night.store, self.join_url, night.presence.phones)
+        payload = scene_payload(display, scene, night.store, self.join_url, night.presence.phones, night.show.wifi)
+        for sid in night.presence.display_sids(display):
+            self.follow_preview(sid, scene)
         self.socketio.emit("scene", payload, namespace="/display", to=f"display:{display}")
         self.displays_changed()
+
+    def follow_preview(self, sid: str, scene: dict[str, Any]) -> None:
+        """A display in the live scene receives its rig's preview frames (room ``preview:<rig>``); any
+        other scene receives none, so a projector never decodes frames it does not show."""
+        server = self.socketio.server
+        for room in list(server.rooms(sid, namespace="/display")):
+            if isinstance(room, str) and room.startswith("preview:") and room != f"preview:{scene.get('rig')}":
+                server.leave_room(sid, room, namespace="/display")
+        if scene.get("type") == "live":
+            server.enter_room(sid, f"preview:{scene['rig']}", namespace="/display")
 
     def cues_changed(self, snapshot: dict[str, Any]) -> None:
         self.socketio.emit("cues", snapshot, namespace="/host", to=HOSTS)
@@ -155,10 +170,29 @@ class Broadcaster:
             self.socketio.emit("phones", {"count": counts["phones"]}, namespace="/display", to=f"display:{display.name}")
 
     def displays(self) -> dict[str, Any]:
+        """Each display: connected, answering its heartbeats, the scene it should show and the one it
+        says it shows (they differ for a moment after a GO, and for good when a page is stuck)."""
         night = self._night
-        scenes = night.displays.scenes()
-        return {"displays": [{"name": name, "online": night.presence.displays_online(name) > 0, "scene": scene["type"]}
-                             for name, scene in scenes.items()]}
+        out = []
+        for name, scene in night.displays.scenes().items():
+            online = night.presence.displays_online(name) > 0
+            out.append({"name": name, "online": online, "scene": scene["type"],
+                        "responding": online and not self.heartbeats.stale(name),
+                        "showing": self.heartbeats.showing(name) if online else None})
+        return {"displays": out}
+
+    def watch_displays(self) -> None:
+        """Background task: tell the host when a connected display stops (or starts again) answering."""
+        while True:
+            self.socketio.sleep(BEAT_SECONDS)
+            night = self._night
+            now = {d.name: night.presence.displays_online(d.name) > 0 and self.heartbeats.stale(d.name)
+                   for d in night.show.displays}
+            if now != self._stale:
+                for name in (n for n, stale in now.items() if stale and not self._stale.get(n)):
+                    log.warning("display %s is connected but has not answered for %.0f s", name, BEAT_SECONDS * 3)
+                self._stale = now
+                self.displays_changed()
 
     def displays_changed(self) -> None:
         self.socketio.emit("displays", self.displays(), namespace="/host", to=HOSTS)
@@ -169,4 +203,5 @@ class Broadcaster:
 
     def scene_for(self, display: str) -> dict[str, Any]:
         night = self._night
-        return scene_payload(display, night.displays.scene(display), night.store, self.join_url, night.presence.phones)
+        return scene_payload(display, night.displays.scene(display), night.store, self.join_url, night.presence.phones,
+                             night.show.wifi)

@@ -31,7 +31,10 @@ class DisplayNamespace(RoleNamespace):
             raise ConnectionRefusedError("unknown display or wrong key")
         join_room(f"display:{creds.name}")
         self.night.presence.display_connected(request.sid, creds.name)
+        self.hub.heartbeats.connected(creds.name)
         log.info("display %s online (%s)", creds.name, request.sid)
+        scene = self.night.displays.scene(creds.name)
+        self.hub.follow_preview(request.sid, scene)
         self.reply("scene", self.hub.scene_for(creds.name))
         self.hub.displays_changed()
 
@@ -48,6 +51,27 @@ class DisplayNamespace(RoleNamespace):
         log.warning("display %s reports: %s", name, payload.message)
         self.hub.display_problem(name, payload.message)
         return {}
+
+    @handler(payloads.DisplayHeartbeat)
+    def on_heartbeat(self, payload: payloads.DisplayHeartbeat) -> dict[str, Any]:
+        """Every few seconds: the page is alive and shows this scene (the host sees both)."""
+        name = self.night.presence.display_of(request.sid)
+        if name is None:
+            return {}
+        was = (self.hub.heartbeats.stale(name), self.hub.heartbeats.showing(name))
+        self.hub.heartbeats.beat(name, payload.scene, payload.scene_id)
+        if was != (False, payload.scene):
+            self.hub.displays_changed()
+        return {"scene_id": self.night.displays.scene(name).get("id")}
+
+    @handler(payloads.MediaEnded)
+    def on_media_ended(self, payload: payloads.MediaEnded) -> dict[str, Any]:
+        """The media scene's clip or take reached its end: the scene's end action runs (once)."""
+        name = self.night.presence.display_of(request.sid)
+        if name is None:
+            return {}
+        scene = self.night.displays.media_ended(name, payload.scene_id, f"display:{name}")
+        return {"scene": scene["type"] if scene else None}
 
 
 class CaptureNamespace(RoleNamespace):

@@ -91,3 +91,12 @@ class AuditQuery(Payload):
 
 class DisplayProblem(Payload):
     message: str = Field(max_length=300)
+
+
+class DisplayHeartbeat(Payload):
+    scene: str = Field(max_length=20)  # the scene the page shows now
+    scene_id: str | None = Field(default=None, max_length=40)
+
+
+class MediaEnded(Payload):
+    scene_id: str = Field(max_length=40)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from PIL import Image
 from pydantic import ValidationError
 
 from stage.errors import ShowFileError, ShowProblem, StageError
@@ -33,7 +34,8 @@ def parse_show(text: str, filename: str = "<show>") -> Show:
         show = Show.model_validate(data)
     except ValidationError as exc:
         raise ShowFileError([_problem(filename, data, marks, err) for err in exc.errors()]) from None
-    problems = [_at(filename, data, marks, loc, msg) for loc, msg in _reference_errors(show)]
+    errors = _reference_errors(show) + _file_errors(show, Path(filename).parent)
+    problems = [_at(filename, data, marks, loc, msg) for loc, msg in errors]
     if problems:
         raise ShowFileError(problems)
     return show
@@ -163,6 +165,8 @@ def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
             cue_ids.add(cue.id)
             if isinstance(cue, DisplayCue) and cue.display not in displays:
                 errors.append((here + ("display",), f"no display named '{cue.display}' (displays: {sorted(displays)})"))
+            if isinstance(cue, DisplayCue) and cue.rig is not None and cue.rig not in rigs:
+                errors.append((here + ("rig",), f"no rig named '{cue.rig}' (rigs: {sorted(rigs)})"))
             if isinstance(cue, PromptCue) and cue.prompt not in prompts:
                 errors.append((here + ("prompt",), f"no prompt with id '{cue.prompt}' (prompts: {sorted(prompts)})"))
             if isinstance(cue, OscCue):
@@ -181,6 +185,33 @@ def _reference_errors(show: Show) -> list[tuple[Loc, str]]:
         if isinstance(cue, OscCue):
             errors.extend(_osc_errors(cue, ("panic", "osc", index), show))
     return errors
+
+
+def _file_errors(show: Show, base: Path) -> list[tuple[Loc, str]]:
+    """Files a show names (display logos) must exist beside it and be PNG or JPEG pictures."""
+    errors: list[tuple[Loc, str]] = []
+    for index, display in enumerate(show.displays):
+        if display.theme.logo is None:
+            continue
+        problem = logo_problem(base, display.theme.logo)
+        if problem:
+            errors.append((("displays", index, "theme", "logo"), problem))
+    return errors
+
+
+def logo_problem(base: Path, logo: str) -> str | None:
+    path = (base / logo).resolve()
+    if not path.is_file():
+        return f"no logo file at {path}"
+    try:
+        with Image.open(path) as image:
+            image.verify()
+            kind = image.format
+    except (OSError, Image.DecompressionBombError) as exc:
+        return f"the logo {path.name} is not a picture Stage can read: {exc}"
+    if kind not in ("PNG", "JPEG"):
+        return f"the logo {path.name} is {kind}; use a PNG or JPEG"
+    return None
 
 
 def _osc_errors(cue: OscCue, here: Loc, show: Show) -> list[tuple[Loc, str]]:

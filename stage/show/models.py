@@ -36,11 +36,51 @@ class Moderation(Model):
     words: tuple[str, ...] = ()
 
 
+COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+
+class Theme(Model):
+    """How a display looks: colours, a font installed on the projector machine, an optional logo."""
+
+    background: str = Field(default="#000000", pattern=COLOUR)
+    text: str = Field(default="#f4f1ea", pattern=COLOUR)
+    accent: str = Field(default="#ffc94d", pattern=COLOUR)
+    panel: str = Field(default="#1c1c24", pattern=COLOUR)
+    font: str = Field(default="system-ui", pattern=r"^[A-Za-z0-9 ,_-]{1,80}$")  # CSS font families
+    logo: str | None = Field(default=None, max_length=300)  # PNG or JPEG, relative to the show file
+
+
+class SafeArea(Model):
+    """Margins, in percent of the screen, that nothing is drawn in (projector keystone, overscan, a
+    proscenium arch that cuts the image)."""
+
+    top: float = Field(default=0, ge=0, le=25)
+    right: float = Field(default=0, ge=0, le=25)
+    bottom: float = Field(default=0, ge=0, le=25)
+    left: float = Field(default=0, ge=0, le=25)
+
+
 class Display(Model):
     name: str = Field(pattern=NAME)
     title: str | None = None
     resolution: str = Field(default="1920x1080", pattern=r"^\d{3,5}x\d{3,5}$")
     default_scene: Literal["join", "wall", "blank"] = "join"
+    theme: Theme = Theme()
+    safe_area: SafeArea = SafeArea()
+
+    @property
+    def aspect(self) -> tuple[int, int]:
+        width, height = self.resolution.split("x")
+        return int(width), int(height)
+
+
+class Wifi(Model):
+    """The venue network, shown as a second QR code on the join scene (phones join it in one scan)."""
+
+    ssid: str = Field(min_length=1, max_length=32)
+    password: str | None = Field(default=None, max_length=63)
+    security: Literal["WPA", "WEP", "nopass"] = "WPA"
+    hidden: bool = False
 
 
 class Prompt(Model):
@@ -91,6 +131,16 @@ class DisplayCue(CueBase):
     text: str | None = Field(default=None, max_length=500)
     transition: Literal["cut", "crossfade"] = "cut"
     fade: float = Field(default=1.0, ge=0, le=10)  # seconds, for a crossfade
+    rig: str | None = None  # the live scene: whose camera preview to show
+    end: Literal["hold", "loop", "blank", "wall", "join"] = "hold"  # the media scene, when the media ends
+
+    @model_validator(mode="after")
+    def _live_needs_a_rig(self) -> "DisplayCue":
+        if self.scene == "live" and self.rig is None:
+            raise ValueError("a live scene needs 'rig': the rig whose camera it shows")
+        if self.scene != "live" and self.rig is not None:
+            raise ValueError("'rig' applies only to the live scene")
+        return self
 
 
 class PromptCue(CueBase):
@@ -191,6 +241,7 @@ class Show(Model):
     prompts: tuple[Prompt, ...] = ()
     osc_targets: tuple[OscTarget, ...] = ()
     osc_in: OscIn = OscIn()
+    wifi: Wifi | None = None
     rigs: tuple[Rig, ...] = ()
     cues: tuple[Cue, ...] = Field(min_length=1)
 

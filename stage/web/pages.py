@@ -57,4 +57,5 @@ def display(name: str) -> str | tuple[str, int]:
         log.warning("display page %r refused for %s: unknown display or wrong key", name, request.remote_addr)
         return render_template("refused.html", message="Unknown display or wrong key."), 403
     spec = night().show.display(name)
-    return render_template("display.html", name=name, key=key, spec=spec, title=night().show.title)
+    return render_template("display.html", name=name, key=key, spec=spec, title=night().show.title,
+                           theme=spec.theme.model_dump(exclude={"logo"}))

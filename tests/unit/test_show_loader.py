@@ -109,3 +109,46 @@ def test_osc_cues_are_checked_against_their_target_profile():
     assert any("cues[4].cues[0].intent:" in p and "qlab" in p for p in found), found
     text = DEMO_TEXT.replace("        address: /eos/cue/1/13/fire", "        address: /eos/cue/1/13/fire\n        args: [{type: b, value: '%%%'}]")
     assert any("cues[5].cues[1].args:" in p for p in problems(text))
+
+
+def test_display_theme_logo_and_live_rig_are_checked(tmp_path):
+    (tmp_path / "not-a-picture.png").write_text("<svg/>")
+    show = tmp_path / "night.yaml"
+    show.write_text("title: t\n"
+                    "displays:\n"
+                    "  - name: main\n"
+                    "    theme: {logo: missing.png}\n"
+                    "  - name: side\n"
+                    "    theme: {logo: not-a-picture.png, background: red}\n"
+                    "rigs: [{name: stage}]\n"
+                    "cues:\n"
+                    "  - {type: display, display: main, scene: live, rig: nowhere}\n"
+                    "  - {type: display, display: main, scene: live}\n"
+                    "  - {type: display, display: main, scene: wall, rig: stage}\n")
+    with pytest.raises(ShowFileError) as info:
+        load_show(show)
+    text = "\n".join(str(p) for p in info.value.problems)
+    assert "displays.1.theme.background" in text or "displays[1].theme.background" in text
+    assert "a live scene needs 'rig'" in text and "'rig' applies only to the live scene" in text
+
+
+def test_display_theme_and_files_resolve_beside_the_show(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (40, 20), (255, 0, 0)).save(tmp_path / "logo.png")
+    (tmp_path / "fake.png").write_text("not a png")
+    base = ("title: t\ndisplays:\n  - name: main\n    resolution: 1280x800\n"
+            "    theme: {{logo: {logo}, background: '#102030', font: 'DejaVu Serif'}}\n"
+            "    safe_area: {{top: 5, left: 10}}\n"
+            "rigs: [{{name: stage}}]\n"
+            "cues:\n  - {{type: display, display: main, scene: live, rig: {rig}}}\n")
+    show = tmp_path / "night.yaml"
+    show.write_text(base.format(logo="logo.png", rig="stage"))
+    loaded = load_show(show)
+    assert loaded.displays[0].theme.background == "#102030" and loaded.displays[0].aspect == (1280, 800)
+    show.write_text(base.format(logo="fake.png", rig="nowhere"))
+    with pytest.raises(ShowFileError) as info:
+        load_show(show)
+    text = "\n".join(str(p) for p in info.value.problems)
+    assert "not a picture Stage can read" in text and "no rig named 'nowhere'" in text
+    assert "night.yaml:" in text

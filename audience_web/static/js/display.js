@@ -5,7 +5,32 @@
   const $ = (id) => document.getElementById(id);
   const name = document.body.dataset.name, key = document.body.dataset.key;
   const socket = Stage.connect("/display", { auth: { name, key } });
+  const BEAT_MS = 5000;  // stage/display/heartbeats.py: three missed beats and the host is told
   let wallSize = 24;
+  let current = { type: "", id: null };
+  let liveFrame = null, liveTimer = null;
+
+  // The show's theme for this display, and a box of its aspect ratio inside the safe area.
+  function applyTheme() {
+    const theme = JSON.parse(document.body.dataset.theme);
+    const root = $("stage-display").style;
+    root.setProperty("--bg", theme.background);
+    root.setProperty("--text", theme.text);
+    root.setProperty("--accent", theme.accent);
+    root.setProperty("--panel", theme.panel);
+    root.setProperty("--font", theme.font);
+  }
+  function layout() {
+    const [w, h] = document.body.dataset.resolution.split("x").map(Number);
+    const safe = JSON.parse(document.body.dataset.safe);
+    const scale = Math.min(innerWidth / w, innerHeight / h);
+    const box = $("stage-display").style;
+    const width = w * scale, height = h * scale;
+    box.width = `${width * (1 - (safe.left + safe.right) / 100)}px`;
+    box.height = `${height * (1 - (safe.top + safe.bottom) / 100)}px`;
+    box.marginLeft = `${width * safe.left / 100 - width * safe.right / 100}px`;
+    box.marginTop = `${height * safe.top / 100 - height * safe.bottom / 100}px`;
+  }
 
   function card(record) {
     const li = Stage.el("li", `wall-card kind-${record.kind}`);
@@ -31,10 +56,10 @@
   // The largest type at which the whole story fits the screen, whatever its length.
   function fit(text, box) {
     let size = 12;
-    text.style.fontSize = `${size}vh`;
+    text.style.fontSize = `${size}cqh`;
     while (size > 1.5 && box.scrollHeight > box.clientHeight) {
       size *= 0.9;
-      text.style.fontSize = `${size}vh`;
+      text.style.fontSize = `${size}cqh`;
     }
   }
 
@@ -66,13 +91,42 @@
     $("scene-media").querySelectorAll("video, audio").forEach((m) => { if (type !== "media") m.pause(); });
   }
 
+  function beat() {
+    socket.emit("heartbeat", { scene: current.type || "none", scene_id: current.id });
+  }
+
+  // The live scene: the rig's preview frames (JPEG) arrive while this display shows it.
+  function liveShow(data) {
+    if (current.type !== "live") return;
+    const url = URL.createObjectURL(new Blob([data.jpeg], { type: "image/jpeg" }));
+    $("live").src = url;
+    if (liveFrame) URL.revokeObjectURL(liveFrame);
+    liveFrame = url;
+    $("live-wait").hidden = true;
+    clearTimeout(liveTimer);  // no frame for 3 s: say so rather than freeze on the last one
+    liveTimer = setTimeout(() => { $("live-wait").hidden = false; }, 3000);
+  }
+
   function show(payload) {
     const type = payload.scene.type;
     swap(type, payload.scene.transition);
+    current = { type, id: payload.scene.id || null };
+    beat();
     if (type === "join") {
       $("join-qr").src = `${payload.join.qr}?t=${Date.now()}`;
       $("join-url").textContent = payload.join.url;
       $("phone-count").textContent = payload.join.phones;
+      const wifi = payload.join.wifi;
+      $("wifi").hidden = !wifi;
+      $("join-step").hidden = !wifi;
+      if (wifi) {
+        $("wifi-qr").src = `${wifi.qr}?t=${Date.now()}`;
+        $("wifi-ssid").textContent = wifi.ssid;
+        $("wifi-password").textContent = wifi.password ? `password ${wifi.password}` : "";
+      }
+    } else if (type === "live") {
+      $("live").alt = `live camera: ${payload.rig}`;
+      $("live-wait").hidden = false;
     } else if (type === "wall") {
       wallSize = payload.wall_size;
       $("wall").replaceChildren(...payload.records.map(card));
@@ -91,7 +145,12 @@
     } else if (type === "media") {
       const r = payload.record;
       const player = r ? guarded(Stage.mediaElement(r), `the ${r.kind} by ${r.author}`) : null;
-      if (player) { player.controls = false; player.autoplay = true; player.currentTime = 0; }
+      if (player) {
+        player.controls = false; player.autoplay = true; player.currentTime = 0;
+        player.loop = payload.scene.end === "loop";
+        const showing = payload.scene.id;  // the end action is for this showing only
+        player.addEventListener("ended", () => socket.emit("media_ended", { scene_id: showing }));
+      }
       $("media-box").replaceChildren(...(player ? [player] : []));
       $("media-credit").textContent = r ? `${r.kind} by ${r.author}` : "";
     } else if (type === "leaderboard") {
@@ -109,6 +168,11 @@
     }
   }
 
+  applyTheme();
+  layout();
+  addEventListener("resize", layout);
+  setInterval(beat, BEAT_MS);
+  socket.on("preview", liveShow);
   socket.on("connect", () => { $("offline").hidden = true; });
   socket.on("disconnect", () => { $("offline").hidden = false; });
   socket.on("connect_error", (err) => { $("offline").hidden = false; $("offline").textContent = err.message; });

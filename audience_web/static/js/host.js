@@ -38,9 +38,13 @@
   socket.on("prompt", (data) => { $("prompt-open").textContent = data.prompt ? data.prompt.text : "none"; });
   socket.on("displays", (data) => {
     $("display-list").replaceChildren(...data.displays.map((d) => {
-      const li = Stage.el("li", d.online ? "is-online" : "is-offline", `${d.name}: ${d.scene} — ${d.online ? "online" : "offline"}`);
+      // offline: no connection; not responding: connected, but its page missed three heartbeats.
+      const state = !d.online ? "offline" : d.responding ? "online" : "not responding";
+      const showing = d.online && d.showing && d.showing !== d.scene ? ` (showing ${d.showing})` : "";
+      const li = Stage.el("li", d.responding ? "is-online" : "is-offline", `${d.name}: ${d.scene}${showing} — ${state}`);
       li.dataset.name = d.name;
       li.dataset.online = d.online;
+      li.dataset.state = state;
       return li;
     }));
   });
