@@ -124,6 +124,20 @@
         $("wifi-ssid").textContent = wifi.ssid;
         $("wifi-password").textContent = wifi.password ? `password ${wifi.password}` : "";
       }
+    } else if (type === "credits") {
+      // Every contributor with their roles; the roll loops while the room empties (about 1.6 s a name).
+      $("credits").replaceChildren(...payload.credits.map((c) => {
+        const li = Stage.el("li", "credit");
+        const who = Stage.el("span", "name", c.name);
+        who.dir = "auto";
+        li.append(who, Stage.el("span", "roles", c.roles.join(" · ")));
+        return li;
+      }));
+      const roll = $("credits-roll");
+      roll.style.setProperty("--roll", `${Math.max(20, payload.credits.length * 1.6 + 10)}s`);
+      roll.style.animationName = "none";  // restart the roll from the bottom on every showing
+      void roll.offsetHeight;
+      roll.style.animationName = "";
     } else if (type === "live") {
       $("live").alt = `live camera: ${payload.rig}`;
       $("live-wait").hidden = false;
