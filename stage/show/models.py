@@ -36,6 +36,12 @@ class Moderation(Model):
     words: tuple[str, ...] = ()
 
 
+class RemixSettings(Model):
+    """Remixes made on the crew console go through moderation unless the show trusts its crew."""
+
+    crew_approves_own: bool = False
+
+
 class Display(Model):
     name: str = Field(pattern=NAME)
     title: str | None = None
@@ -185,6 +191,7 @@ class Show(Model):
     go_debounce_ms: int = Field(default=200, ge=0, le=5000)
     moderation: Moderation = Moderation()
     consent: Consent = Consent()
+    remix: RemixSettings = RemixSettings()
     limits: Limits = Limits()
     panic: Panic = Panic()
     displays: tuple[Display, ...] = Field(min_length=1)
