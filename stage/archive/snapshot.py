@@ -31,6 +31,8 @@ class Snapshot:
             source.backup(self.db)
         finally:
             source.close()
+        if copy_to:  # the copy inherits WAL mode; one self-contained file is what an archive holds
+            self.db.execute("PRAGMA journal_mode=DELETE")
         self.db.row_factory = sqlite3.Row
         self.data_dir = Path(data_dir)
 
