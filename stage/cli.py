@@ -210,3 +210,11 @@ class _Throttle(logging.Filter):
             return True
         self._dropped += 1
         return False
+
+
+from stage.archive.cli import export_command, import_command  # noqa: E402  (commands of their own modules)
+from stage.remix.cli import render_command  # noqa: E402
+
+cli.add_command(render_command)
+cli.add_command(export_command)
+cli.add_command(import_command)

@@ -15,6 +15,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.realtime.base import RoleNamespace, handler
+from stage.realtime.remix import RemixEvents
 from stage.records import audit_log, curation, moderation
 from stage.web.auth import current_role
 
@@ -107,7 +108,7 @@ class ModerationNamespace(ConsoleNamespace):
         return {"rejected": self.night.ban(payload.participant, self.actor)}
 
 
-class CrewNamespace(ConsoleNamespace):
+class CrewNamespace(RemixEvents, ConsoleNamespace):
     roles = frozenset({"crew", "host"})
     room = CREW
 

@@ -60,6 +60,12 @@ class SafeArea(Model):
     left: float = Field(default=0, ge=0, le=25)
 
 
+class RemixSettings(Model):
+    """Remixes made on the crew console go through moderation unless the show trusts its crew."""
+
+    crew_approves_own: bool = False
+
+
 class Display(Model):
     name: str = Field(pattern=NAME)
     title: str | None = None
@@ -235,6 +241,7 @@ class Show(Model):
     go_debounce_ms: int = Field(default=200, ge=0, le=5000)
     moderation: Moderation = Moderation()
     consent: Consent = Consent()
+    remix: RemixSettings = RemixSettings()
     limits: Limits = Limits()
     panic: Panic = Panic()
     displays: tuple[Display, ...] = Field(min_length=1)

@@ -1,0 +1,63 @@
+"""``stage export`` and ``stage import``: the post-show archive, with a rich progress bar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn
+
+from stage.errors import StageError
+
+
+def _bar(console):  # type: ignore[no-untyped-def]
+    return Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    console=console, transient=False)
+
+
+@click.command("export")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The night's data directory (may be in use by stage serve).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The zip to write.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--include-withheld", is_flag=True,
+              help="Keep rejected/withdrawn records and takes of withdrawn consent (crew-only archives).")
+@click.option("--show", "show", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The show file to put in the archive.")
+def export_command(data_dir: Path, out: Path, force: bool, include_withheld: bool, show: Path | None) -> None:
+    """Export the night (records, media, takes, remixes, lineage, credits, audit, report) as a zip."""
+    from stage.archive.export import export
+    from stage.cli import console, err_console
+
+    try:
+        with _bar(console) as bar:
+            task = bar.add_task("exporting", total=1)
+            summary = export(data_dir, out, force=force, include_withheld=include_withheld, show=show,
+                             step=lambda what, done, total: bar.update(task, description=what, completed=done,
+                                                                      total=total))
+    except StageError as exc:
+        err_console.print(f"stage: {exc.message}", markup=False)
+        sys.exit(1)
+    console.print(f"{out}: {summary['records']} records, {summary['media']} media files, "
+                  f"{summary['withheld']} withheld records left out", markup=False)
+
+
+@click.command("import")
+@click.argument("archive", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new, empty data directory.")
+def import_command(archive: Path, data_dir: Path) -> None:
+    """Load an exported night into an empty data directory."""
+    from stage.archive.importer import import_archive
+    from stage.cli import console, err_console
+
+    try:
+        with _bar(console) as bar:
+            task = bar.add_task("importing", total=1)
+            counts = import_archive(archive, data_dir, step=lambda what, done, total: bar.update(
+                task, description=what, completed=done, total=total))
+    except StageError as exc:
+        err_console.print(f"stage: {exc.message}", markup=False)
+        sys.exit(1)
+    console.print(f"{data_dir}: {counts['records']} records, {counts['media']} media files imported", markup=False)

@@ -1,0 +1,91 @@
+"""Crew events for remixes (mixed into ``CrewNamespace``): sources, render, cancel, submit, lineage.
+
+Rendering never runs here: :class:`stage.remix.jobs.RenderJobs` starts a worker process and a
+background task relays its progress to the crew room.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from stage.realtime.base import handler
+from stage.realtime.payloads import Payload, Uuid
+from stage.records import credits, lineage
+from stage.remix import jobs
+from stage.remix.recipes import Recipe
+
+CREW_ROOM = "crew"
+
+
+class RemixRender(Payload):
+    model_config = Payload.model_config | {"strict": False}  # the recipe union validates itself
+    recipe: Recipe
+
+
+class RemixJob(Payload):
+    job: Uuid
+
+
+class RemixSubmit(Payload):
+    job: Uuid
+    approve: bool = False  # only when the show has remix.crew_approves_own
+
+
+class LineageQuery(Payload):
+    id: Uuid
+
+
+class RemixSources(Payload):
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class RemixEvents:
+    """Needs ``self.night``, ``self.hub``, ``self.socketio`` and ``self.actor`` from the namespace."""
+
+    def _remix_jobs(self) -> jobs.RenderJobs:
+        return jobs.for_night(self.night, spawn=self.socketio.start_background_task,  # type: ignore[attr-defined]
+                              emit=lambda event, data: self.socketio.emit(event, data, namespace="/crew",  # type: ignore[attr-defined]
+                                                                          to=CREW_ROOM))
+
+    @handler(RemixSources)
+    def on_remix_sources(self, payload: RemixSources) -> dict[str, Any]:
+        """What a recipe may use: approved stories, drawings, photos and takes that may be shown."""
+        night_lineage = lineage.load(self.night.store)  # type: ignore[attr-defined]
+        usable = [n for n in night_lineage.nodes.values()
+                  if night_lineage.visible(n.id) and n.kind in ("story", "drawing", "photo", "take")]
+        usable.sort(key=lambda n: n.created_at, reverse=True)
+        return {"records": [_option(night_lineage, n) for n in usable[:payload.limit]],
+                "crew_approves_own": self.night.show.remix.crew_approves_own}  # type: ignore[attr-defined]
+
+    @handler(RemixRender)
+    def on_remix_render(self, payload: RemixRender) -> dict[str, Any]:
+        return self._remix_jobs().start(payload.recipe, self.actor)  # type: ignore[attr-defined]
+
+    @handler(RemixJob)
+    def on_remix_cancel(self, payload: RemixJob) -> dict[str, Any]:
+        return {"cancelled": self._remix_jobs().cancel(payload.job)}
+
+    @handler(RemixSubmit)
+    def on_remix_submit(self, payload: RemixSubmit) -> dict[str, Any]:
+        record = self._remix_jobs().submit(payload.job, self.actor, payload.approve,  # type: ignore[attr-defined]
+                                           self.night.show.remix.crew_approves_own)  # type: ignore[attr-defined]
+        if record.status == "approved":
+            self.hub.record_decided(record)  # type: ignore[attr-defined]
+        else:
+            self.hub.record_submitted(record)  # type: ignore[attr-defined]
+        return {"record": record.public()}
+
+    @handler(LineageQuery)
+    def on_lineage(self, payload: LineageQuery) -> dict[str, Any]:
+        store = self.night.store  # type: ignore[attr-defined]
+        return {"lineage": lineage.graph(store, payload.id), "credits": credits.for_record(store, payload.id)}
+
+
+def _option(night_lineage: lineage.Lineage, node: lineage.Node) -> dict[str, Any]:
+    out = node.public()
+    if node.kind == "take":
+        stories = [s for s in night_lineage.sources.get(node.id, ()) if night_lineage.nodes[s].kind == "story"]
+        out["story"] = stories[0] if stories else None
+    return out

@@ -1,0 +1,121 @@
+"""``python -m stage.remix.worker PLAN.json LIBRARY``: render a plan in a process of its own.
+
+The server's event loop never decodes or encodes a frame: it starts this worker, reads its
+``progress <fraction>`` lines, and gets one JSON line at the end: ``{"ok": true, "media": ...,
+"poster": ..., "duration": ...}`` or ``{"ok": false, "error": {"code", "message"}}``. The output is
+written in a temporary folder inside the library and moved in only when complete, so a failed or
+cancelled (SIGTERM) render leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stage.errors import StageError
+from stage.media.library import MediaLibrary
+from stage.remix.plan import Plan
+from stage.remix.render import render
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(BaseException):
+    """SIGTERM from the server: the crew pressed cancel."""
+
+
+def render_into(plan: Plan, library: MediaLibrary, progress: Callable[[float], None]) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(dir=library.root, prefix=".render-"))
+    try:
+        video, poster = tmp / "remix.mp4", tmp / "remix.png"
+        made = render(plan, video, poster if plan.poster else None, progress)
+        result = {"media": library.put_file(video, "mp4"), **made}
+        result["poster"] = library.put_file(poster, "png") if plan.poster and poster.exists() else None
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Job:
+    """The server's side of one render: a child process, its progress, its cancel."""
+
+    def __init__(self, plan: Plan, library: Path, workdir: Path) -> None:
+        self.plan_file = Path(tempfile.mkstemp(dir=workdir, prefix=".plan-", suffix=".json")[1])
+        self.plan_file.write_text(plan.model_dump_json())
+        self.library = library
+        self.proc: subprocess.Popen | None = None
+        self.cancelled = False
+
+    def run(self, on_progress: Callable[[float], None]) -> dict[str, Any]:
+        """Run to the end (under gevent the patched subprocess module waits cooperatively)."""
+        result: dict[str, Any] = {"ok": False, "error": {"code": "render_failed", "message": "the render worker failed"}}
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "stage.remix.worker", str(self.plan_file),
+                                          str(self.library)], stdout=subprocess.PIPE, text=True)
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                if line.startswith("progress "):
+                    on_progress(float(line.split()[1]))
+                elif line.startswith("{"):
+                    result = json.loads(line)
+            self.proc.wait()
+        finally:
+            self.plan_file.unlink(missing_ok=True)
+        if self.cancelled:
+            return {"ok": False, "error": {"code": "cancelled", "message": "the render was cancelled"}}
+        return result
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stage.remix.worker")
+    parser.add_argument("plan", type=Path)
+    parser.add_argument("library", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Cancelled()
+
+    signal.signal(signal.SIGTERM, stop)
+    last = [-1.0]
+
+    def progress(fraction: float) -> None:
+        if fraction - last[0] >= 0.01 or fraction >= 1:
+            last[0] = fraction
+            _say(f"progress {fraction:.3f}")
+
+    try:
+        plan = Plan.model_validate_json(args.plan.read_text())
+        result: dict[str, Any] = {"ok": True, **render_into(plan, MediaLibrary(args.library), progress)}
+    except Cancelled:
+        result = {"ok": False, "error": {"code": "cancelled", "message": "the render was cancelled"}}
+    except StageError as exc:
+        result = {"ok": False, "error": {"code": exc.code, "message": exc.message}}
+    except Exception as exc:
+        log.exception("render of %s failed", args.plan)
+        result = {"ok": False, "error": {"code": "render_failed", "message": f"the render failed: {exc}"}}
+    _say(json.dumps(result))
+    return 0
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
