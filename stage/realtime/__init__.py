@@ -8,7 +8,8 @@ from stage.night import Night
 from stage.realtime.audience import AudienceNamespace
 from stage.realtime.broadcast import Broadcaster
 from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
-from stage.realtime.devices import CaptureNamespace, DisplayNamespace
+from stage.realtime.capture import CaptureNamespace, SocketRigLink
+from stage.realtime.devices import DisplayNamespace
 
 
 def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
@@ -18,3 +19,4 @@ def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
     socketio.on_namespace(CrewNamespace("/crew", night, hub))
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
+    night.rigs.link = SocketRigLink(socketio)

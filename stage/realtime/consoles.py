@@ -15,6 +15,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.realtime.base import RoleNamespace, handler
+from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
 from stage.web.auth import current_role
 
@@ -107,9 +108,10 @@ class ModerationNamespace(ConsoleNamespace):
         return {"rejected": self.night.ban(payload.participant, self.actor)}
 
 
-class CrewNamespace(ConsoleNamespace):
+class CrewNamespace(TakesMixin, ConsoleNamespace):
     roles = frozenset({"crew", "host"})
     room = CREW
 
     def send_state(self) -> None:
         self.reply("cues", self.night.engine.snapshot())
+        self.send_takes_state()
