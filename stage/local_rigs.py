@@ -30,8 +30,11 @@ def agent_command(rig: Rig, server_url: str) -> list[str]:
 
 class LocalRigs:
     def __init__(self, rigs: tuple[Rig, ...], server_url: str, crew_password: str,
-                 spawn: Callable[..., Any], sleep: Callable[[float], None], now: Callable[[], float]) -> None:
+                 spawn: Callable[..., Any], sleep: Callable[[float], None], now: Callable[[], float],
+                 command: Callable[[Rig, str], list[str]] = agent_command,
+                 backoff: tuple[float, ...] = BACKOFF) -> None:
         self._rigs = [r for r in rigs if r.local]
+        self._command, self._backoff = command, backoff
         self._url = server_url
         self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1"}
         self._spawn, self._sleep, self._now = spawn, sleep, now
@@ -50,12 +53,12 @@ class LocalRigs:
             if self._closed:
                 return
             failures = 0 if self._now() - started > STABLE_SECONDS else failures + 1
-            pause = BACKOFF[min(failures, len(BACKOFF)) - 1] if failures else BACKOFF[0]
-            log.warning("local capture agent for rig %s is not running; starting it again in %d s", rig.name, pause)
+            pause = self._backoff[min(failures, len(self._backoff)) - 1] if failures else self._backoff[0]
+            log.warning("local capture agent for rig %s is not running; starting it again in %g s", rig.name, pause)
             self._sleep(pause)
 
     def _run_once(self, rig: Rig) -> None:
-        command = agent_command(rig, self._url)
+        command = self._command(rig, self._url)
         try:
             proc = subprocess.Popen(command, env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, errors="replace")
@@ -66,11 +69,15 @@ class LocalRigs:
         log.info("local capture agent for rig %s started (pid %d)", rig.name, proc.pid)
         assert proc.stdout is not None
         for line in proc.stdout:  # cooperative under gevent/eventlet (patched subprocess)
-            log.info("rig %s agent: %s", rig.name, line.rstrip())
+            if line.strip():
+                log.info("rig %s agent: %s", rig.name, line.rstrip())
         code = proc.wait()
         self._procs.pop(rig.name, None)
         if not self._closed:
             log.warning("local capture agent for rig %s exited with status %s", rig.name, code)
+
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self._procs.items() if proc.poll() is None}
 
     def close(self) -> None:
         """Stop every agent by its pid (TERM, then KILL after 5 s): an agent finishes its take on TERM."""
