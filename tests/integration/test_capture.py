@@ -256,3 +256,28 @@ def test_a_withdrawn_consent_hides_the_take_everywhere(stage, peers, agent, take
     assert refused["ok"] is False
     feed = recorded["phone"].call("feed", {})
     assert take_id not in [r["id"] for r in feed["records"]]
+
+
+def test_a_take_started_before_a_restart_uploads_after_it(tmp_path, take_data):
+    from tests.conftest import PeerFactory, demo_show
+    from tests.stage_process import StageProcess
+
+    show, data = demo_show(tmp_path), tmp_path / "data"
+    first = StageProcess(show, data).start()
+    agent = AgentPeer(first.url)
+    peers = PeerFactory(first)
+    take_id = peers.crew().call("record", {"rig": "stage"})["take_id"]
+    assert agent.put(take_id, take_data[:1000], 0).ok
+    first.stop()
+    peers.close_all()
+    agent.close()
+
+    second = StageProcess(show, data).start()
+    try:
+        agent = AgentPeer(second.url)
+        assert agent.received(take_id) == 1000
+        done = upload(agent, take_id, take_data)
+        assert done.status_code == 200 and done.json()["take"]["take"] == 1
+    finally:
+        second.stop()
+        agent.close()
