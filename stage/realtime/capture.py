@@ -115,8 +115,9 @@ class CaptureNamespace(RoleNamespace):
         self.night.rigs.take_state(rig, payload.take_id, payload.state)
         with self.night.store.transaction() as db:
             Store.audit(db, f"rig:{rig}", f"take_{payload.state}", payload.take_id, reason=payload.reason)
-        (log.warning if payload.state == "failed" else log.info)(
-            "rig %s: take %s %s%s", rig, payload.take_id, payload.state, f" ({payload.reason})" if payload.reason else "")
+        because = f" ({payload.reason})" if payload.reason else ""
+        (log.warning if payload.state == "failed" else log.info)("rig %s: take %s %s%s", rig, payload.take_id,
+                                                                  payload.state, because)
         self.socketio.emit("take_state", {"rig": rig, **payload.model_dump()}, namespace="/crew", to=CREW)
         self.hub.rigs_changed()
         return {}

@@ -71,14 +71,16 @@ def commit(store: Store, take_id: str, media: str, meta: dict[str, Any], actor: 
         db.execute("INSERT INTO records (id, kind, status, crew_author, text, media, created_at, updated_at)"
                    " VALUES (?, 'take', 'approved', ?, ?, ?, ?, ?)",
                    (take_id, "crew", _label(slate), media, now, now))
-        if story_id and db.execute("SELECT 1 FROM records WHERE id = ?", (story_id,)).fetchone():
+        if story_id and not db.execute("SELECT 1 FROM records WHERE id = ?", (story_id,)).fetchone():
+            story_id = None  # the slate names a story this store does not hold: keep the take, unlinked
+        if story_id:
             db.execute("INSERT INTO record_sources (record_id, source_id, role) VALUES (?, ?, 'performed')",
                        (take_id, story_id))
         performer = performer_id if performer_id and db.execute(
             "SELECT 1 FROM participants WHERE id = ?", (performer_id,)).fetchone() else None
         db.execute("INSERT INTO takes (record_id, rig, cue_id, story_id, performer_id, number, duration, frames,"
                    " width, height, sha256, slate, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (take_id, begun["rig"], begun["cue_id"], story_id if story_id else None, performer,
+                   (take_id, begun["rig"], begun["cue_id"], story_id, performer,
                     slate["take"], meta.get("duration"), meta.get("frames"), meta.get("width"), meta.get("height"),
                     meta.get("sha256"), json.dumps(slate, ensure_ascii=False), now))
         db.execute("DELETE FROM state WHERE key = ?", (STARTED + take_id,))
@@ -98,7 +100,8 @@ def _label(slate: dict[str, Any]) -> str:
 
 
 TAKE_COLUMNS = ("t.record_id, t.rig, t.cue_id, t.story_id, t.performer_id, t.number, t.duration, t.frames, t.width,"
-                " t.height, t.in_point, t.out_point, t.circled, t.slate, t.sha256, t.created_at, r.media, s.text AS story_text")
+                " t.height, t.in_point, t.out_point, t.circled, t.slate, t.sha256, t.created_at, r.media,"
+                " s.text AS story_text")
 TAKE_FROM = "takes t JOIN records r ON r.id = t.record_id LEFT JOIN records s ON s.id = t.story_id"
 
 
@@ -121,7 +124,8 @@ def _view(row: Any) -> dict[str, Any]:
             "story": row["story_text"], "performer_id": row["performer_id"], "performer": slate.get("performer"),
             "take": row["number"], "duration": row["duration"], "frames": row["frames"], "width": row["width"],
             "height": row["height"], "in_point": row["in_point"], "out_point": row["out_point"],
-            "circled": bool(row["circled"]), "sha256": row["sha256"], "media": f"/media/{row['media']}", "mime": "video/mp4",
+            "circled": bool(row["circled"]), "sha256": row["sha256"], "media": f"/media/{row['media']}",
+            "mime": "video/mp4",
             "created_at": row["created_at"]}
 
 

@@ -281,3 +281,36 @@ def test_a_take_started_before_a_restart_uploads_after_it(tmp_path, take_data):
     finally:
         second.stop()
         agent.close()
+
+
+def test_panic_stops_a_recording_rig(stage, peers, agent):
+    host = peers.host()
+    take_id = peers.crew().call("record", {"rig": "stage"})["take_id"]
+    assert agent.next_command()[0] == "record"
+    panic = host.call("panic")
+    assert panic["ok"] and panic["panic"]["problems"] == []
+    assert agent.next_command() == ("stop", {"take_id": take_id})
+    assert requests.get(f"{stage.url}/healthz").json()["rigs"] == {"stage": "online"}
+    assert host.call("panic")["panic"]["problems"] == [], "a second panic has nothing to stop"
+    assert agent.commands.empty()
+
+
+def test_record_and_stop_under_eventlet(tmp_path):
+    from tests.conftest import PeerFactory, demo_show
+    from tests.stage_process import StageProcess
+
+    server = StageProcess(demo_show(tmp_path), tmp_path / "data", async_mode="eventlet").start()
+    peers = PeerFactory(server)
+    agent = None
+    try:
+        agent = AgentPeer(server.url)
+        crew = peers.crew()
+        started = crew.call("record", {"rig": "stage"})
+        assert started["ok"] and agent.next_command() == ("record", {"take_id": started["take_id"],
+                                                                      "slate": started["slate"]})
+        assert crew.call("stop_recording", {"rig": "stage"}) == {"ok": True, "take_id": started["take_id"]}
+    finally:
+        server.stop()
+        peers.close_all()
+        if agent:
+            agent.close()
