@@ -97,7 +97,7 @@ class TakesMixin:
     @handler(TakeId)
     def on_delete_take(self, payload: TakeId) -> dict[str, Any]:
         takes.delete(self.night.store, payload.id, self.actor)
-        self.hub.takes_changed()
+        self.hub.takes_changed(hiding=True)
         return {"deleted": payload.id}
 
 
@@ -121,10 +121,20 @@ class TakesBroadcast:
     def takes(self) -> dict[str, Any]:
         return {"takes": takes.library(self._night.store)}
 
-    def takes_changed(self) -> None:
-        """A take was stored, edited or hidden: crew libraries, and displays showing a hidden take, update."""
+    def takes_changed(self, hiding: bool = False) -> None:
+        """A take was stored, edited or hidden: crew libraries update; with ``hiding`` (a deletion, a
+        withdrawn consent) hidden takes leave walls, feeds and any display showing one."""
         self.socketio.emit("takes", self.takes(), namespace="/crew", to="crew")
+        if not hiding:
+            return
+        hidden = [row["id"] for row in self._night.store.query(
+            "SELECT id FROM shown_records WHERE kind = 'take' AND status = 'withdrawn'")]
         for name, scene in self._night.displays.scenes().items():
-            if scene.get("record") and scene.get("type") == "media":
+            for take_id in hidden:
+                self.socketio.emit("wall_remove", {"id": take_id}, namespace="/display", to=f"display:{name}")
+            if scene.get("record") in hidden:
                 self.socketio.emit("scene", self.scene_for(name), namespace="/display",  # type: ignore[attr-defined]
                                    to=f"display:{name}")
+        if hidden:
+            self._feed_removed.update(hidden)  # type: ignore[attr-defined]
+            self.feed_changed(None)  # type: ignore[attr-defined]

@@ -249,6 +249,8 @@ def test_a_withdrawn_consent_hides_the_take_everywhere(stage, peers, agent, take
     assert recorded["phone"].call("withdraw_consent")["ok"]
     assert crew.wait_for("takes", lambda t: t["takes"] == [])
     assert display.wait_for("scene", lambda s: s["scene"]["type"] == "media")["record"] is None
+    assert display.wait_for("wall_remove", lambda w: w["id"] == take_id)
+    assert take_id in recorded["phone"].wait_for("feed_update", lambda f: take_id in f["removed"])["removed"]
     assert requests.get(media_url).status_code == 404
     crew_session = stage.login("crew")
     assert crew_session.get(media_url).status_code == 404, "hidden from the crew too"
