@@ -6,8 +6,10 @@ import gc
 import io
 import logging
 import os
+import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from limits.strategies import MovingWindowRateLimiter
 from rich.console import Console
 
 from stage.errors import ShowFileError, StageError
+from stage.local_rigs import LocalRigs, agent_command
 from stage.settings import Settings
 from stage.show.loader import load_show
 
@@ -90,6 +93,8 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 @click.option("--public-url", help="URL that QR codes and links carry (default: http://<LAN address>:<port>).")
 @click.option("--osc-port", type=int, help="Listen for OSC remote control on this UDP port (default: the show's).")
 @click.option("--osc-dry-run", is_flag=True, default=None, help="Log OSC messages instead of sending them.")
+@click.option("--no-local-rigs", "local_rigs", flag_value=False, default=None,
+              help="Do not start capture agents for the show's local rigs (an agent is started by hand).")
 @click.pass_obj
 def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
     """Serve a show: phones, consoles and displays on this machine's LAN."""
@@ -125,6 +130,7 @@ def _serve(settings: Any, show: Any) -> None:
     app, socketio = create_app(settings, show)
     night = app.extensions["stage.night"]
     _print_banner(app.extensions["stage.join_url"], settings, night)
+    rigs = _local_rigs(settings, night, socketio)
 
     def stop(signum: int, frame: Any) -> None:
         log.info("stopping (signal %d)", signum)
@@ -145,12 +151,23 @@ def _serve(settings: Any, show: Any) -> None:
     except OSError as exc:
         raise StageError(f"cannot listen on {settings.bind}:{settings.port}: {exc.strerror}") from exc
     finally:
+        rigs.close()
         osc, remote = app.extensions["stage.osc"]
         if remote is not None:
             remote.close()
         osc.close()
         app.extensions["stage.store"].close()
         log.info("Stage stopped; data is in %s", settings.data_dir)
+
+
+def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:
+    """The show's local capture agents, talking to this server over loopback."""
+    host = "127.0.0.1" if settings.bind in ("0.0.0.0", "", "localhost") else settings.bind
+    rigs = LocalRigs(night.show.rigs, f"http://{host}:{settings.port}", settings.crew_password or "",
+                     socketio.start_background_task, socketio.sleep, time.monotonic)
+    if settings.local_rigs:
+        rigs.start()
+    return rigs
 
 
 def _print_banner(join_url: str, settings: Any, night: Any) -> None:
@@ -171,6 +188,11 @@ def _print_banner(join_url: str, settings: Any, night: Any) -> None:
         console.print(f"OSC remote       udp {night.show.osc_in.bind}:{settings.osc_port}  (/stage/go, /stage/back, ...)")
     if settings.osc_dry_run:
         console.print("OSC dry run      messages are logged, not sent")
+    for rig in night.show.rigs:
+        started = rig.local and settings.local_rigs
+        how = "agent started here" if started else "start its agent with: STAGE_CREW_PASSWORD=<crew passphrase> " \
+            + shlex.join(["python", *agent_command(rig, base)[1:]])
+        console.print(f"Rig {rig.name:<12} {how}", markup=False)
     console.print(f"Data directory   {settings.data_dir.resolve()}")
     console.print(f"Listening on     {settings.bind}:{settings.port} ({settings.async_mode}); Ctrl-C stops\n")
 

@@ -28,7 +28,8 @@ from stage.lighting.messages import OscMessage
 from stage.media import worker
 from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
-from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, Show
+from stage.rigs import Rigs
+from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, RecordCue, Show
 from stage.show.prompts import PromptBoard
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,6 @@ CHOSEN_KEY = "chosen"  # chosen.story, chosen.image, chosen.media: what those sc
 MAX_CLIP_SECONDS = 60
 LONG_CLIP_SECONDS = 30
 LARGE_UPLOAD_BYTES = 10_000_000
-_MISSING_PART = {
-    "record": "capture rigs are not available in this version of Stage",
-}
 
 
 class NightListener(Protocol):
@@ -60,6 +58,8 @@ class NightListener(Protocol):
 
     def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None: ...
 
+    def takes_changed(self, hiding: bool = False) -> None: ...
+
 
 class Night:
     def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,
@@ -74,6 +74,7 @@ class Night:
         self.osc = osc
         self.media = MediaLibrary(settings.data_dir / "media")
         self.presence = Presence()
+        self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
@@ -90,8 +91,10 @@ class Night:
                                     transition=cue.transition, fade=cue.fade, rig=cue.rig, end=cue.end)
         elif isinstance(cue, OscCue):
             self.osc.send_cue(cue)
+        elif isinstance(cue, RecordCue):
+            self.rigs.cue(cue, actor)
         else:
-            raise CueError(_MISSING_PART.get(cue.type, f"'{cue.type}' cues cannot fire"))
+            raise CueError(f"'{cue.type}' cues cannot fire")
 
     def panic(self, actor: str) -> dict[str, Any]:
         """The show's panic: displays to the panic scene (unless it holds), panic OSC, takes stopped."""
@@ -104,6 +107,7 @@ class Night:
                 self.fire(cue, actor)
             except StageError as exc:
                 problems.append(f"{cue.id}: {exc.message}")
+        problems += self.rigs.panic(actor)
         return {"scene": self.show.panic.scene, "problems": problems}
 
     # -- audience ---------------------------------------------------------------------------------
@@ -241,7 +245,7 @@ class Night:
             "show": self.show.title,
             "phones": self.presence.phones,
             "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
-            "rigs": {r.name: "offline" for r in self.show.rigs},
+            "rigs": self.rigs.statuses(),
             "osc": {name: state["status"] for name, state in self.osc.status().items()},
             "cue": self.engine.standby,
             "pending": moderation.count_pending(self.store),

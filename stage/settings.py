@@ -48,7 +48,10 @@ class Settings:
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
     max_upload_bytes: int = 25 * 1024 * 1024
-    max_event_bytes: int = 64 * 1024
+    # One Socket.IO message; a bigger one closes the socket. Room for a capture preview (256 KiB JPEG).
+    max_event_bytes: int = 320 * 1024
+    max_take_bytes: int = 4 * 1024 ** 3  # one take file (a 1080p30 take of an hour is ~2-3 GiB)
+    local_rigs: bool = True  # `stage serve` starts an agent for each rig marked local
     secret_key: bytes = field(default=b"", repr=False)
 
     @classmethod

@@ -36,6 +36,7 @@ class StageProcess:
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
     passwords: bool = True  # False: let Stage generate and print the passphrases
+    local_rigs: bool = False  # True: serve starts the show's local capture agents (tests usually act as agent)
     proc: subprocess.Popen | None = None
     stdout_lines: list[str] = field(default_factory=list)
     display_keys: dict[str, str] = field(default_factory=dict)
@@ -51,6 +52,8 @@ class StageProcess:
     def start(self, timeout: float = 20) -> "StageProcess":
         args = [sys.executable, "-m", "stage", "serve", str(self.show), "--data", str(self.data_dir),
                 "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode, *self.extra_args]
+        if not self.local_rigs:
+            args.append("--no-local-rigs")
         if self.passwords:
             args += ["--host-password", HOST_PASSWORD, "--moderator-password", MODERATOR_PASSWORD,
                      "--crew-password", CREW_PASSWORD]

@@ -1,4 +1,4 @@
-"""``python -m stage.media.worker KIND SRC LIBRARY [--max-bytes N] [--max-seconds S]``
+"""``python -m stage.media.worker KIND SRC LIBRARY [--max-bytes N] [--max-seconds S] [--sha256 H --size N]``
 
 Ingest runs in its own process, so the server's event loop never decodes an image or transcodes a
 clip. It prints ``progress <fraction>`` lines while it works, then one JSON line: ``{"ok": true,
@@ -21,11 +21,15 @@ from stage.errors import StageError
 from stage.media.clips import ingest_clip
 from stage.media.images import ingest_image
 from stage.media.library import MediaLibrary
+from stage.media.takes import ingest_take
 
 log = logging.getLogger(__name__)
 
 
-def ingest(kind: str, src: Path, library: MediaLibrary, max_bytes: int, max_seconds: float) -> dict[str, Any]:
+def ingest(kind: str, src: Path, library: MediaLibrary, max_bytes: int, max_seconds: float,
+           sha256: str = "", size: int = -1) -> dict[str, Any]:
+    if kind == "take":
+        return ingest_take(src, library, sha256, size)
     if kind in ("photo", "drawing"):
         image = ingest_image(src.read_bytes(), purpose=kind, max_bytes=max_bytes)  # type: ignore[arg-type]
         return {"media": library.put(image.data, image.ext), "mime": image.mime,
@@ -39,14 +43,14 @@ def ingest(kind: str, src: Path, library: MediaLibrary, max_bytes: int, max_seco
 
 
 def run(kind: str, src: Path, library: Path, *, max_bytes: int, max_seconds: float,
-        on_progress: Callable[[float], None]) -> dict[str, Any]:
+        on_progress: Callable[[float], None], extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run the worker as a child process and return its result (the caller's side of the protocol).
 
     Under gevent or eventlet the patched subprocess module waits cooperatively, so phones keep being
     served while a clip transcodes.
     """
     proc = subprocess.Popen([sys.executable, "-m", "stage.media.worker", kind, str(src), str(library),
-                             "--max-bytes", str(max_bytes), "--max-seconds", str(max_seconds)],
+                             "--max-bytes", str(max_bytes), "--max-seconds", str(max_seconds), *extra],
                             stdout=subprocess.PIPE, text=True)
     result: dict[str, Any] = {"ok": False, "error": {"code": "undecodable", "message": "the media worker failed"}}
     assert proc.stdout is not None
@@ -61,16 +65,18 @@ def run(kind: str, src: Path, library: Path, *, max_bytes: int, max_seconds: flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stage.media.worker")
-    parser.add_argument("kind", choices=["photo", "drawing", "clip"])
+    parser.add_argument("kind", choices=["photo", "drawing", "clip", "take"])
     parser.add_argument("src", type=Path)
     parser.add_argument("library", type=Path)
     parser.add_argument("--max-bytes", type=int, default=25 * 1024 * 1024)
     parser.add_argument("--max-seconds", type=float, default=60)
+    parser.add_argument("--sha256", default="", help="take: the sha256 the agent computed")
+    parser.add_argument("--size", type=int, default=-1, help="take: the size the agent sent")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
         result: dict[str, Any] = {"ok": True, **ingest(args.kind, args.src, MediaLibrary(args.library),
-                                                        args.max_bytes, args.max_seconds)}
+                                                        args.max_bytes, args.max_seconds, args.sha256, args.size)}
     except StageError as exc:
         result = {"ok": False, "error": {"code": exc.code, "message": exc.message}}
     except Exception:

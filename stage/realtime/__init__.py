@@ -8,7 +8,8 @@ from stage.night import Night
 from stage.realtime.audience import AudienceNamespace
 from stage.realtime.broadcast import Broadcaster
 from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
-from stage.realtime.devices import CaptureNamespace, DisplayNamespace
+from stage.realtime.capture import CaptureNamespace, SocketRigLink
+from stage.realtime.devices import DisplayNamespace
 
 
 def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
@@ -19,3 +20,4 @@ def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
     socketio.start_background_task(hub.watch_displays)
+    night.rigs.link = SocketRigLink(socketio)

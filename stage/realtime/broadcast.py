@@ -14,6 +14,7 @@ from stage.records import curation, submissions, volunteers
 from stage.records.models import Record
 from stage.realtime.audience import ROOM as PHONES, prompt_public
 from stage.realtime.consoles import CREW, HOSTS, MODERATORS
+from stage.realtime.takes import TakesBroadcast
 from stage.show.models import Prompt
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ COUNTS_INTERVAL = 0.5
 FEED_INTERVAL = 1.0
 
 
-class Broadcaster:
+class Broadcaster(TakesBroadcast):
     def __init__(self, socketio: SocketIO, join_url: str) -> None:
         self.socketio = socketio
         self.join_url = join_url
@@ -132,6 +133,7 @@ class Broadcaster:
 
     def volunteers_changed(self) -> None:
         self.socketio.emit("volunteers", self.volunteers(), namespace="/host", to=HOSTS)
+        self.takes_changed(hiding=True)  # a withdrawn consent hides that performer's takes
 
     def volunteers(self) -> dict[str, Any]:
         return {"volunteers": volunteers.listing(self._night.store)}

@@ -16,6 +16,7 @@ from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.realtime.base import RoleNamespace, handler
 from stage.realtime.remix import RemixEvents
+from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
 from stage.web.auth import current_role
 
@@ -108,9 +109,10 @@ class ModerationNamespace(ConsoleNamespace):
         return {"rejected": self.night.ban(payload.participant, self.actor)}
 
 
-class CrewNamespace(RemixEvents, ConsoleNamespace):
+class CrewNamespace(RemixEvents, TakesMixin, ConsoleNamespace):
     roles = frozenset({"crew", "host"})
     room = CREW
 
     def send_state(self) -> None:
         self.reply("cues", self.night.engine.snapshot())
+        self.send_takes_state()

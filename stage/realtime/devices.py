@@ -1,8 +1,7 @@
-"""``/display`` (projectors, by per-display key) and ``/capture`` (capture agents, by crew token)."""
+"""``/display``: projectors, by per-display key (capture agents are in ``capture.py``)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 
@@ -73,14 +72,3 @@ class DisplayNamespace(RoleNamespace):
         scene = self.night.displays.media_ended(name, payload.scene_id, f"display:{name}")
         return {"scene": scene["type"] if scene else None}
 
-
-class CaptureNamespace(RoleNamespace):
-    """Capture agents connect with the crew passphrase as token; takes arrive with the capture issue."""
-
-    def on_connect(self, auth: Any = None) -> None:
-        creds = _credentials(payloads.CaptureAuth, auth)
-        expected = self.night.settings.crew_password or ""
-        if creds is None or not hmac.compare_digest(creds.token.encode(), expected.encode()):
-            log.warning("/capture refused %s: missing or wrong crew token", request.remote_addr)
-            raise ConnectionRefusedError("missing or wrong crew token")
-        log.info("capture agent for rig %s connected (%s)", creds.rig, request.sid)

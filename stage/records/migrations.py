@@ -104,5 +104,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX takes_story ON takes(story_id, number);
     CREATE INDEX takes_performer ON takes(performer_id);
+    -- What every record query reads (models.RECORD_FROM): a take that was soft-deleted, or whose
+    -- performer withdrew consent, reads as 'withdrawn', so no wall, feed or display can show it.
+    -- A migration that adds a column to records must recreate this view.
+    CREATE VIEW shown_records AS SELECT
+        r.id, r.kind,
+        CASE WHEN r.kind = 'take' AND EXISTS(SELECT 1 FROM takes t WHERE t.record_id = r.id AND (
+            t.deleted_at IS NOT NULL OR EXISTS(SELECT 1 FROM participants p
+                                               WHERE p.id = t.performer_id AND p.consent = 0)))
+             THEN 'withdrawn' ELSE r.status END AS status,
+        r.participant_id, r.crew_author, r.text, r.media, r.prompt_id, r.reason, r.created_at, r.updated_at,
+        r.flags, r.author_name
+    FROM records r;
     """,
 ]

@@ -89,4 +89,4 @@ RECORD_COLUMNS = """
     r.id, r.kind, r.status, r.participant_id, r.text, r.media, r.prompt_id, r.reason, r.created_at, r.updated_at, r.flags,
     COALESCE(r.author_name, r.crew_author) AS author
 """
-RECORD_FROM = "records r"
+RECORD_FROM = "shown_records r"  # records, with hidden takes read as withdrawn (migration 4)

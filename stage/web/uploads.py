@@ -60,9 +60,11 @@ def too_large(_: RequestEntityTooLarge) -> tuple[Response, int]:
 @bp.get("/media/<name>")
 def media(name: str) -> Response:
     """Approved media for everyone; anything else only for the consoles (moderation previews)."""
-    rows = night().store.query("SELECT status FROM records WHERE media = ?", (name,))
+    rows = night().store.query("SELECT status, kind FROM shown_records WHERE media = ?", (name,))
     approved = any(row["status"] == "approved" for row in rows)
-    if not rows or not (approved or current_role() in ("host", "moderator", "crew")):
+    # A hidden take (deleted, or its performer withdrew consent) is hidden from the consoles too.
+    hidden_take = all(row["kind"] == "take" and row["status"] == "withdrawn" for row in rows)
+    if not rows or hidden_take or not (approved or current_role() in ("host", "moderator", "crew")):
         abort(404)
     try:
         path = night().media.path(name)

@@ -191,7 +191,7 @@ def test_an_oversized_message_closes_only_that_connection_and_stores_nothing(sta
     open_prompt(peers.host())
     big = peers.phone("Big")
     other = peers.phone("Other")
-    big.client.emit("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": "x" * 100_000},
+    big.client.emit("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": "x" * 400_000},
                     namespace="/audience")
     big.wait_for("disconnect", timeout=10)
     ack = other.call("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": "Still serving."})

@@ -91,6 +91,6 @@ const Stage = {
     const online = Object.values(counts.displays || {}).filter((n) => n > 0).length;
     set("displays", `${online}/${Object.keys(counts.displays || {}).length}`);
     const rigs = Object.values(counts.rigs || {});
-    set("rigs", `${rigs.filter((state) => state === "online").length}/${rigs.length}`);
+    set("rigs", `${rigs.filter((state) => state !== "offline").length}/${rigs.length}`);
   },
 };

@@ -1,9 +1,10 @@
-// The crew console: follows the cue list and the counters (rigs and takes arrive with capture).
+// The crew console: follows the cue list and the counters; rigs and takes are in takes.js.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
   const socket = Stage.connect("/crew");
+  Stage.crewSocket = socket; // takes.js (loaded next) listens on the same socket
   Stage.showConnection(socket, $("conn"));
   // Only a refused login leaves the page; a restarting server is just "Reconnecting…".
   socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/crew"; });

@@ -1,0 +1,93 @@
+"""Capture agents that ``stage serve`` runs itself, one per rig marked ``local: true`` in the show.
+
+Each agent is ``python -m stage capture --server URL --rig NAME --camera SRC --mic DEV`` with the
+crew passphrase in ``STAGE_CREW_PASSWORD``; its output goes to the log. An agent that exits (or
+cannot start) is started again after a growing pause; the server never stops for it, and the rig
+shows offline meanwhile. ``close`` stops every agent by its pid.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from stage.show.models import Rig
+
+log = logging.getLogger(__name__)
+
+BACKOFF = (1, 2, 5, 10, 30)  # seconds before each restart; the last one repeats
+STABLE_SECONDS = 60  # an agent that ran this long starts the backoff over
+
+
+def agent_command(rig: Rig, server_url: str) -> list[str]:
+    return [sys.executable, "-m", "stage", "capture", "--server", server_url, "--rig", rig.name,
+            "--camera", rig.camera, "--mic", rig.microphone]
+
+
+class LocalRigs:
+    def __init__(self, rigs: tuple[Rig, ...], server_url: str, crew_password: str,
+                 spawn: Callable[..., Any], sleep: Callable[[float], None], now: Callable[[], float],
+                 command: Callable[[Rig, str], list[str]] = agent_command,
+                 backoff: tuple[float, ...] = BACKOFF) -> None:
+        self._rigs = [r for r in rigs if r.local]
+        self._command, self._backoff = command, backoff
+        self._url = server_url
+        self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1"}
+        self._spawn, self._sleep, self._now = spawn, sleep, now
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._closed = False
+
+    def start(self) -> None:
+        for rig in self._rigs:
+            self._spawn(self._keep_running, rig)
+
+    def _keep_running(self, rig: Rig) -> None:
+        failures = 0
+        while not self._closed:
+            started = self._now()
+            self._run_once(rig)
+            if self._closed:
+                return
+            failures = 0 if self._now() - started > STABLE_SECONDS else failures + 1
+            pause = self._backoff[min(failures, len(self._backoff)) - 1] if failures else self._backoff[0]
+            log.warning("local capture agent for rig %s is not running; starting it again in %g s", rig.name, pause)
+            self._sleep(pause)
+
+    def _run_once(self, rig: Rig) -> None:
+        command = self._command(rig, self._url)
+        try:
+            proc = subprocess.Popen(command, env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, errors="replace")
+        except OSError as exc:
+            log.error("could not start the capture agent for rig %s: %s", rig.name, exc)
+            return
+        self._procs[rig.name] = proc
+        log.info("local capture agent for rig %s started (pid %d)", rig.name, proc.pid)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # cooperative under gevent/eventlet (patched subprocess)
+            if line.strip():
+                log.info("rig %s agent: %s", rig.name, line.rstrip())
+        code = proc.wait()
+        self._procs.pop(rig.name, None)
+        if not self._closed:
+            log.warning("local capture agent for rig %s exited with status %s", rig.name, code)
+
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self._procs.items() if proc.poll() is None}
+
+    def close(self) -> None:
+        """Stop every agent by its pid (TERM, then KILL after 5 s): an agent finishes its take on TERM."""
+        self._closed = True
+        for name, proc in list(self._procs.items()):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.info("local capture agent for rig %s stopped", name)

@@ -1,0 +1,131 @@
+"""``/capture``: capture agents (one per rig) connect with the crew passphrase and their rig's name.
+
+Health and take states are relayed to the crew console (room ``crew`` on ``/crew``); previews go
+to whoever watches the rig (room ``preview:<rig>`` on ``/crew`` and ``/display``). The contract is
+``docs/capture.md``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any, Literal
+
+import socketio as python_socketio
+from flask import request
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stage.realtime import payloads
+from stage.realtime.base import RoleNamespace, handler
+from stage.realtime.consoles import CREW
+from stage.realtime.takes import preview_room
+from stage.records.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_PREVIEW_BYTES = 256 * 1024  # a 640 px JPEG is ~30-60 KiB; anything far bigger is not a preview
+
+
+class Health(BaseModel):
+    # Fields an agent adds beyond the contract are dropped, not refused: a newer agent still reports.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    recording: bool
+    take_id: payloads.Uuid | None = None
+    seconds: float = Field(default=0, ge=0)
+    fps_in: float = Field(default=0, ge=0)
+    fps_out: float = Field(default=0, ge=0)
+    dropped: int = Field(default=0, ge=0)
+    overflows: int = Field(default=0, ge=0)
+    audio_db: float | None = None
+    disk_free: int | None = Field(default=None, ge=0)
+    camera: str = Field(default="", max_length=200)
+    microphone: str = Field(default="", max_length=200)
+    error: str | None = Field(default=None, max_length=300)
+
+
+class TakeState(payloads.Payload):
+    model_config = ConfigDict(strict=False, extra="forbid", frozen=True)
+    take_id: payloads.Uuid
+    state: Literal["recording", "stopped", "failed", "uploaded"]
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class Preview(payloads.Payload):
+    jpeg: bytes = Field(min_length=4, max_length=MAX_PREVIEW_BYTES)
+
+
+class SocketRigLink:
+    """``Rigs.link``: a command to one agent socket, waiting (cooperatively) for its ack."""
+
+    def __init__(self, socketio: SocketIO) -> None:
+        self._socketio = socketio
+
+    def call(self, sid: str, event: str, data: dict[str, Any], timeout: float) -> Any:
+        try:
+            return self._socketio.call(event, data, namespace="/capture", to=sid, timeout=timeout)
+        except python_socketio.exceptions.TimeoutError:
+            raise TimeoutError(event) from None
+
+
+class CaptureNamespace(RoleNamespace):
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            creds = payloads.CaptureAuth.model_validate(auth)
+        except ValidationError:
+            creds = None
+        expected = self.night.settings.crew_password or ""
+        if creds is None or not hmac.compare_digest(creds.token.encode(), expected.encode()):
+            log.warning("/capture refused %s: missing or wrong crew token", request.remote_addr)
+            raise ConnectionRefusedError("missing or wrong crew token")
+        if not self.night.rigs.known(creds.rig):
+            log.warning("/capture refused %s: the show has no rig %r", request.remote_addr, creds.rig)
+            raise ConnectionRefusedError(f"the show has no rig '{creds.rig}'")
+        join_room(f"rig:{creds.rig}")
+        self.night.rigs.connected(request.sid, creds.rig)
+        log.info("capture agent for rig %s online (%s)", creds.rig, request.sid)
+        self.hub.rigs_changed()
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        rig = self.night.rigs.left(request.sid)
+        if rig is not None:
+            log.warning("capture agent for rig %s went away (%s); rig is %s", rig, request.sid,
+                        self.night.rigs.status(rig))
+            self.hub.rigs_changed()
+
+    def _rig(self) -> str:
+        rig = self.night.rigs.rig_of(request.sid)
+        assert rig is not None, "an agent socket without a rig passed connect"
+        return rig
+
+    @handler(Health)
+    def on_health(self, payload: Health) -> dict[str, Any]:
+        rig = self._rig()
+        before = self.night.rigs.status(rig)
+        health = payload.model_dump()
+        self.night.rigs.report(rig, health)
+        self.socketio.emit("rig_health", {"rig": rig, **health}, namespace="/crew", to=CREW)
+        if self.night.rigs.status(rig) != before:
+            self.hub.rigs_changed()
+        return {}
+
+    @handler(TakeState)
+    def on_take_state(self, payload: TakeState) -> dict[str, Any]:
+        rig = self._rig()
+        self.night.rigs.take_state(rig, payload.take_id, payload.state)
+        with self.night.store.transaction() as db:
+            Store.audit(db, f"rig:{rig}", f"take_{payload.state}", payload.take_id, reason=payload.reason)
+        because = f" ({payload.reason})" if payload.reason else ""
+        (log.warning if payload.state == "failed" else log.info)("rig %s: take %s %s%s", rig, payload.take_id,
+                                                                  payload.state, because)
+        self.socketio.emit("take_state", {"rig": rig, **payload.model_dump()}, namespace="/crew", to=CREW)
+        self.hub.rigs_changed()
+        return {}
+
+    @handler(Preview)
+    def on_preview(self, payload: Preview) -> dict[str, Any]:
+        rig = self._rig()
+        data = {"rig": rig, "jpeg": payload.jpeg}
+        self.socketio.emit("preview", data, namespace="/crew", to=preview_room(rig))
+        self.socketio.emit("preview", data, namespace="/display", to=preview_room(rig))
+        return {}

@@ -1,0 +1,72 @@
+"""The crew console in Chromium: a rig with live health and preview, a take played, circled and trimmed."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.agent_peer import AgentPeer, upload
+from tests.browser.test_consoles_browser import log_in
+from tests.take_files import make_take
+
+
+def jpeg(color: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 180), color).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages, shot, tmp_path):
+    agent = AgentPeer(stage.url)
+    crew_peer = peers.crew()
+    take_id = crew_peer.call("record", {"rig": "stage"})["take_id"]
+    assert agent.next_command()[0] == "record"
+    assert crew_peer.call("stop_recording", {"rig": "stage"})["ok"]
+    data = make_take(tmp_path / "take.mp4", seconds=3.0).read_bytes()
+    assert upload(agent, take_id, data).ok
+
+    crew = pages.desktop("crew")
+    log_in(crew, stage, "crew", "/crew")
+    rig = crew.locator('#rig-list li[data-rig="stage"]')
+    expect(rig).to_have_attribute("data-state", "online")
+    agent.health(fps_in=29.9, dropped=2, audio_db=-12.0)
+    expect(rig.locator(".rig-health")).to_contain_text("in 29.9 fps")
+    expect(rig.locator(".rig-health")).to_contain_text("dropped 2")
+    expect(rig.locator(".rig-meter")).to_have_js_property("value", -12)
+
+    rig.locator("button.watch").click()
+    expect(rig.locator(".rig-preview")).to_be_visible()
+    agent.send("preview", {"jpeg": jpeg((250, 40, 40))})
+    expect(rig.locator(".rig-preview")).to_have_js_property("naturalWidth", 320)
+
+    take = crew.locator(f'#takes li.take[data-id="{take_id}"]')
+    expect(take).to_contain_text("Take 1 · stage")
+    expect(crew.locator("#takes h3")).to_have_text("No story chosen")
+    video = take.locator("video")
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    for _ in range(150):  # the page's CSP forbids eval, so poll from here instead of wait_for_function
+        state = video.evaluate("v => [v.readyState, v.currentTime]")
+        if state[0] >= 3 and state[1] > 0.5:
+            break
+        crew.wait_for_timeout(100)
+    assert state[0] >= 3 and state[1] > 0.5, f"the take did not play: readyState, currentTime = {state}"
+
+    take.locator("button.circle").click()
+    expect(crew.locator(f'#takes li.take[data-id="{take_id}"]')).to_have_class("take record is-circled")
+    take = crew.locator(f'#takes li.take[data-id="{take_id}"]')
+    take.locator('input[name="in"]').fill("2")
+    take.locator('input[name="out"]').fill("1")
+    take.get_by_role("button", name="Set in/out").click()
+    expect(crew.locator("#take-error")).to_contain_text("must come before the out point")
+    take.locator('input[name="in"]').fill("0.5")
+    take.locator('input[name="out"]').fill("2.5")
+    take.get_by_role("button", name="Set in/out").click()
+    expect(crew.locator("#take-error")).to_be_hidden()
+    saved = crew_peer.call("takes")["takes"][0]
+    assert (saved["circled"], saved["in_point"], saved["out_point"]) == (True, 0.5, 2.5)
+    shot(crew, "crew-takes")
+    agent.close()
+    expect(rig).to_have_attribute("data-state", "offline")
+    assert pages.errors == []

@@ -1,0 +1,66 @@
+"""Local capture agents as real child processes: output logged, restarted with backoff, stopped by pid."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+
+from stage.local_rigs import LocalRigs, agent_command
+from stage.show.models import Rig
+
+RIG = Rig(name="stage", camera="test", microphone="none", local=True)
+
+
+def spawn(fn, *args):
+    threading.Thread(target=fn, args=args, daemon=True).start()
+
+
+def rigs_running(script: str, backoff=(0.05, 0.1)) -> LocalRigs:
+    return LocalRigs((RIG, Rig(name="remote")), "http://127.0.0.1:1", "pass", spawn, time.sleep, time.monotonic,
+                     command=lambda rig, url: [sys.executable, "-c", script], backoff=backoff)
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_agent_command_is_the_documented_one():
+    assert agent_command(RIG, "http://127.0.0.1:8080")[1:] == [
+        "-m", "stage", "capture", "--server", "http://127.0.0.1:8080", "--rig", "stage", "--camera", "test",
+        "--mic", "none"]
+
+
+def test_an_agent_that_dies_is_logged_and_started_again(caplog):
+    caplog.set_level(logging.INFO, logger="stage.local_rigs")
+    script = "import os; print('agent says hi', os.environ['STAGE_CREW_PASSWORD']); raise SystemExit(3)"
+    rigs = rigs_running(script)
+    rigs.start()
+    try:
+        assert wait_until(lambda: sum("exited with status 3" in r.message for r in caplog.records) >= 2)
+    finally:
+        rigs.close()
+    messages = [r.message for r in caplog.records]
+    assert "rig stage agent: agent says hi pass" in messages, "its output (and the passphrase env) reached the log"
+    assert any("starting it again in" in m for m in messages)
+    assert not any("remote" in m for m in messages), "only rigs marked local are started"
+
+
+def test_close_stops_a_running_agent_by_its_pid(caplog):
+    caplog.set_level(logging.INFO, logger="stage.local_rigs")
+    rigs = rigs_running("import time; print('up', flush=True); time.sleep(60)")
+    rigs.start()
+    assert wait_until(lambda: "stage" in rigs.pids())
+    pid = rigs.pids()["stage"]
+    rigs.close()
+    assert rigs.pids() == {}
+    assert not os.path.exists(f"/proc/{pid}"), "the agent was stopped and reaped"
+    time.sleep(0.3)
+    assert sum("started (pid" in r.message for r in caplog.records) == 1, "a closed set is not restarted"
