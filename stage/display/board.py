@@ -13,9 +13,8 @@ from stage.show.models import Show
 
 log = logging.getLogger(__name__)
 
-# Scenes this version renders; the show schema names one more (credits), which fails its cue with a
-# clear error until the display pages learn it.
-SUPPORTED_SCENES = ("join", "wall", "blank", "message", "story", "image", "media", "leaderboard", "live")
+# Every scene the show schema names has a page that renders it.
+SUPPORTED_SCENES = ("join", "wall", "blank", "message", "story", "image", "media", "leaderboard", "live", "credits")
 RECORD_SCENES = {"story": ("story",), "image": ("drawing", "photo"), "media": ("clip", "take", "remix")}
 END_SCENES = ("blank", "wall", "join")  # where a media scene may go by itself when its media ends
 

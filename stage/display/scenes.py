@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stage.records import curation, moderation, submissions
+from stage.records import credits, curation, moderation, submissions
 from stage.records.store import Store
 from stage.show.models import Wifi
 
@@ -31,6 +31,8 @@ def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: s
         if approved and scene["type"] == "image":  # the remix card: a picture with the story it illustrates
             story = next((submissions.get(store, s) for s in record.sources), None)
             payload["caption"] = story.public() if story is not None and story.status == "approved" else None
+    elif scene["type"] == "credits":
+        payload["credits"] = credits.roll(store)
     elif scene["type"] == "live":
         payload["rig"] = scene["rig"]
     elif scene["type"] == "leaderboard":

@@ -13,8 +13,10 @@ import requests
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import PeerFactory
-from tests.stage_process import REPO, StageProcess
+from tests.peers import Peer
+from tests.stage_process import CREW_PASSWORD, REPO, StageProcess
 
 SHOW = Path(__file__).resolve().parents[1] / "shows" / "scenes.yaml"
 LONG = ("Once upon a cape " * 200)[:2000].strip()
@@ -115,6 +117,53 @@ def test_every_scene_renders_fits_and_comes_back_after_a_reload(scenes, pages, s
     expect(display.locator("#scene-media")).to_be_visible()
     cue(host, "blank")
     expect(display.locator("#scene-blank")).to_be_visible()
+    assert pages.errors == []
+
+
+def jpeg(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 360), colour).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_live_camera_preview_and_the_credits_roll(scenes, pages, shot):
+    server, peers, host = scenes
+    display = pages.desktop("display", 1920, 1080)
+    display.goto(server.display_url("main"))
+    # a capture agent as the server sees one: a real Socket.IO peer on /capture with the crew token
+    agent = Peer(server.url, "/capture", auth={"token": CREW_PASSWORD, "rig": "stage"})
+    peers.opened.append(agent)
+    agent.call("preview", {"jpeg": jpeg((255, 0, 0))})  # not in the live scene: the display gets nothing
+
+    cue(host, "live")
+    expect(display.locator("#live-wait")).to_be_visible()
+    assert display.evaluate("document.getElementById('live').naturalWidth") == 0
+    for colour in ((30, 200, 90), (30, 90, 200)):
+        assert agent.call("preview", {"jpeg": jpeg(colour)})["ok"]
+    expect(display.locator("#live-wait")).to_be_hidden()
+    display.wait_for_function("document.getElementById('live').naturalWidth === 640")
+    shot(display, "scene-live")
+    pixel = Image.open(io.BytesIO(display.screenshot())).convert("RGB").getpixel((960, 540))
+    assert abs(pixel[0] - 30) < 30 and abs(pixel[1] - 90) < 30 and pixel[2] > 160, pixel  # the newest frame
+    display.wait_for_timeout(3300)
+    expect(display.locator("#live-wait")).to_be_visible()  # no frame for 3 s: the room is told, not frozen
+
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+    written = story(ada, "The cape flew home alone.")
+    png = io.BytesIO()
+    Image.new("RGB", (300, 200), (240, 180, 40)).save(png, "PNG")
+    upload(server, bo, "drawing", png.getvalue(), "d.png", [written])
+    story(bo, "A second cape, a second story.")
+    cue(host, "credits")
+    expect(display.locator("#credits li")).to_have_count(2)
+    rows = display.locator("#credits li").all_inner_texts()
+    assert any("Ada" in r and "writer" in r for r in rows) and any("Bo" in r and "illustrator" in r for r in rows), rows
+    # the roll moves
+    top = display.locator("#credits-roll").bounding_box()["y"]
+    display.wait_for_timeout(1500)
+    assert display.locator("#credits-roll").bounding_box()["y"] < top - 20
+    display.wait_for_timeout(3500)
+    display.screenshot(path=str(ARTIFACTS / "scene-credits.png"))  # mid-roll: the animation must run
     assert pages.errors == []
 
 
