@@ -113,7 +113,10 @@
     graph.edges.forEach((e) => from.set(e.to, [...(from.get(e.to) || []), e.from]));
     const item = (id, seen) => {
       const node = nodes.get(id);
-      const li = Stage.el("li", `lineage-${node.kind}`, `${node.kind} by ${node.author}${node.text ? `: ${node.text.slice(0, 60)}` : ""}`);
+      const what = node.take
+        ? `take ${node.take.number} performed by ${node.take.performer || "a volunteer"} (${node.take.rig})`
+        : `${node.kind} by ${node.author}${node.text ? `: ${node.text.slice(0, 60)}` : ""}`;
+      const li = Stage.el("li", `lineage-${node.kind}`, what);
       const sources = (from.get(id) || []).filter((s) => !seen.has(s));
       if (sources.length) {
         const ul = Stage.el("ul");
