@@ -89,7 +89,8 @@ def lineage_picture(graph: dict[str, Any], title: str = "Lineage") -> bytes:
 
     def level(node_id: str, seen: frozenset = frozenset()) -> int:
         if node_id not in depth:
-            depth[node_id] = 1 + max((level(s, seen | {node_id}) for s in sources[node_id] if s not in seen), default=-1)
+            below = [level(s, seen | {node_id}) for s in sources[node_id] if s not in seen]
+            depth[node_id] = 1 + max(below, default=-1)
         return depth[node_id]
 
     columns: dict[int, list[str]] = defaultdict(list)

@@ -76,7 +76,8 @@ def import_archive(archive_path: Path, data_dir: Path,
                   "media": len(wanted) - 1}
     finally:
         store.close()
-    log.info("imported %s into %s: %d records, %d media files", archive_path, data_dir, counts["records"], counts["media"])
+    log.info("imported %s into %s: %d records, %d media files", archive_path, data_dir, counts["records"],
+             counts["media"])
     return counts
 
 

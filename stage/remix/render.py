@@ -36,7 +36,8 @@ def render(plan: Plan, video: Path, poster: Path | None = None,
     for segment in plan.segments:  # fail before writing anything when a source is gone
         for path in _paths(segment):
             if not path.is_file():
-                raise RenderError(f"the source file {path.name} is missing from the media library", code="source_missing")
+                raise RenderError(f"the source file {path.name} is missing from the media library",
+                                  code="source_missing")
     width, height = plan.size
     encoder = Encoder(video, width, height, plan.fps, plan.preset)
     total = max(plan.seconds, 1e-6)
@@ -81,7 +82,8 @@ def _still(segment: Still, width: int, height: int) -> Image.Image:
             picture.load()
             return text.story_card(segment.title, picture, segment.subtitle, width, height)
     except (OSError, SyntaxError, ValueError) as exc:
-        raise RenderError(f"the picture {segment.picture.name} could not be read: {exc}", code="source_corrupt") from exc
+        raise RenderError(f"the picture {segment.picture.name} could not be read: {exc}",
+                          code="source_corrupt") from exc
 
 
 class _Overlay:
