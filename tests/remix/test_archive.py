@@ -157,3 +157,10 @@ def test_import_refuses_a_wrong_checksum_an_escaping_path_and_a_full_directory(e
     done = stage_cli("import", str(out), "--data", str(full))
     assert done.returncode == 1 and "is not empty" in done.stderr
     assert (full / "stage.db").read_bytes() == b"a night already here"
+
+
+def test_export_of_a_directory_without_a_night_says_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = export(tmp_path / "empty", tmp_path / "night.zip")
+    assert done.returncode == 1 and "holds no Stage data" in done.stderr
+    assert not (tmp_path / "night.zip").exists()
