@@ -15,6 +15,13 @@ KIND_COLOURS = {"story": "#4c72b0", "drawing": "#dd8452", "photo": "#55a868", "c
                 "remix": "#937860"}
 
 
+def _empty(ax: Any, what: str) -> None:
+    """Say so on a chart with nothing to draw, instead of an empty frame with meaningless axes."""
+    ax.text(0.5, 0.5, f"no {what} tonight", ha="center", va="center", transform=ax.transAxes, color="#666")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def _png(fig: Any) -> bytes:
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=100, bbox_inches="tight")
@@ -53,16 +60,22 @@ def submissions_per_minute(records: list[tuple[str, float]], start: float) -> by
 
 def moderation_times(seconds: list[float]) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3))
-    ax.hist(seconds or [0], bins=20, color="#55a868")
     ax.set(xlabel="seconds from submission to decision", ylabel="records", title="Moderation times")
+    if seconds:
+        ax.hist(seconds, bins=20, color="#55a868")
+    else:
+        _empty(ax, "moderation decisions")
     return _png(fig)
 
 
 def most_recommended(rows: list[tuple[str, int]]) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3 + 0.2 * len(rows)))
     labels = [label if len(label) <= 40 else label[:39] + "…" for label, _ in rows][::-1]
-    ax.barh(labels or [""], [n for _, n in rows][::-1] or [0], color="#dd8452")
     ax.set(xlabel="recommendations", title="Most recommended records")
+    if rows:
+        ax.barh(labels, [n for _, n in rows][::-1], color="#dd8452")
+    else:
+        _empty(ax, "recommendations")
     return _png(fig)
 
 
@@ -76,7 +89,8 @@ def lineage_picture(graph: dict[str, Any], title: str = "Lineage") -> bytes:
 
     def level(node_id: str, seen: frozenset = frozenset()) -> int:
         if node_id not in depth:
-            depth[node_id] = 1 + max((level(s, seen | {node_id}) for s in sources[node_id] if s not in seen), default=-1)
+            below = [level(s, seen | {node_id}) for s in sources[node_id] if s not in seen]
+            depth[node_id] = 1 + max(below, default=-1)
         return depth[node_id]
 
     columns: dict[int, list[str]] = defaultdict(list)
@@ -98,4 +112,6 @@ def lineage_picture(graph: dict[str, Any], title: str = "Lineage") -> bytes:
     ax.set_ylim(-rows + 0.3, 0.7)
     ax.axis("off")
     ax.set_title(title)
+    if not nodes:
+        _empty(ax, "records")
     return _png(fig)

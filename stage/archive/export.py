@@ -139,7 +139,8 @@ def _write(snapshot: Snapshot, db_copy: Path, data_dir: Path, out: Path, include
     finally:
         Path(tmp).unlink(missing_ok=True)
     step("manifest.json", len(files) + 1, len(files) + 1)
-    log.info("exported %s: %d records, %d media files, %d withheld left out", out, len(records), len(media), len(withheld))
+    log.info("exported %s: %d records, %d media files, %d withheld left out", out, len(records), len(media),
+             len(withheld))
     return {"records": len(records), "media": len(media), "withheld": len(withheld), "files": len(sums) + 1}
 
 

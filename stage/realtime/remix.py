@@ -45,9 +45,12 @@ class RemixEvents:
     """Needs ``self.night``, ``self.hub``, ``self.socketio`` and ``self.actor`` from the namespace."""
 
     def _remix_jobs(self) -> jobs.RenderJobs:
-        return jobs.for_night(self.night, spawn=self.socketio.start_background_task,  # type: ignore[attr-defined]
-                              emit=lambda event, data: self.socketio.emit(event, data, namespace="/crew",  # type: ignore[attr-defined]
-                                                                          to=CREW_ROOM))
+        socketio = self.socketio  # type: ignore[attr-defined]
+
+        def emit(event: str, data: dict[str, Any]) -> None:
+            socketio.emit(event, data, namespace="/crew", to=CREW_ROOM)
+
+        return jobs.for_night(self.night, spawn=socketio.start_background_task, emit=emit)  # type: ignore[attr-defined]
 
     @handler(RemixSources)
     def on_remix_sources(self, payload: RemixSources) -> dict[str, Any]:

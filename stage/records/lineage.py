@@ -90,18 +90,18 @@ class Lineage:
         if not self.visible(record_id):
             raise NotFound(f"no record {record_id} that may be shown")
         ids = dict.fromkeys(self.ancestors(record_id) + self.descendants(record_id))
-        return self._subgraph(list(ids), root=record_id)
+        return self.subgraph(list(ids), root=record_id)
 
     def upstream(self, record_ids: list[str]) -> dict[str, Any]:
         """What some records were made from, transitively (the lineage of a remix before it is stored)."""
         ids = dict.fromkeys(i for r in record_ids for i in self.ancestors(r))
-        return self._subgraph(list(ids), root=None)
+        return self.subgraph(list(ids), root=None)
 
     def whole(self) -> dict[str, Any]:
         """The night's whole graph (every visible record), for the archive."""
-        return self._subgraph([i for i in self.nodes if self.visible(i)], root=None)
+        return self.subgraph([i for i in self.nodes if self.visible(i)], root=None)
 
-    def _subgraph(self, ids: list[str], root: str | None) -> dict[str, Any]:
+    def subgraph(self, ids: list[str], root: str | None) -> dict[str, Any]:
         chosen = set(ids)
         edges = [{"from": source, "to": record}
                  for record in ids for source in self.sources.get(record, ()) if source in chosen]

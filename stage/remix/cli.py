@@ -56,8 +56,12 @@ def render_command(recipe_path: Path, data_dir: Path, out: Path, force: bool) ->
             task = bar.add_task(recipe.recipe, total=1.0)
             made = render(plan, Path(tmp), poster, lambda fraction: bar.update(task, completed=fraction))
         os.replace(tmp, out)
-    except StageError as exc:
-        _fail(err_console, exc.message)
+    except BaseException as exc:
+        if poster is not None:  # a card's PNG is written first: it goes too when the video fails
+            poster.unlink(missing_ok=True)
+        if isinstance(exc, StageError):
+            _fail(err_console, exc.message)
+        raise
     finally:
         Path(tmp).unlink(missing_ok=True)
     console.print(f"{out}: {recipe.recipe}, {made['duration']:.1f} s at {made['width']}x{made['height']}"

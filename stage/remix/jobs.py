@@ -77,7 +77,8 @@ class RenderJobs:
     def view(self, draft: dict[str, Any]) -> dict[str, Any]:
         """A draft as the crew console sees it: files to preview, its lineage and its credits."""
         graph = lineage.load(self.store).upstream(draft["sources"])
-        graph["nodes"].append({"id": draft["job"], "kind": "remix", "author": saving.CREW_AUTHOR, "text": draft["title"],
+        graph["nodes"].append({"id": draft["job"], "kind": "remix", "author": saving.CREW_AUTHOR,
+                               "text": draft["title"],
                                "media": None, "created_at": None, "draft": True})
         graph["edges"] += [{"from": s, "to": draft["job"]} for s in draft["sources"]]
         graph["root"] = draft["job"]

@@ -88,7 +88,8 @@ def resolve(store: Queryable, recipe: Card | CaptionedTake | Reel, media_root: P
         segments.append(Still(seconds=recipe.title_seconds, title=f"Take {(take.take or {}).get('number', '')}",
                               subtitle=f"performed by {performer}"))
         segments.append(_clip(take, media_root, label=performer))
-    return Plan(recipe="reel", resolution=recipe.resolution, segments=tuple(segments)), [t.id for t in takes] + [story.id]
+    plan = Plan(recipe="reel", resolution=recipe.resolution, segments=tuple(segments))
+    return plan, [t.id for t in takes] + [story.id]
 
 
 def _usable(lineage: Lineage, shown: Lineage, record_id: str, kinds: tuple[str, ...]) -> Node:

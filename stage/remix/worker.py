@@ -57,7 +57,8 @@ class Job:
 
     def run(self, on_progress: Callable[[float], None]) -> dict[str, Any]:
         """Run to the end (under gevent the patched subprocess module waits cooperatively)."""
-        result: dict[str, Any] = {"ok": False, "error": {"code": "render_failed", "message": "the render worker failed"}}
+        result: dict[str, Any] = {"ok": False,
+                                  "error": {"code": "render_failed", "message": "the render worker failed"}}
         try:
             self.proc = subprocess.Popen([sys.executable, "-m", "stage.remix.worker", str(self.plan_file),
                                           str(self.library)], stdout=subprocess.PIPE, text=True)

@@ -67,7 +67,8 @@ def insert_take(db_path: Path, media_dir: Path, file: Path, story_id: str, perfo
         db.execute("INSERT INTO record_sources (record_id, source_id, role) VALUES (?, ?, 'performs')",
                    (take_id, story_id))
         db.execute("INSERT INTO takes (record_id, rig, story_id, performer_id, number, duration, width, height,"
-                   " slate, in_point, out_point, circled, created_at) VALUES (?, ?, ?, ?, ?, ?, 1280, 720, ?, ?, ?, ?, ?)",
+                   " slate, in_point, out_point, circled, created_at)"
+                   " VALUES (?, ?, ?, ?, ?, ?, 1280, 720, ?, ?, ?, ?, ?)",
                    (take_id, rig, story_id, performer_id, number, duration, json.dumps(slate), in_point, out_point,
                     int(circled), now))
     return take_id

@@ -38,6 +38,15 @@ def exported(remix_night, tmp_path):
     dropped = night.write_story("Bea", "A story the moderator turns down.")
     night.reject(dropped)
     assert night.phones["Dee"].call("withdraw_consent")["ok"]  # Dee's take must not leave the building
+    assert night.phones["Ada"].call("recommend", {"id": night.drawing})["ok"]
+    crew = night.peers.crew()  # a story card made on the crew console, approved: a remix with a poster
+    job = crew.call("remix_render", {"recipe": {"recipe": "card", "story": night.story, "picture": night.drawing,
+                                                "seconds": 2}})
+    assert job["ok"], job
+    crew.wait_for("remix_done", lambda d: d["job"] == job["job"], timeout=120)
+    remix = crew.call("remix_submit", {"job": job["job"]})["record"]
+    night.approve(remix["id"])
+    night.remix = remix["id"]
     out = tmp_path / "night.zip"
     done = export(night.data, out, "--show", str(night.stage.show))
     assert done.returncode == 0, done.stderr
@@ -59,13 +68,18 @@ def test_the_archive_holds_everything_with_checksums_and_nothing_withheld(export
         takes = json.loads(archive.read("takes.json"))
         credits = list(csv.DictReader(io.StringIO(archive.read("credits.csv").decode())))
         report = archive.read("report.html").decode()
+        remixes = json.loads(archive.read("remixes.json"))
         media = {n.removeprefix("media/") for n in names if n.startswith("media/")}
         assert archive.read("lineage.png").startswith(b"\x89PNG")
     assert dropped not in records and night.takes[1] not in records
     assert [t["record_id"] for t in takes] == [night.takes[0]], "Dee withdrew consent: her take stays out"
-    assert {r["media"] for r in records.values() if r["media"]} == media
-    assert {c["name"] for c in credits} == {"Ada", "Bea", "Cy", "stage-left"}
+    assert {r["media"] for r in records.values() if r["media"]} | {remixes[0]["remix"]["poster"]} == media
+    assert {c["name"] for c in credits} == {"Ada", "Bea", "Cy", "stage-left", "Stage crew"}
     assert report.count('src="data:image/png;base64,') == 5 and "Remix tree" in report
+    assert "<li>remixes: 1</li>" in report
+    assert [r["id"] for r in remixes] == [night.remix]
+    assert remixes[0]["remix"]["recipe"]["recipe"] == "card" and remixes[0]["remix"]["poster"] in media
+    assert set(records[night.remix]["sources"]) == {night.story, night.drawing}
     with zipfile.ZipFile(out) as archive:
         (Path(out.parent) / "snap.db").write_bytes(archive.read("data/stage.db"))
     leftover = tables(out.parent / "snap.db")
@@ -143,3 +157,10 @@ def test_import_refuses_a_wrong_checksum_an_escaping_path_and_a_full_directory(e
     done = stage_cli("import", str(out), "--data", str(full))
     assert done.returncode == 1 and "is not empty" in done.stderr
     assert (full / "stage.db").read_bytes() == b"a night already here"
+
+
+def test_export_of_a_directory_without_a_night_says_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = export(tmp_path / "empty", tmp_path / "night.zip")
+    assert done.returncode == 1 and "holds no Stage data" in done.stderr
+    assert not (tmp_path / "night.zip").exists()
