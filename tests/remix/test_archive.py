@@ -85,6 +85,11 @@ def test_the_archive_holds_everything_with_checksums_and_nothing_withheld(export
     leftover = tables(out.parent / "snap.db")
     assert all(dropped not in repr(row) for row in leftover["records"] + leftover["record_sources"])
     assert b"moderator turns down" not in (out.parent / "snap.db").read_bytes(), "vacuumed: no free page keeps it"
+    live = sqlite3.connect(night.data / "stage.db")
+    hashes = [row[0] for row in live.execute("SELECT device_key_hash FROM participants")]
+    live.close()
+    assert hashes and all(str(row[1]).startswith("archived:") for row in leftover["participants"])  # (id, hash, ...)
+    assert not any(h.encode() in (out.parent / "snap.db").read_bytes() for h in hashes), "no phone's key hash leaves"
 
 
 def test_include_withheld_keeps_them_and_takes_come_circled_first(remix_night, tmp_path):
