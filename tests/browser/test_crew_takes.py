@@ -66,6 +66,11 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     expect(crew.locator("#take-error")).to_be_hidden()
     saved = crew_peer.call("takes")["takes"][0]
     assert (saved["circled"], saved["in_point"], saved["out_point"]) == (True, 0.5, 2.5)
+    trimmed = crew.locator(f'#takes li.take[data-id="{take_id}"] video')
+    expect(trimmed).to_have_attribute("src", f"/media/{saved['sha256']}.mp4#t=0.5,2.5")
+    expect(crew.locator(f'#takes li.take[data-id="{take_id}"] .text')).to_contain_text("plays 0.5–2.5 s")
+    trimmed.evaluate("v => new Promise((ok) => v.readyState >= 1 ? ok() : v.addEventListener('loadedmetadata', ok))")
+    assert trimmed.evaluate("v => v.currentTime") == 0.5, "the trimmed take starts at its in point"
     shot(crew, "crew-takes")
     agent.close()
     expect(rig).to_have_attribute("data-state", "offline")

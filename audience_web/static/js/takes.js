@@ -111,7 +111,10 @@
       (take.performer ? ` · ${take.performer}` : "") + (take.duration ? ` · ${take.duration.toFixed(1)} s` : "") +
       (take.in_point != null || take.out_point != null ? ` · plays ${take.in_point ?? 0}–${take.out_point ?? "end"} s` : "");
     const video = document.createElement("video");
-    Object.assign(video, { controls: true, preload: "metadata", playsInline: true, src: take.media });
+    // In/out points play through a media fragment (#t=in,out): the file itself is never cut.
+    const trimmed = take.in_point != null || take.out_point != null;
+    const fragment = trimmed ? `#t=${take.in_point ?? 0}${take.out_point != null ? `,${take.out_point}` : ""}` : "";
+    Object.assign(video, { controls: true, preload: "metadata", playsInline: true, src: take.media + fragment });
     video.className = "record-media take-video";
     const points = Stage.el("form", "take-points");
     const inField = Object.assign(document.createElement("input"), { type: "number", step: "0.1", min: "0",
