@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,7 +13,8 @@ import socketio
 from tests.agent_peer import AgentPeer, upload
 from tests.integration.test_first_night import db_rows
 from tests.peers import go
-from tests.stage_process import CREW_PASSWORD
+from tests.conftest import PeerFactory, demo_show
+from tests.stage_process import CREW_PASSWORD, StageProcess
 from tests.take_files import make_take
 
 
@@ -188,8 +189,6 @@ def test_an_upload_cut_halfway_resumes_and_the_take_is_listed_with_story_cue_and
 
 def _wait_received(agent: AgentPeer, take_id: str, at_most: int) -> int:
     """The server notices a cut connection a moment after the client drops it."""
-    import time
-
     for _ in range(50):
         held = agent.received(take_id)
         if held:
@@ -261,9 +260,6 @@ def test_a_withdrawn_consent_hides_the_take_everywhere(stage, peers, agent, take
 
 
 def test_a_take_started_before_a_restart_uploads_after_it(tmp_path, take_data):
-    from tests.conftest import PeerFactory, demo_show
-    from tests.stage_process import StageProcess
-
     show, data = demo_show(tmp_path), tmp_path / "data"
     first = StageProcess(show, data).start()
     agent = AgentPeer(first.url)
@@ -298,9 +294,6 @@ def test_panic_stops_a_recording_rig(stage, peers, agent):
 
 
 def test_record_and_stop_under_eventlet(tmp_path):
-    from tests.conftest import PeerFactory, demo_show
-    from tests.stage_process import StageProcess
-
     server = StageProcess(demo_show(tmp_path), tmp_path / "data", async_mode="eventlet").start()
     peers = PeerFactory(server)
     agent = None
@@ -316,3 +309,27 @@ def test_record_and_stop_under_eventlet(tmp_path):
         peers.close_all()
         if agent:
             agent.close()
+
+
+def test_a_take_chunk_may_exceed_the_phone_upload_cap_but_not_the_take_cap(tmp_path):
+    show = demo_show(tmp_path)
+    show.write_text(show.read_text().replace("\nrigs:", "\nlimits:\n  max_upload_mb: 1\n  max_take_mb: 3\n\nrigs:", 1))
+    server = StageProcess(show, tmp_path / "data").start()
+    agent = None
+    try:
+        agent = AgentPeer(server.url)
+        crew = PeerFactory(server).crew()
+        take_id = crew.call("record", {"rig": "stage"})["take_id"]
+        two_mib = bytes(2 * 1024 * 1024)
+        first = agent.put(take_id, two_mib, 0)
+        assert first.status_code == 200 and first.json()["received"] == len(two_mib), first.text
+        over = agent.put(take_id, two_mib, len(two_mib))
+        assert over.status_code == 413 and over.json()["error"]["code"] == "too_large"
+        assert "3 MiB" in over.json()["error"]["message"]
+        assert agent.received(take_id) == len(two_mib), "what was accepted is kept"
+        crew.close()
+    finally:
+        server.stop()
+        if agent:
+            agent.close()
+
