@@ -206,6 +206,12 @@ def test_a_tampered_upload_is_refused_and_discarded(stage, peers, agent, take_da
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "checksum_mismatch"
     assert agent.received(take_id) == 0, "the partial file is discarded"
     assert upload(agent, take_id, take_data).status_code == 200, "a clean upload afterwards is accepted"
+    # A file already in the library (a crash between the move and the commit) is committed without a re-upload.
+    again = peers.crew().call("record", {"rig": "stage"})["take_id"]
+    stored = agent.complete(again, take_data)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["take"]["media"] == f"/media/{hashlib.sha256(take_data).hexdigest()}.mp4"
+    assert ("rig:stage", "take", again) in db_rows(stage, "SELECT actor, action, subject FROM audit")
 
 
 def test_uploads_need_a_started_take_and_respect_the_size_cap(stage, peers, agent, take_data):
