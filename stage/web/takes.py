@@ -93,7 +93,8 @@ def upload(take_id: str) -> Any:
     if refused:
         return refused
     store, cap = night().store, night().settings.max_take_bytes
-    if takes.started(store, take_id) is None:
+    begun = takes.started(store, take_id)
+    if begun is None:
         if takes.get(store, take_id, hidden=True) is not None:
             return _error("already_complete", "this take is already stored", 409)
         return _error("unknown_take", "the server never started this take", 404)
@@ -111,6 +112,7 @@ def upload(take_id: str) -> Any:
         held = _append(take_id, cap)
     if held is None:
         return _error("too_large", f"a take may be at most {cap // 1024 ** 2} MiB", 413, received=_received(take_id))
+    night().listener.take_upload_progress(take_id, begun["rig"], held)
     return jsonify({"ok": True, "received": held})
 
 

@@ -25,12 +25,14 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     assert agent.next_command()[0] == "record"
     assert crew_peer.call("stop_recording", {"rig": "stage"})["ok"]
     data = make_take(tmp_path / "take.mp4", seconds=3.0).read_bytes()
-    assert upload(agent, take_id, data).ok
 
     crew = pages.desktop("crew")
     log_in(crew, stage, "crew", "/crew")
     rig = crew.locator('#rig-list li[data-rig="stage"]')
     expect(rig).to_have_attribute("data-state", "online")
+    expect(crew.locator("#takes-empty")).to_be_visible()
+    assert upload(agent, take_id, data).ok  # the page is open: the take arrives live
+    expect(rig.locator(".rig-upload")).to_have_text("Take 1 stored")
     agent.health(fps_in=29.9, dropped=2, audio_db=-12.0)
     expect(rig.locator(".rig-health")).to_contain_text("in 29.9 fps")
     expect(rig.locator(".rig-health")).to_contain_text("dropped 2")

@@ -166,6 +166,8 @@ def test_an_upload_cut_halfway_resumes_and_the_take_is_listed_with_story_cue_and
 
     done = upload(agent, take_id, take_data)
     assert done.status_code == 200, done.text
+    progress = crew.wait_for("take_upload", lambda p: p["received"] == len(take_data))
+    assert progress == {"take_id": take_id, "rig": "stage", "received": len(take_data)}
     take = done.json()["take"]
     assert take["story_id"] == recorded["story"] and take["cue"] == "5.3" and take["take"] == 1
     assert take["performer_id"] == recorded["phone"].participant["id"] and take["performer"] == "Ada"
