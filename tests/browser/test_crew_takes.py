@@ -21,9 +21,6 @@ def jpeg(color: tuple[int, int, int]) -> bytes:
 def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages, shot, tmp_path):
     agent = AgentPeer(stage.url)
     crew_peer = peers.crew()
-    take_id = crew_peer.call("record", {"rig": "stage"})["take_id"]
-    assert agent.next_command()[0] == "record"
-    assert crew_peer.call("stop_recording", {"rig": "stage"})["ok"]
     data = make_take(tmp_path / "take.mp4", seconds=3.0).read_bytes()
 
     crew = pages.desktop("crew")
@@ -31,6 +28,14 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     rig = crew.locator('#rig-list li[data-rig="stage"]')
     expect(rig).to_have_attribute("data-state", "online")
     expect(crew.locator("#takes-empty")).to_be_visible()
+    rig.get_by_role("button", name="● Record").click()
+    kind, command = agent.next_command()
+    take_id = command["take_id"]
+    assert kind == "record" and command["slate"]["take"] == 1
+    expect(rig).to_have_attribute("data-state", "recording")
+    rig.get_by_role("button", name="■ Stop").click()
+    assert agent.next_command() == ("stop", {"take_id": take_id})
+    expect(rig).to_have_attribute("data-state", "online")
     assert upload(agent, take_id, data).ok  # the page is open: the take arrives live
     expect(rig.locator(".rig-upload")).to_have_text("Take 1 stored")
     agent.health(fps_in=29.9, dropped=2, audio_db=-12.0)
