@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import queue
 import socket
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,6 +102,3 @@ def upload(agent: AgentPeer, take_id: str, data: bytes, chunk: int = 256 * 1024)
         offset = response.json()["received"]
     return agent.complete(take_id, data)
 
-
-def take_bytes(path: Path) -> bytes:
-    return Path(path).read_bytes()

@@ -156,7 +156,7 @@ def test_an_upload_cut_halfway_resumes_and_the_take_is_listed_with_story_cue_and
     crew = peers.crew()
     half = len(take_data) // 2
     agent.put_cut(take_id, take_data, 0, half)
-    held = _wait_received(agent, take_id, half)
+    held = _wait_received(agent, take_id)
     assert 0 < held <= half, "what arrived before the cut is kept"
     wrong = agent.put(take_id, take_data[held + 10:], held + 10)
     assert wrong.status_code == 409 and wrong.json()["error"]["code"] == "offset_mismatch"
@@ -189,7 +189,7 @@ def test_an_upload_cut_halfway_resumes_and_the_take_is_listed_with_story_cue_and
     assert not list((stage.data_dir / "takes").iterdir()), "the partial file moved into the media library"
 
 
-def _wait_received(agent: AgentPeer, take_id: str, at_most: int) -> int:
+def _wait_received(agent: AgentPeer, take_id: str) -> int:
     """The server notices a cut connection a moment after the client drops it."""
     for _ in range(50):
         held = agent.received(take_id)
