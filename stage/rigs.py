@@ -107,8 +107,14 @@ class Rigs:
                  "performer": performer["name"] if performer else None,
                  "take": takes.next_number(self._store, story.id if story else None)}
         take_id = str(uuid.uuid4())
-        self._command(rig, sid, "record", {"take_id": take_id, "slate": slate})
+        # Stored before the command: an agent that starts recording but acks too late can still upload.
         takes.start(self._store, take_id, rig, cue_id, slate, actor)
+        try:
+            self._command(rig, sid, "record", {"take_id": take_id, "slate": slate})
+        except CueError as exc:
+            if exc.code != "rig_timeout":  # refused: no take was made, its number is free again
+                takes.forget(self._store, take_id, f"rig:{rig}", exc.message)
+            raise
         self._current[rig] = take_id
         self._since[rig] = time.monotonic()
         return {"take_id": take_id, "slate": slate}

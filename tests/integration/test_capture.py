@@ -100,6 +100,20 @@ def test_an_agent_that_refuses_makes_the_cue_end_in_error(stage, peers, agent):
     go(host)
     cues = host.wait_for("cues", lambda s: any(c["id"] == "5.3" and c["state"] == "error" for c in s["cues"]))
     assert "the camera did not open" in next(c for c in cues["cues"] if c["id"] == "5.3")["error"]
+    refused = agent.next_command()[1]["take_id"]
+    assert agent.put(refused, b"x", 0).status_code == 404, "a refused take takes no upload"
+    agent.refuse_with = None
+    assert peers.crew().call("record", {"rig": "stage"})["slate"]["take"] == 1, "the refused take's number is free"
+
+
+def test_an_agent_that_acks_too_late_fails_the_cue_but_its_take_is_still_accepted(stage, peers, agent, take_data):
+    agent.ack_delay = 6  # over the server's 5 s
+    crew = peers.crew()
+    late = crew.call("record", {"rig": "stage"}, timeout=15)
+    assert late["ok"] is False and late["error"]["code"] == "rig_timeout"
+    take_id = agent.next_command()[1]["take_id"]
+    done = upload(agent, take_id, take_data)
+    assert done.status_code == 200 and done.json()["take"]["take"] == 1, "what the agent recorded is not lost"
 
 
 def test_stop_without_a_take_is_a_clear_error(stage, peers, agent):
