@@ -60,6 +60,8 @@ class NightListener(Protocol):
 
     def takes_changed(self, hiding: bool = False) -> None: ...
 
+    def take_upload_progress(self, take_id: str, rig: str, received: int) -> None: ...
+
 
 class Night:
     def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,

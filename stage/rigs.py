@@ -7,6 +7,7 @@ agent and waits for its ack. Record cues, the crew console's buttons and panic a
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from stage.show.models import RecordCue, Show
 log = logging.getLogger(__name__)
 
 COMMAND_TIMEOUT = 5.0  # seconds an agent has to ack record/stop before the cue ends in error
+REPORT_GRACE = 3.0  # seconds after a record during which a "not recording" health report may be stale
 
 
 class RigLink(Protocol):
@@ -34,6 +36,7 @@ class Rigs:
         self._sids: dict[str, str] = {}  # agent sid -> rig name
         self._health: dict[str, dict[str, Any]] = {}  # rig -> last health report
         self._current: dict[str, str] = {}  # rig -> take id being recorded
+        self._since: dict[str, float] = {}  # rig -> when this server last started a take on it
         self.link: RigLink | None = None  # set by realtime once Socket.IO exists
 
     # -- presence and health ----------------------------------------------------------------------
@@ -58,9 +61,13 @@ class Rigs:
         return next((sid for sid, name in reversed(self._sids.items()) if name == rig), None)
 
     def report(self, rig: str, health: dict[str, Any]) -> None:
+        """The agent's own word wins (after a server restart, or an agent that restarted mid-take), except
+        for a report sent before it acked a record just now."""
         self._health[rig] = health
         if health.get("recording") and health.get("take_id"):
             self._current[rig] = health["take_id"]
+        elif rig in self._current and time.monotonic() - self._since.get(rig, 0) > REPORT_GRACE:
+            self._current.pop(rig)
 
     def take_state(self, rig: str, take_id: str, state: str) -> None:
         if state == "recording":
@@ -100,9 +107,16 @@ class Rigs:
                  "performer": performer["name"] if performer else None,
                  "take": takes.next_number(self._store, story.id if story else None)}
         take_id = str(uuid.uuid4())
-        self._command(rig, sid, "record", {"take_id": take_id, "slate": slate})
+        # Stored before the command: an agent that starts recording but acks too late can still upload.
         takes.start(self._store, take_id, rig, cue_id, slate, actor)
+        try:
+            self._command(rig, sid, "record", {"take_id": take_id, "slate": slate})
+        except CueError as exc:
+            if exc.code != "rig_timeout":  # refused: no take was made, its number is free again
+                takes.forget(self._store, take_id, f"rig:{rig}", exc.message)
+            raise
         self._current[rig] = take_id
+        self._since[rig] = time.monotonic()
         return {"take_id": take_id, "slate": slate}
 
     def stop(self, rig: str, actor: str) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     # One Socket.IO message; a bigger one closes the socket. Room for a capture preview (256 KiB JPEG).
     max_event_bytes: int = 320 * 1024
-    max_take_bytes: int = 4 * 1024 ** 3  # one take file (a 1080p30 take of an hour is ~2-3 GiB)
+    max_take_bytes: int = 4 * 1024 ** 3  # one take file (show limits.max_take_mb)
     local_rigs: bool = True  # `stage serve` starts an agent for each rig marked local
     secret_key: bytes = field(default=b"", repr=False)
 
@@ -61,6 +61,7 @@ class Settings:
         if show.osc_in.port is not None:
             values["osc_port"] = show.osc_in.port
         values["max_upload_bytes"] = show.limits.max_upload_mb * 1024 * 1024
+        values["max_take_bytes"] = show.limits.max_take_mb * 1024 * 1024
         values.update({attr: env[name] for name, attr in ENV.items() if env.get(name)})
         values.update({k: v for k, v in cli.items() if v is not None})
         values.setdefault("port", DEFAULT_PORT)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import socket
-from pathlib import Path
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ class AgentPeer:
         self.commands: queue.Queue = queue.Queue()
         self.take_id: str | None = None
         self.refuse_with: str | None = None  # e.g. "no_camera": the next record is refused with this code
+        self.ack_delay = 0.0  # seconds before acking record (a camera slow to open)
         self.client = socketio.Client(reconnection=False)
         self.client.on("record", self._record, namespace="/capture")
         self.client.on("stop", self._stop, namespace="/capture")
@@ -34,6 +35,7 @@ class AgentPeer:
 
     def _record(self, data: dict[str, Any]) -> dict[str, Any]:
         self.commands.put(("record", data))
+        time.sleep(self.ack_delay)
         if self.refuse_with:
             return {"ok": False, "error": {"code": self.refuse_with, "message": "the camera did not open"}}
         if self.take_id is not None:
@@ -103,6 +105,3 @@ def upload(agent: AgentPeer, take_id: str, data: bytes, chunk: int = 256 * 1024)
         offset = response.json()["received"]
     return agent.complete(take_id, data)
 
-
-def take_bytes(path: Path) -> bytes:
-    return Path(path).read_bytes()

@@ -121,6 +121,11 @@ class TakesBroadcast:
     def takes(self) -> dict[str, Any]:
         return {"takes": takes.library(self._night.store)}
 
+    def take_upload_progress(self, take_id: str, rig: str, received: int) -> None:
+        """A chunk of a take arrived: the crew sees the upload move (and stall, if the agent's link does)."""
+        self.socketio.emit("take_upload", {"take_id": take_id, "rig": rig, "received": received}, namespace="/crew",
+                           to="crew")
+
     def takes_changed(self, hiding: bool = False) -> None:
         """A take was stored, edited or hidden: crew libraries update; with ``hiding`` (a deletion, a
         withdrawn consent) hidden takes leave walls, feeds and any display showing one."""

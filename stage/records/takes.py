@@ -47,6 +47,20 @@ def start(store: Store, take_id: str, rig: str, cue_id: str | None, slate: dict[
     log.info("take %s started on rig %s (cue %s, take %d)", take_id, rig, cue_id, slate["take"])
 
 
+def forget(store: Store, take_id: str, actor: str, reason: str) -> None:
+    """A take the agent refused to start: drop it, and give its number back if no later take took one."""
+    begun = started(store, take_id)
+    if begun is None:
+        return
+    key = NUMBER + (begun["slate"].get("story_id") or "-")
+    with store.transaction() as db:
+        db.execute("DELETE FROM state WHERE key = ?", (STARTED + take_id,))
+        last = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        if last is not None and json.loads(last["value"]) == begun["slate"]["take"]:
+            Store.put_state(db, key, begun["slate"]["take"] - 1)
+        Store.audit(db, actor, "take_refused", take_id, reason=reason)
+
+
 def next_number(store: Store, story_id: str | None) -> int:
     return int(store.get_state(NUMBER + (story_id or "-"), 0)) + 1
 

@@ -214,6 +214,7 @@ class Limits(Model):
 
     max_phones: int | None = Field(default=None, ge=1, le=100_000)
     max_upload_mb: int = Field(default=25, ge=1, le=500)
+    max_take_mb: int = Field(default=4096, ge=1, le=65_536)  # one take file from a capture agent
     joins_per_address: int = Field(default=60, ge=1, le=1_000_000)  # a minute; raise it behind NAT or a proxy
 
 

@@ -93,7 +93,8 @@ def upload(take_id: str) -> Any:
     if refused:
         return refused
     store, cap = night().store, night().settings.max_take_bytes
-    if takes.started(store, take_id) is None:
+    begun = takes.started(store, take_id)
+    if begun is None:
         if takes.get(store, take_id, hidden=True) is not None:
             return _error("already_complete", "this take is already stored", 409)
         return _error("unknown_take", "the server never started this take", 404)
@@ -111,6 +112,7 @@ def upload(take_id: str) -> Any:
         held = _append(take_id, cap)
     if held is None:
         return _error("too_large", f"a take may be at most {cap // 1024 ** 2} MiB", 413, received=_received(take_id))
+    night().listener.take_upload_progress(take_id, begun["rig"], held)
     return jsonify({"ok": True, "received": held})
 
 
@@ -156,22 +158,30 @@ def _complete(take_id: str, body: Complete) -> dict[str, Any]:
     store, settings = night().store, night().settings
     stored = takes.get(store, take_id, hidden=True)
     if stored is not None:  # a retried complete: the same record, if it names the same file
-        return takes.commit(store, take_id, "", {"sha256": body.sha256.lower()}, "crew")
-    if takes.started(store, take_id) is None:
+        return takes.commit(store, take_id, "", {"sha256": body.sha256.lower()}, "retry")
+    begun = takes.started(store, take_id)
+    if begun is None:
         raise StageError("the server never started this take", code="unknown_take")
+    actor, sha256 = f"rig:{begun['rig']}", body.sha256.lower()
+    stored_file = night().media.root / f"{sha256}.mp4"
+    if not _partial(take_id).exists() and stored_file.exists() and stored_file.stat().st_size == body.size:
+        # The file reached the library but the commit did not (a crash between the two): commit now.
+        meta = {"duration": body.duration, "width": body.width, "height": body.height, "frames": body.frames,
+                "sha256": sha256}
+        return takes.commit(store, take_id, stored_file.name, meta, actor)
     held = _received(take_id)
     if held < body.size:
         raise StageError(f"the server holds {held} of {body.size} bytes; upload the rest first", code="incomplete")
     path = _partial(take_id)
     result = worker.run("take", path, night().media.root, max_bytes=settings.max_take_bytes, max_seconds=0,
-                        on_progress=lambda _: None, extra=("--sha256", body.sha256.lower(), "--size", str(body.size)))
+                        on_progress=lambda _: None, extra=("--sha256", sha256, "--size", str(body.size)))
     if not result["ok"]:
         if result["error"]["code"] in ("checksum_mismatch", "size_mismatch"):
             path.unlink(missing_ok=True)  # tampered or garbled: the agent must send it all again
         raise StageError(result["error"]["message"], code=result["error"]["code"])
     meta = {"duration": result["duration"], "width": result["width"], "height": result["height"],
-            "frames": body.frames, "sha256": body.sha256.lower()}
-    return takes.commit(store, take_id, result["media"], meta, "crew")
+            "frames": body.frames, "sha256": sha256}
+    return takes.commit(store, take_id, result["media"], meta, actor)
 
 
 def _stored_size(take: dict[str, Any]) -> int:

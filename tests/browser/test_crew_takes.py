@@ -21,16 +21,23 @@ def jpeg(color: tuple[int, int, int]) -> bytes:
 def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages, shot, tmp_path):
     agent = AgentPeer(stage.url)
     crew_peer = peers.crew()
-    take_id = crew_peer.call("record", {"rig": "stage"})["take_id"]
-    assert agent.next_command()[0] == "record"
-    assert crew_peer.call("stop_recording", {"rig": "stage"})["ok"]
     data = make_take(tmp_path / "take.mp4", seconds=3.0).read_bytes()
-    assert upload(agent, take_id, data).ok
 
     crew = pages.desktop("crew")
     log_in(crew, stage, "crew", "/crew")
     rig = crew.locator('#rig-list li[data-rig="stage"]')
     expect(rig).to_have_attribute("data-state", "online")
+    expect(crew.locator("#takes-empty")).to_be_visible()
+    rig.get_by_role("button", name="● Record").click()
+    kind, command = agent.next_command()
+    take_id = command["take_id"]
+    assert kind == "record" and command["slate"]["take"] == 1
+    expect(rig).to_have_attribute("data-state", "recording")
+    rig.get_by_role("button", name="■ Stop").click()
+    assert agent.next_command() == ("stop", {"take_id": take_id})
+    expect(rig).to_have_attribute("data-state", "online")
+    assert upload(agent, take_id, data).ok  # the page is open: the take arrives live
+    expect(rig.locator(".rig-upload")).to_have_text("Take 1 stored")
     agent.health(fps_in=29.9, dropped=2, audio_db=-12.0)
     expect(rig.locator(".rig-health")).to_contain_text("in 29.9 fps")
     expect(rig.locator(".rig-health")).to_contain_text("dropped 2")
@@ -66,6 +73,11 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     expect(crew.locator("#take-error")).to_be_hidden()
     saved = crew_peer.call("takes")["takes"][0]
     assert (saved["circled"], saved["in_point"], saved["out_point"]) == (True, 0.5, 2.5)
+    trimmed = crew.locator(f'#takes li.take[data-id="{take_id}"] video')
+    expect(trimmed).to_have_attribute("src", f"/media/{saved['sha256']}.mp4#t=0.5,2.5")
+    expect(crew.locator(f'#takes li.take[data-id="{take_id}"] .text')).to_contain_text("plays 0.5–2.5 s")
+    trimmed.evaluate("v => new Promise((ok) => v.readyState >= 1 ? ok() : v.addEventListener('loadedmetadata', ok))")
+    assert trimmed.evaluate("v => v.currentTime") == 0.5, "the trimmed take starts at its in point"
     shot(crew, "crew-takes")
     agent.close()
     expect(rig).to_have_attribute("data-state", "offline")

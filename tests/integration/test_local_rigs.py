@@ -6,14 +6,16 @@ import os
 import re
 import time
 
+import pytest
 import requests
 
 from tests.conftest import demo_show
 from tests.stage_process import StageProcess
 
 
-def test_serve_starts_the_local_rig_agent_and_stops_it_by_pid(tmp_path):
-    server = StageProcess(demo_show(tmp_path), tmp_path / "data", local_rigs=True).start()
+@pytest.mark.parametrize("mode", ["gevent", "eventlet"])
+def test_serve_starts_the_local_rig_agent_and_stops_it_by_pid(tmp_path, mode):
+    server = StageProcess(demo_show(tmp_path), tmp_path / "data", local_rigs=True, async_mode=mode).start()
     try:
         pids = []
         deadline = time.monotonic() + 15

@@ -29,6 +29,7 @@
     const state = Stage.el("span", "rig-state");
     title.append(name, " ", state);
     const health = Stage.el("p", "rig-health muted");
+    const upload = Stage.el("p", "rig-upload muted");
     const meter = document.createElement("meter");
     Object.assign(meter, { min: -60, max: 0, low: -20, high: -6, optimum: -12, value: -60 });
     meter.className = "rig-meter";
@@ -45,8 +46,8 @@
     stop.addEventListener("click", () => ask("stop_recording", { rig: rig.name }, $("rig-error")));
     look.addEventListener("click", () => togglePreview(rig.name));
     actions.append(record, stop, look);
-    item.append(title, health, meter, preview, actions);
-    const node = { item, state, health, meter, preview, record, stop, look, url: null };
+    item.append(title, health, upload, meter, preview, actions);
+    const node = { item, state, health, upload, meter, preview, record, stop, look, url: null, uploading: null };
     rigNodes.set(rig.name, node);
     return node;
   }
@@ -91,6 +92,12 @@
   socket.on("take_state", (t) => {
     if (t.state === "failed") Stage.showError($("rig-error"), { message: `rig ${t.rig}: take failed — ${t.reason || "no reason given"}` });
   });
+  socket.on("take_upload", (u) => {
+    const node = rigNodes.get(u.rig);
+    if (!node) return;
+    node.uploading = u.take_id;
+    node.upload.textContent = `Uploading the take: ${(u.received / 1024 ** 2).toFixed(1)} MiB received`;
+  });
   socket.on("preview", (p) => {
     const node = rigNodes.get(p.rig);
     if (!node || !watching.has(p.rig)) return;
@@ -111,7 +118,10 @@
       (take.performer ? ` · ${take.performer}` : "") + (take.duration ? ` · ${take.duration.toFixed(1)} s` : "") +
       (take.in_point != null || take.out_point != null ? ` · plays ${take.in_point ?? 0}–${take.out_point ?? "end"} s` : "");
     const video = document.createElement("video");
-    Object.assign(video, { controls: true, preload: "metadata", playsInline: true, src: take.media });
+    // In/out points play through a media fragment (#t=in,out): the file itself is never cut.
+    const trimmed = take.in_point != null || take.out_point != null;
+    const fragment = trimmed ? `#t=${take.in_point ?? 0}${take.out_point != null ? `,${take.out_point}` : ""}` : "";
+    Object.assign(video, { controls: true, preload: "metadata", playsInline: true, src: take.media + fragment });
     video.className = "record-media take-video";
     const points = Stage.el("form", "take-points");
     const inField = Object.assign(document.createElement("input"), { type: "number", step: "0.1", min: "0",
@@ -149,6 +159,10 @@
 
   function renderTakes(data) {
     $("takes-empty").hidden = data.takes.length > 0;
+    for (const node of rigNodes.values()) {
+      const stored = data.takes.find((take) => take.id === node.uploading);
+      if (stored) node.upload.textContent = `Take ${stored.take} stored`;
+    }
     const groups = new Map(); // story -> cue -> takes (the server sends them in that order)
     for (const take of data.takes) {
       const story = take.story_id || "";
