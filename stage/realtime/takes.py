@@ -128,12 +128,13 @@ class TakesBroadcast:
 
     def takes_changed(self, hiding: bool = False) -> None:
         """A take was stored, edited or hidden: crew libraries update; with ``hiding`` (a deletion, a
-        withdrawn consent) hidden takes leave walls, feeds and any display showing one."""
+        withdrawn consent) hidden takes, and remixes made from them, leave walls, feeds and any display
+        showing one."""
         self.socketio.emit("takes", self.takes(), namespace="/crew", to="crew")
         if not hiding:
             return
         hidden = [row["id"] for row in self._night.store.query(
-            "SELECT id FROM shown_records WHERE kind = 'take' AND status = 'withdrawn'")]
+            "SELECT id FROM shown_records WHERE kind IN ('take', 'remix') AND status = 'withdrawn'")]
         for name, scene in self._night.displays.scenes().items():
             for take_id in hidden:
                 self.socketio.emit("wall_remove", {"id": take_id}, namespace="/display", to=f"display:{name}")

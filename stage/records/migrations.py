@@ -105,14 +105,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX takes_story ON takes(story_id, number);
     CREATE INDEX takes_performer ON takes(performer_id);
     -- What every record query reads (models.RECORD_FROM): a take that was soft-deleted, or whose
-    -- performer withdrew consent, reads as 'withdrawn', so no wall, feed or display can show it.
+    -- performer withdrew consent, reads as 'withdrawn', and so does a remix made from such a take
+    -- (a captioned take, a reel), so no wall, feed or display can show it.
     -- A migration that adds a column to records must recreate this view.
+    CREATE VIEW hidden_takes AS SELECT t.record_id AS id FROM takes t
+        WHERE t.deleted_at IS NOT NULL
+           OR EXISTS(SELECT 1 FROM participants p WHERE p.id = t.performer_id AND p.consent = 0);
     CREATE VIEW shown_records AS SELECT
         r.id, r.kind,
-        CASE WHEN r.kind = 'take' AND EXISTS(SELECT 1 FROM takes t WHERE t.record_id = r.id AND (
-            t.deleted_at IS NOT NULL OR EXISTS(SELECT 1 FROM participants p
-                                               WHERE p.id = t.performer_id AND p.consent = 0)))
-             THEN 'withdrawn' ELSE r.status END AS status,
+        CASE WHEN r.kind = 'take' AND r.id IN (SELECT id FROM hidden_takes) THEN 'withdrawn'
+             WHEN r.kind = 'remix' AND EXISTS(SELECT 1 FROM record_sources s WHERE s.record_id = r.id
+                                              AND s.source_id IN (SELECT id FROM hidden_takes)) THEN 'withdrawn'
+             ELSE r.status END AS status,
         r.participant_id, r.crew_author, r.text, r.media, r.prompt_id, r.reason, r.created_at, r.updated_at,
         r.flags, r.author_name
     FROM records r;

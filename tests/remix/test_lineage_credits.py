@@ -97,3 +97,19 @@ def test_withdrawn_consent_rejection_and_rehearsal_phones_leave_the_credits(remi
     full = lineage.load(snap)
     assert not full.visible(night.takes[0]) and not full.visible(rehearsal) and full.visible(night.story)
     snap.close()
+
+
+def test_a_remix_of_a_take_leaves_walls_and_feeds_when_its_performer_withdraws(remix_night):
+    night = remix_night
+    remix = remix_of_take(night, night.takes[0])
+    display = night.peers.display("main")
+    wall = display.wait_for("scene", lambda p: p["scene"]["type"] == "wall")
+    assert remix in {r["id"] for r in wall["records"]}
+    feed = night.phones["Ada"].call("feed", {"limit": 100})
+    assert remix in {r["id"] for r in feed["records"]}
+
+    assert night.phones["Cy"].call("withdraw_consent")["ok"]
+    display.wait_for("wall_remove", lambda d: d["id"] == remix)
+    assert remix not in {r["id"] for r in night.phones["Ada"].call("feed", {"limit": 100})["records"]}
+    fresh = night.peers.display("main").wait_for("scene")
+    assert remix not in {r["id"] for r in fresh["records"]} and night.story in {r["id"] for r in fresh["records"]}
