@@ -19,7 +19,8 @@ from stage.show.models import RecordCue, Show
 
 log = logging.getLogger(__name__)
 
-COMMAND_TIMEOUT = 5.0  # seconds an agent has to ack record/stop before the cue ends in error
+COMMAND_TIMEOUT = 2.0  # seconds an agent has to ack record/stop before the cue ends in error (the
+# agent keeps its camera open for the preview, so a healthy one acks in milliseconds; GO waits meanwhile)
 REPORT_GRACE = 3.0  # seconds after a record during which a "not recording" health report may be stale
 
 

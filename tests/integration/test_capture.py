@@ -107,7 +107,7 @@ def test_an_agent_that_refuses_makes_the_cue_end_in_error(stage, peers, agent):
 
 
 def test_an_agent_that_acks_too_late_fails_the_cue_but_its_take_is_still_accepted(stage, peers, agent, take_data):
-    agent.ack_delay = 6  # over the server's 5 s
+    agent.ack_delay = 3.5  # over the server's 2 s
     crew = peers.crew()
     late = crew.call("record", {"rig": "stage"}, timeout=15)
     assert late["ok"] is False and late["error"]["code"] == "rig_timeout"
