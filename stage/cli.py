@@ -210,3 +210,9 @@ class _Throttle(logging.Filter):
             return True
         self._dropped += 1
         return False
+
+
+from stage.capture.commands import capture, doctor  # noqa: E402  (the capture agent's commands)
+
+cli.add_command(capture)
+cli.add_command(doctor)
