@@ -30,8 +30,9 @@ def slate_name(slate: dict[str, Any], take_id: str) -> str:
 
 
 def slate_title(slate: dict[str, Any]) -> str:
-    return (f"{slate.get('show', '')} — cue {slate.get('cue', '')} — {slate.get('story', '')} — "
-            f"{slate.get('performer', '')} — take {slate.get('take', '')}")
+    def get(key: str) -> str:
+        return str(slate.get(key) or "-")
+    return f"{get('show')} — cue {get('cue')} — {get('story')} — {get('performer')} — take {get('take')}"
 
 
 @dataclass
