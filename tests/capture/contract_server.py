@@ -38,7 +38,14 @@ class ContractServer:
         for event in ("health", "take_state", "preview"):
             self.sio.on(event, self._recorder(event), namespace="/capture")
         self.rigs = rigs
-        self.wsgi = make_server("127.0.0.1", port, socketio.WSGIApp(self.sio, app), threaded=True)
+        inner = socketio.WSGIApp(self.sio, app)
+        self.sockets: set[socket.socket] = set()
+
+        def tracked(environ: dict, start_response: Any) -> Any:
+            self.sockets.add(environ["werkzeug.socket"])  # so stop() can drop them like a dying process
+            return inner(environ, start_response)
+
+        self.wsgi = make_server("127.0.0.1", port, tracked, threaded=True)
         self.port = self.wsgi.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.wsgi.serve_forever, daemon=True)
@@ -48,8 +55,14 @@ class ContractServer:
         return self
 
     def stop(self) -> None:
+        """Like a server process dying: stop listening and reset every open connection."""
         self.wsgi.shutdown()
         self.wsgi.server_close()
+        for sock in list(self.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def _connect(self, sid: str, environ: dict, auth: Any) -> None:
         if not isinstance(auth, dict) or auth.get("token") != TOKEN or auth.get("rig") not in self.rigs:
