@@ -7,10 +7,12 @@ after a SIGKILL), ``<name>.mp4`` once remuxed with faststart, ``<name>.json`` (s
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,28 @@ def remux(src: Path, dst: Path, metadata: dict[str, str]) -> dict[str, Any]:
     and everything before it is kept.
     """
     tmp = dst.with_suffix(".tmp.mp4")
+    need = 2 * src.stat().st_size + (1 << 20)  # faststart writes the file, then moves the index in front
+    if shutil.disk_usage(dst.parent).free < need:
+        raise OSError(errno.ENOSPC, f"no room to finalise {src.name} (needs {need // 1_000_000} MB)")
+    try:
+        figures = _remux(src, tmp, metadata)
+        _verify(tmp, figures["frames"])
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # never leave half a file that looks like a take
+        raise
+    os.replace(tmp, dst)
+    return {**figures, "size": dst.stat().st_size}
+
+
+def _verify(path: Path, frames: int) -> None:
+    """A write error can go unreported through the muxer: read the result back before trusting it."""
+    with av.open(str(path)) as check:
+        counted = sum(1 for p in check.demux(video=0) if p.dts is not None) if check.streams.video else 0
+    if counted != frames:
+        raise OSError(errno.EIO, f"finalised take has {counted} of {frames} frames")
+
+
+def _remux(src: Path, tmp: Path, metadata: dict[str, str]) -> dict[str, Any]:
     frames, end, width, height = 0, 0.0, 0, 0
     with av.open(str(src)) as source:
         with av.open(str(tmp), "w", format="mp4", options={"movflags": "faststart"}) as out:
@@ -94,7 +118,7 @@ def remux(src: Path, dst: Path, metadata: dict[str, str]) -> dict[str, Any]:
                         width, height = stream.codec_context.width, stream.codec_context.height
             try:
                 for packet in source.demux(*[s for s in source.streams if s.index in mapping]):
-                    if packet.dts is None:
+                    if packet.dts is None or packet.is_corrupt:
                         continue
                     if packet.stream.type == "video":
                         frames += 1
@@ -104,9 +128,7 @@ def remux(src: Path, dst: Path, metadata: dict[str, str]) -> dict[str, Any]:
                     out.mux(packet)
             except av.error.FFmpegError as exc:
                 log.warning("take %s ends in a damaged fragment (kept what was playable): %s", src.name, exc)
-    os.replace(tmp, dst)
-    return {"duration": round(end, 3), "frames": frames, "width": width, "height": height,
-            "size": dst.stat().st_size}
+    return {"duration": round(end, 3), "frames": frames, "width": width, "height": height}
 
 
 def recover(spool: Path) -> list[SpooledTake]:

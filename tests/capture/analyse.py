@@ -23,7 +23,7 @@ class Decoded:
 def decode(path: Path) -> Decoded:
     with av.open(str(path)) as container:
         times, bright, chunks, start, rate = [], [], [], None, 48000
-        for frame in container.decode(*container.streams):
+        for frame in _frames(container):
             if isinstance(frame, av.VideoFrame):
                 times.append(frame.time)
                 bright.append(float(frame.to_ndarray(format="gray").mean()))
@@ -35,6 +35,17 @@ def decode(path: Path) -> Decoded:
         duration = container.duration / 1e6 if container.duration else 0.0
         return Decoded(np.array(times), np.array(bright), np.concatenate(chunks) if chunks else np.zeros(0),
                        start or 0.0, rate, dict(container.metadata), duration)
+
+
+def _frames(container):
+    """Decoded frames up to the first damaged packet (a file cut by a crash or a full disk), as a
+    player would play it."""
+    try:
+        for packet in container.demux(*container.streams):
+            for frame in packet.decode():
+                yield frame
+    except av.error.FFmpegError:
+        return
 
 
 def peak_hz(samples: np.ndarray, rate: int) -> float:
