@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SHOW ?= shows/tiny-stories.yaml
 # Debian packages the test suite and the demo need (installed only when missing, only as root).
-APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg
+APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg \
+  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 
 .PHONY: setup run test test-fast check bench .apt-ok
