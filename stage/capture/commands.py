@@ -4,6 +4,7 @@ can capture from). Registered in stage/cli.py with ``cli.add_command``.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -43,15 +44,17 @@ def _logging(verbose: bool) -> None:
 @click.option("--preset", default="veryfast", show_default=True, help="libx264 preset (speed vs size).")
 @click.option("--test-take", type=float, metavar="SECONDS", help="Record one take without a server.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where --test-take writes the MP4.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the --test-take figures as JSON here (for scripts and bench/).")
 @click.option("-v", "--verbose", is_flag=True)
 def capture(server: str | None, rig_name: str, token: str | None, camera: str, mic: str, spool: Path,
-            preset: str, test_take: float | None, out: Path | None, verbose: bool) -> None:
+            preset: str, test_take: float | None, out: Path | None, report: Path | None, verbose: bool) -> None:
     """Run a capture agent for one rig (camera + microphone), or record a --test-take."""
     _logging(verbose)
     if test_take is not None:
         if out is None:
             raise click.UsageError("--test-take needs --out FILE")
-        sys.exit(_test_take(camera, mic, spool, preset, test_take, out))
+        sys.exit(_test_take(camera, mic, spool, preset, test_take, out, report))
     if not server or not token:
         raise click.UsageError("the agent needs --server URL and --token (or STAGE_CREW_PASSWORD)")
     from stage.capture.agent import Agent  # socketio only when it is needed
@@ -69,7 +72,8 @@ def capture(server: str | None, rig_name: str, token: str | None, camera: str, m
         agent.shutdown()
 
 
-def _test_take(camera: str, mic: str, spool: Path, preset: str, seconds: float, out: Path) -> int:
+def _test_take(camera: str, mic: str, spool: Path, preset: str, seconds: float, out: Path,
+               report: Path | None) -> int:
     rig = Rig(camera, mic, spool, preset).open()
     try:
         if rig.mic_error:
@@ -103,6 +107,8 @@ def _test_take(camera: str, mic: str, spool: Path, preset: str, seconds: float, 
                 "audio", "result"):
         table.add_row(key, str(figures.get(key, "-")))
     console.print(table)
+    if report:
+        report.write_text(json.dumps(figures, indent=1))
     return 1 if take.failed else 0
 
 

@@ -20,8 +20,11 @@ class Decoded:
     duration: float
 
 
-def decode(path: Path) -> Decoded:
+def decode(path: Path, start: float = 0.0) -> Decoded:
+    """Decode the take (from ``start`` seconds: a seek to the keyframe before it)."""
     with av.open(str(path)) as container:
+        if start > 0:
+            container.seek(int(start * 1_000_000))
         times, bright, chunks, start, rate = [], [], [], None, 48000
         for frame in _frames(container):
             if isinstance(frame, av.VideoFrame):

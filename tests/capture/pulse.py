@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -57,6 +58,43 @@ class VirtualMic:
 
     def play(self, wav: Path) -> subprocess.Popen:
         return subprocess.Popen(["paplay", "-d", "vspeaker", str(wav)], env=self.env)
+
+    def beep_at(self, at: float, hz: float = 1000, seconds: float = 0.1) -> None:
+        """Play a beep whose first sample reaches the virtual speaker at the monotonic instant ``at``.
+
+        The output callback's ``outputBufferDacTime - currentTime`` says how far ahead each block
+        plays, so the beep is placed to the sample; blocks until it has been handed over.
+        """
+        import numpy as np
+        import sounddevice as sd
+
+        sd._terminate()
+        sd._initialize()  # PulseAudio may have started after sounddevice was first imported
+        beep = (0.5 * np.sin(2 * np.pi * hz * np.arange(int(seconds * 48000)) / 48000)).astype(np.float32)
+        played = threading.Event()
+        state: dict[str, int | None] = {"pos": None}
+
+        def callback(out, frames, time_info, status) -> None:
+            out.fill(0)
+            dac = time.monotonic() + (time_info.outputBufferDacTime - time_info.currentTime)
+            if state["pos"] is None:
+                start = round((at - dac) * 48000)  # the sample of this block that plays at ``at``
+                if start >= frames:
+                    return
+                state["pos"] = -start
+            pos = state["pos"]
+            lo, hi = max(pos, 0), min(pos + frames, len(beep))
+            if hi > lo:
+                out[lo - pos:hi - pos, 0] = beep[lo:hi]
+            state["pos"] = pos + frames
+            if pos + frames >= len(beep):
+                played.set()
+
+        time.sleep(max(0.0, at - 1.0 - time.monotonic()))  # a short-lived stream has fewer underruns
+        with sd.OutputStream(device="pulse", samplerate=48000, channels=1, dtype="float32", latency="high",
+                             callback=callback):
+            if not played.wait(max(0.0, at - time.monotonic()) + 5):
+                raise PulseError("the beep was never played")
 
     def stop(self) -> None:
         if self.keepalive:
