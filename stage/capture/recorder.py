@@ -68,7 +68,10 @@ class Take:
         return self
 
     def offer(self, frame: Frame) -> None:
-        """Called from the camera thread: never blocks."""
+        """Called from the camera thread: never blocks. Nothing is taken once stop was asked, so a
+        slow encoder drains a finite queue and the take ends when asked, not when the camera does."""
+        if self._stop.is_set():
+            return
         try:
             self.frames.put_nowait(frame)
         except queue.Full:

@@ -27,11 +27,18 @@ def _jpeg(image: np.ndarray) -> bytes:
 
 
 class MjpegCamera:
-    def __init__(self, width: int = 640, height: int = 360, fps: float = 30.0, cycle: int = 30) -> None:
+    def __init__(self, width: int = 640, height: int = 360, fps: float = 30.0, cycle: int = 30,
+                 noise: float = 0.0) -> None:
+        """``noise``: std-dev of per-frame sensor-like noise, so the encoder works as hard as on a
+        real camera picture instead of on flat synthetic colour."""
         self.fps = fps
         self.frames: list[bytes] = []
+        rng = np.random.default_rng(7)
         for n in range(cycle):
             image = np.full((height, width, 3), 40, np.uint8)
+            if noise:
+                grain = rng.normal(0, noise, (height, width, 1))
+                image = np.clip(image + 40 * np.linspace(0, 1, width)[None, :, None] + grain, 0, 255).astype(np.uint8)
             x = n * width // cycle
             cv2.rectangle(image, (x, height // 3), (x + width // 12, 2 * height // 3), (0, 160, 255), -1)
             self.frames.append(_jpeg(image))
