@@ -73,7 +73,7 @@ def run(seconds: float, preset: str, noise: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=600)
-    parser.add_argument("--preset", default="veryfast")
+    parser.add_argument("--preset", default="ultrafast")
     options = parser.parse_args()
     # Side by side in one run: an easy synthetic picture and a noisy one (what a camera sensor gives).
     results = [run(options.seconds, options.preset, noise) for noise in (0.0, 6.0)]

@@ -41,7 +41,7 @@ def _logging(verbose: bool) -> None:
 @click.option("--mic", default="none", show_default=True, help="Audio input name or index, or 'none'.")
 @click.option("--spool", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SPOOL,
               show_default=True, help="Where takes are written until the server confirms them.")
-@click.option("--preset", default="veryfast", show_default=True, help="libx264 preset (speed vs size).")
+@click.option("--preset", default="ultrafast", show_default=True, help="libx264 preset (speed vs size).")
 @click.option("--test-take", type=float, metavar="SECONDS", help="Record one take without a server.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where --test-take writes the MP4.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),

@@ -38,7 +38,7 @@ class Take:
     """Records until ``stop()`` or a fault; ``finished`` is set when the final file is ready."""
 
     def __init__(self, spooled: SpooledTake, camera: Camera, microphone: Microphone | None,
-                 preset: str = "veryfast") -> None:
+                 preset: str = "ultrafast") -> None:
         self.spooled = spooled
         self.camera = camera
         self.microphone = microphone

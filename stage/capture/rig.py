@@ -27,7 +27,7 @@ class RigError(Exception):
 
 
 class Rig:
-    def __init__(self, camera: str, microphone: str, spool: Path, preset: str = "veryfast",
+    def __init__(self, camera: str, microphone: str, spool: Path, preset: str = "ultrafast",
                  test_size: tuple[int, int] = (1280, 720)) -> None:
         self.spool = spool
         self.preset = preset
