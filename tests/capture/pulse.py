@@ -106,6 +106,7 @@ class VirtualMic:
                 for _ in range(50):
                     os.kill(self.pid, 0)
                     time.sleep(0.1)
+                os.kill(self.pid, signal.SIGKILL)  # still there after 5 s: no process is left behind
             except ProcessLookupError:
                 pass
             self.pid = None
