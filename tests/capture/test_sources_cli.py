@@ -68,3 +68,14 @@ def test_microphone_vanishing_mid_take_keeps_the_video(tmp_path: Path, camera, s
     (tmp_path / "got.mp4").write_bytes(bytes(server.files[take_id]))
     got = decode(tmp_path / "got.mp4")
     assert got.video_times[-1] >= 3.5 and 1.0 <= len(got.audio) / got.rate <= 3.0
+
+
+def test_the_agent_imports_no_server_and_no_green_threads() -> None:
+    """`stage capture` is a plain threaded process: OpenCV and PortAudio threads under gevent or
+    eventlet would stall, and capture/ must never import the server."""
+    code = ("import sys, stage.capture.agent, stage.capture.commands, stage.capture.doctor, stage.cli; "
+            "print([m for m in ('flask', 'flask_socketio', 'gevent', 'eventlet', 'stage.server', 'stage.realtime')"
+            " if m in sys.modules])")
+    result = subprocess.run([*capture_cmd()[:1], "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
