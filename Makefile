@@ -48,3 +48,4 @@ bench: setup
 	$(PY) bench/osc_latency.py --mode gevent
 	$(PY) bench/first_load.py
 	$(PY) bench/submit_load.py --phones 2000 --rate 100 --seconds 30
+	$(PY) bench/capture_bench.py --seconds 60

@@ -33,8 +33,8 @@ def decode(path: Path, start: float = 0.0) -> Decoded:
             else:
                 if start is None:
                     start, rate = frame.time, frame.sample_rate
-                chunks.append(frame.to_ndarray().reshape(frame.layout.nb_channels if False else 1, -1)[0]
-                              if frame.format.is_planar else frame.to_ndarray().reshape(-1))
+                samples = frame.to_ndarray()
+                chunks.append(samples[0] if frame.format.is_planar else samples.reshape(-1))  # first channel
         duration = container.duration / 1e6 if container.duration else 0.0
         return Decoded(np.array(times), np.array(bright), np.concatenate(chunks) if chunks else np.zeros(0),
                        start or 0.0, rate, dict(container.metadata), duration)
