@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SHOW ?= shows/tiny-stories.yaml
 # Debian packages the test suite and the demo need (installed only when missing, only as root).
-APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core
+APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core \
+  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 
 .PHONY: setup run test test-fast check bench .apt-ok
@@ -48,3 +49,4 @@ bench: setup
 	$(PY) bench/first_load.py
 	$(PY) bench/submit_load.py --phones 2000 --rate 100 --seconds 30
 	$(PY) bench/take_upload.py --mb 256
+	$(PY) bench/capture_bench.py --seconds 60

@@ -234,9 +234,10 @@ class _Throttle(logging.Filter):
         return False
 
 
-from stage.archive.cli import export_command, import_command  # noqa: E402  (commands of their own modules)
+# Commands of their own modules, registered here so `python -m stage --help` lists them all.
+from stage.archive.cli import export_command, import_command  # noqa: E402
+from stage.capture.commands import capture, doctor  # noqa: E402
 from stage.remix.cli import render_command  # noqa: E402
 
-cli.add_command(render_command)
-cli.add_command(export_command)
-cli.add_command(import_command)
+for command in (render_command, export_command, import_command, capture, doctor):
+    cli.add_command(command)

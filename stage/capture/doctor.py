@@ -1,0 +1,77 @@
+"""``stage doctor``: cameras that open, audio inputs with their sample rates, and each rig's reach."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+from rich.console import Console
+from rich.table import Table
+
+from stage.capture.camera import Camera
+from stage.capture.microphone import MicrophoneError, input_devices, resolve
+
+log = logging.getLogger(__name__)
+
+
+def _camera_ok(source: str, wait: float = 7.0) -> str | None:
+    """None if ``source`` delivers a frame, else the reason."""
+    camera = Camera(source).start()
+    try:
+        return None if camera.wait_open(wait) else (camera.error or "no frames")
+    finally:
+        camera.stop()
+
+
+def report(console: Console, show_path: Path | None) -> int:
+    problems = 0
+    cameras = Table(title="cameras (device indexes 0-3)")
+    cameras.add_column("device")
+    cameras.add_column("status")
+    for index in range(4):
+        capture = cv2.VideoCapture(index)
+        opened = capture.isOpened()
+        capture.release()
+        cameras.add_row(str(index), "opens" if opened else "-")
+    cameras.add_row("test", "always (moving test pattern)")
+    console.print(cameras)
+
+    audio = Table(title="audio inputs")
+    for column in ("index", "name", "channels", "default rate"):
+        audio.add_column(column)
+    try:
+        devices = input_devices()
+    except MicrophoneError as exc:
+        devices = []
+        console.print(str(exc), markup=False)
+    for d in devices:
+        audio.add_row(str(d["index"]), d["name"], str(d["max_input_channels"]), f"{d['default_samplerate']:.0f} Hz")
+    console.print(audio if devices else "audio inputs: none (is PulseAudio running? is libportaudio2 installed?)")
+
+    if show_path is not None:
+        from stage.errors import ShowFileError
+        from stage.show.loader import load_show
+
+        try:
+            show = load_show(show_path)
+        except ShowFileError as exc:
+            for problem in exc.problems:
+                console.print(str(problem), markup=False)
+            return 1
+        rigs = Table(title=f"rigs in {show_path}")
+        for column in ("rig", "camera", "microphone"):
+            rigs.add_column(column)
+        for rig in show.rigs:
+            cam = _camera_ok(rig.camera)
+            mic = None
+            if rig.microphone.lower() != "none":
+                try:
+                    resolve(rig.microphone)
+                except MicrophoneError as exc:
+                    mic = str(exc)
+            problems += bool(cam) + bool(mic)
+            rigs.add_row(rig.name, f"{rig.camera}: {cam or 'ok'}",
+                         f"{rig.microphone}: {mic or ('ok' if rig.microphone.lower() != 'none' else 'none')}")
+        console.print(rigs)
+    return 1 if problems else 0

@@ -1,0 +1,97 @@
+"""Real sources for the capture tests: the PulseAudio virtual microphone (one per session), MJPEG
+cameras on 127.0.0.1 (a Python server, or ffmpeg's own), and a server speaking docs/capture.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.capture.contract_server import TOKEN, ContractServer
+from tests.capture.mjpeg import MjpegCamera
+from tests.capture.pulse import VirtualMic
+from tests.stage_process import REPO, free_port
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualMic]:
+    mic = VirtualMic(tmp_path_factory.mktemp("pulse")).start()  # raises (test error) if it cannot start
+    previous = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = str(mic.xdg)  # in-process sounddevice and every agent we start
+    yield mic
+    mic.stop()
+    if previous is None:
+        os.environ.pop("XDG_RUNTIME_DIR", None)
+    else:
+        os.environ["XDG_RUNTIME_DIR"] = previous
+
+
+@pytest.fixture
+def camera() -> Iterator[MjpegCamera]:
+    cam = MjpegCamera().start()
+    yield cam
+    cam.stop()
+
+
+@pytest.fixture
+def ffmpeg_camera() -> Iterator[str]:
+    """ffmpeg's lavfi test source served as MJPEG (ENVIRONMENT.md); serves one client."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/cam.mjpg"
+    proc = subprocess.Popen([shutil.which("ffmpeg") or "ffmpeg", "-loglevel", "error", "-re", "-f", "lavfi",
+                             "-i", "testsrc2=size=640x360:rate=30", "-f", "mpjpeg", "-q:v", "5", "-listen", "1",
+                             url], stdin=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield url
+    proc.kill()
+    proc.wait(5)
+
+
+@pytest.fixture
+def server() -> Iterator[ContractServer]:
+    srv = ContractServer().start()
+    yield srv
+    srv.stop()
+
+
+def tone(path: Path, seconds: float, hz: int = 1000) -> Path:
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", str(path), "synth", str(seconds),
+                    "sine", str(hz), "vol", "0.5"], check=True)
+    return path
+
+
+def capture_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "stage", "capture", *args]
+
+
+class AgentProcess:
+    """``stage capture`` as a subprocess, stopped by its pid."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.log = log
+        self.proc = subprocess.Popen(capture_cmd(*args), cwd=REPO, stdout=open(log, "w"),
+                                     stderr=subprocess.STDOUT, env={**os.environ, "STAGE_CREW_PASSWORD": TOKEN})
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(30)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+@pytest.fixture
+def agents() -> Iterator[list[AgentProcess]]:
+    started: list[AgentProcess] = []
+    yield started
+    for agent in started:
+        agent.kill(signal.SIGTERM)
