@@ -164,7 +164,8 @@ def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:
     """The show's local capture agents, talking to this server over loopback."""
     host = "127.0.0.1" if settings.bind in ("0.0.0.0", "", "localhost") else settings.bind
     rigs = LocalRigs(night.show.rigs, f"http://{host}:{settings.port}", settings.crew_password or "",
-                     socketio.start_background_task, socketio.sleep, time.monotonic)
+                     socketio.start_background_task, socketio.sleep, time.monotonic,
+                     spool_root=settings.data_dir / "capture-spool")
     if settings.local_rigs:
         rigs.start()
     return rigs

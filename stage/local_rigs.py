@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from stage.show.models import Rig
@@ -32,8 +33,9 @@ class LocalRigs:
     def __init__(self, rigs: tuple[Rig, ...], server_url: str, crew_password: str,
                  spawn: Callable[..., Any], sleep: Callable[[float], None], now: Callable[[], float],
                  command: Callable[[Rig, str], list[str]] = agent_command,
-                 backoff: tuple[float, ...] = BACKOFF) -> None:
+                 backoff: tuple[float, ...] = BACKOFF, spool_root: Path | None = None) -> None:
         self._rigs = [r for r in rigs if r.local]
+        self._spool_root = spool_root  # takes wait here until uploaded: inside the night's data directory
         self._command, self._backoff = command, backoff
         self._url = server_url
         self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1"}
@@ -59,6 +61,8 @@ class LocalRigs:
 
     def _run_once(self, rig: Rig) -> None:
         command = self._command(rig, self._url)
+        if self._spool_root is not None:
+            command += ["--spool", str(self._spool_root / rig.name)]
         try:
             proc = subprocess.Popen(command, env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, errors="replace")

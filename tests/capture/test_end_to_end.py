@@ -69,6 +69,7 @@ def test_a_record_cue_makes_a_take_the_crew_can_play(tmp_path, pulse, camera):
         assert len(take.video_times) >= 60, "about four seconds of a 30 fps camera"
         assert abs(peak_hz(take.audio[: take.rate * 3], take.rate) - 880) < 15, "the microphone heard the tone"
         assert "Bo" in take.metadata.get("title", "") or "Bo" in take.metadata.get("comment", "")
+        assert (tmp_path / "data" / "capture-spool" / "stage").is_dir(), "the agent spools inside the night's data"
     finally:
         server.stop()
         peers.close_all()
