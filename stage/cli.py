@@ -109,6 +109,11 @@ def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
         sys.exit(1)
 
 
+from stage.rehearse.command import rehearse  # noqa: E402  (a command of its own module)
+
+cli.add_command(rehearse)
+
+
 def _load_or_exit(path: Path) -> Any:
     """The show, or every problem in it as file:line:column and exit status 1."""
     try:

@@ -108,11 +108,11 @@ class Night:
 
     # -- audience ---------------------------------------------------------------------------------
 
-    def join(self, device_key: str, name: str) -> Participant:
+    def join(self, device_key: str, name: str, simulated: bool = False) -> Participant:
         cap = self.show.limits.max_phones
         if cap is not None and self.presence.phones >= cap and not participants.known(self.store, device_key):
             raise InvalidInput(f"the show is full ({cap} phones); try again in a moment", code="full")
-        participant, is_new = participants.join(self.store, device_key, name)
+        participant, is_new = participants.join(self.store, device_key, name, simulated)
         log.info("phone %s as %r (participant %s)", "joined" if is_new else "rejoined", participant.name, participant.id)
         return participant
 
