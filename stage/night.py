@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.display.keys import display_key
@@ -28,6 +26,7 @@ from stage.lighting.messages import OscMessage
 from stage.media import worker
 from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
+from stage.limiter import MovingWindowLimiter
 from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, Show
 from stage.show.prompts import PromptBoard
 
@@ -75,7 +74,7 @@ class Night:
         self.media = MediaLibrary(settings.data_dir / "media")
         self.presence = Presence()
         self.flagger = Flagger(show.moderation)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
 

@@ -9,10 +9,9 @@ from typing import Any
 from flask import request, session
 from flask_socketio import join_room
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from stage.errors import Forbidden, InvalidInput, RateLimited
+from stage.limiter import MovingWindowLimiter
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
 from stage.records import curation, submissions, volunteers
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 ROOM = "phones"
 # A phone joins once per connection (a rename re-joins); a venue phone has its own LAN address.
 JOIN_PER_SOCKET = parse_limit("10 per minute")
-_limiter = MovingWindowRateLimiter(MemoryStorage())
+_limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 
 
 def prompt_public(prompt: Any) -> dict[str, Any] | None:
