@@ -95,7 +95,7 @@ def _run(plans: list[Plan], host: HostSession | None, approve_rate: float) -> tu
     for worker in workers:
         worker.start()
     tally, interrupted = Tally(), False
-    moderator = Moderator(plans[0].url, host.cookie, approve_rate) if host else None
+    moderator = Moderator(plans[0].url, host.cookie, approve_rate, plans[0].duration) if host else None
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:

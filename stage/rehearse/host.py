@@ -73,9 +73,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class Moderator:
     """Approves simulated phones' stories as they arrive in the queue, at most ``rate`` a second."""
 
-    def __init__(self, url: str, cookie: str, rate: float) -> None:
+    def __init__(self, url: str, cookie: str, rate: float, duration: float) -> None:
         self.phone = LeanPhone(url, "/moderation", headers={"Cookie": cookie}, on_event=self._event)
         self.rate = rate
+        self.duration = duration  # approvals stop when the phones' run ends: equal work for every server
         self.simulated: set[str] = set()  # participant ids of this rehearsal's phones
         self.queue: deque[str] = deque()
         self.approved = 0
@@ -96,7 +97,8 @@ class Moderator:
     async def run(self, stop: asyncio.Event) -> None:
         await self.phone.connect()
         interval = 1 / self.rate if self.rate > 0 else None
-        while not stop.is_set() and interval is not None:
+        end = time.monotonic() + self.duration
+        while not stop.is_set() and interval is not None and time.monotonic() < end:
             await asyncio.sleep(interval)
             record = self._next()
             if record is None:
