@@ -32,7 +32,7 @@ from harness import REPO, free_port, machine, save
 SHOW = REPO / "bench" / "shows" / "night.yaml"
 PASSWORD = "bench-pass"
 TARGET = {"ack_p99": 250.0, "update_p99": 2000.0}
-console = Console()
+console = Console(width=220)
 
 
 def server_command(kind: str, port: int, data: Path) -> list[str]:
@@ -89,6 +89,7 @@ def server_pid(proc: subprocess.Popen) -> int:
 
 def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path) -> dict:
     proc, url = start_server(kind, tmp)
+    load_before = os.getloadavg()[0]
     figures_path = tmp / f"{kind}-{phones}.json"
     try:
         cpu_before = cpu_seconds(server_pid(proc))
@@ -114,9 +115,10 @@ def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path) -> dict
             and (figures["ack_ms"]["p99"] or 1e9) <= TARGET["ack_p99"]
             and (figures["update_ms"]["p99"] or 1e9) <= TARGET["update_p99"])
     return {"server": kind, "phones": phones, "held": held, "server_cpu_s": round(cpu, 1), "server_peak_rss_mb": rss,
+            "machine_load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             **{k: figures[k] for k in ("phones_connected", "dropped", "refused", "connect_failed", "submits", "acks",
                                        "errors", "lost", "approvals", "recommends", "updates", "ack_ms", "update_ms",
-                                       "min_update_gap_ms")}}
+                                       "min_update_gap_ms", "load_loop_lag_ms", "feed_messages")}}
 
 
 def main() -> None:
@@ -151,11 +153,12 @@ def capacity(runs: list[dict], kind: str) -> int:
 
 def report(runs: list[dict], sizes: list[int], servers: list[str], args: argparse.Namespace) -> None:
     table = Table("server", "phones", "held", "dropped", "lost", "ack p50", "ack p99", "update p50", "update p99",
-                  "server CPU s", "peak RSS MB")
+                  "server CPU s", "peak RSS MB", "load-tool lag p99")
     for r in runs:
         table.add_row(r["server"], str(r["phones"]), "yes" if r["held"] else "NO", str(r["dropped"]), str(r["lost"]),
                       str(r["ack_ms"]["p50"]), str(r["ack_ms"]["p99"]), str(r["update_ms"]["p50"]),
-                      str(r["update_ms"]["p99"]), str(r["server_cpu_s"]), str(r["server_peak_rss_mb"]))
+                      str(r["update_ms"]["p99"]), str(r["server_cpu_s"]), str(r["server_peak_rss_mb"]),
+                      str(r["load_loop_lag_ms"]["p99"]))
     console.print(table)
     caps = {kind: capacity(runs, kind) for kind in servers}
     ratios = {f"{kind}/bare": round(caps[kind] / caps["bare"], 2) for kind in servers if "bare" in caps and caps["bare"]}
@@ -166,7 +169,8 @@ def report(runs: list[dict], sizes: list[int], servers: list[str], args: argpars
     rows = "\n".join(
         f"| {r['server']} | {r['phones']} | {'yes' if r['held'] else 'NO'} | {r['phones_connected']} | {r['dropped']} | "
         f"{r['lost']} | {r['acks']}/{r['submits']} | {r['ack_ms']['p50']} | {r['ack_ms']['p99']} | "
-        f"{r['update_ms']['p50']} | {r['update_ms']['p99']} | {r['server_cpu_s']} | {r['server_peak_rss_mb']} |"
+        f"{r['update_ms']['p50']} | {r['update_ms']['p99']} | {r['server_cpu_s']} | {r['server_peak_rss_mb']} | "
+        f"{r['load_loop_lag_ms']['p99']} | {r['machine_load_1min'][0]}→{r['machine_load_1min'][1]} |"
         for r in runs)
     save(args.name, {"command": command, "runs": runs, "capacity": caps, "ratios": ratios}, f"""
 ## B1 phones held, B2 submit ack under load ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
@@ -177,8 +181,8 @@ Machine: {machine()}. Command: {command}. Server pinned to CPU 0, `stage rehears
 minute, {args.duration:g} s in all. Latencies in ms; update = feed update arrival minus the record's approval
 time on the server (batched once a second, so about 500 ms is the floor of p50).
 
-| server | phones | held | connected | dropped | lost | acks/submits | ack p50 | ack p99 | update p50 | update p99 | server CPU s | peak RSS MB |
-|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| server | phones | held | connected | dropped | lost | acks/submits | ack p50 | ack p99 | update p50 | update p99 | server CPU s | peak RSS MB | load-tool loop lag p99 | machine load (1 min) |
+|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 {rows}
 
 Capacity (largest size held with none dropped or lost, ack p99 ≤ 250 ms, update p99 ≤ 2 s): {caps}.

@@ -26,7 +26,8 @@ def simulated_counts(store: Store) -> dict[str, int]:
     rows = store.query(
         f"""SELECT (SELECT COUNT(*) FROM participants WHERE simulated = 1) AS participants,
                    (SELECT COUNT(*) FROM records WHERE participant_id IN ({_SIM_PARTICIPANTS})) AS records,
-                   (SELECT COUNT(*) FROM recommendations WHERE participant_id IN ({_SIM_PARTICIPANTS})) AS recommendations,
+                   (SELECT COUNT(*) FROM recommendations
+                    WHERE participant_id IN ({_SIM_PARTICIPANTS})) AS recommendations,
                    (SELECT COUNT(*) FROM volunteers WHERE participant_id IN ({_SIM_PARTICIPANTS})) AS volunteers""")
     return dict(rows[0])
 

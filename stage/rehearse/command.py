@@ -25,7 +25,7 @@ from rich.table import Table
 
 from stage.rehearse.crowd import Plan, work
 from stage.rehearse.host import HostSession, Moderator, RehearsalError, health
-from stage.rehearse.tally import Tally, verdict
+from stage.rehearse.tally import Tally, percentile, verdict
 
 log = logging.getLogger(__name__)
 console = Console(highlight=False, soft_wrap=True, stderr=True)
@@ -34,16 +34,25 @@ console = Console(highlight=False, soft_wrap=True, stderr=True)
 @click.command()
 @click.option("--url", required=True, help="The Stage server, e.g. http://192.168.1.20:8080")
 @click.option("--phones", type=click.IntRange(1, 100_000), required=True, help="Simulated phones.")
-@click.option("--submit-rate", type=click.FloatRange(0), default=5.0, show_default=True, help="Stories a second, all phones together.")
-@click.option("--duration", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds, joins included.")
-@click.option("--ramp", type=click.FloatRange(0), default=None, help="Seconds over which phones join (default: a sixth of the duration).")
-@click.option("--recommend-share", type=click.FloatRange(0, 1), default=0.1, show_default=True, help="Share of phones recommending once a minute.")
-@click.option("--approve-rate", type=click.FloatRange(0), default=2.0, show_default=True, help="Approvals a second (needs --host-password).")
-@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True, help="Load processes (about 2,000 phones each).")
-@click.option("--ack-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds before an unanswered call counts as lost.")
+@click.option("--submit-rate", type=click.FloatRange(0), default=5.0, show_default=True,
+              help="Stories a second, all phones together.")
+@click.option("--duration", type=click.FloatRange(1), default=60.0, show_default=True,
+              help="Seconds, joins included.")
+@click.option("--ramp", type=click.FloatRange(0), default=None,
+              help="Seconds over which phones join (default: a sixth of the duration).")
+@click.option("--recommend-share", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Share of phones recommending once a minute.")
+@click.option("--approve-rate", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="Approvals a second (needs --host-password).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Load processes (about 2,000 phones each).")
+@click.option("--ack-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds before an unanswered call counts as lost.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures here.")
-@click.option("--cleanup", is_flag=True, help="Remove everything the simulated phones made at the end (needs --host-password).")
-@click.option("--host-password", envvar="STAGE_HOST_PASSWORD", help="Host passphrase: approvals, no per-address join cap, cleanup.")
+@click.option("--cleanup", is_flag=True,
+              help="Remove everything the simulated phones made at the end (needs --host-password).")
+@click.option("--host-password", envvar="STAGE_HOST_PASSWORD",
+              help="Host passphrase: approvals, no per-address join cap, cleanup.")
 def rehearse(url: str, phones: int, submit_rate: float, duration: float, ramp: float | None, recommend_share: float,
              approve_rate: float, processes: int, ack_timeout: float, json_path: Path | None, cleanup: bool,
              host_password: str | None) -> None:
@@ -153,7 +162,8 @@ def _table(tally: Tally, wanted: int, elapsed: float, duration: float, moderator
     c = tally.counts
     rows = [("phones", f"{tally.connected} connected of {wanted} (peak {tally.peak_connected}), "
                        f"{sum(tally.refused.values())} refused, {c['dropped']} dropped"),
-            ("stories", f"{c['submits']} sent, {c['acks']} acked, {sum(tally.errors.values())} refused, {c['lost']} lost"),
+            ("stories", f"{c['submits']} sent, {c['acks']} acked, {sum(tally.errors.values())} refused, "
+                        f"{c['lost']} lost"),
             ("ack p99", f"{_p99(tally.ack_ms)}"), ("updates", f"{c['updates']} timed, p99 {_p99(tally.update_ms)}"),
             ("approved", str(moderator.approved if moderator else "-"))]
     for name, value in rows:
@@ -162,9 +172,7 @@ def _table(tally: Tally, wanted: int, elapsed: float, duration: float, moderator
 
 
 def _p99(values: list[float]) -> str:
-    from stage.rehearse.tally import percentile
-
-    value = percentile(values[-5000:], 99)
+    value = percentile(values[-5000:], 99)  # the recent past: a live figure, not the whole run
     return "n/a" if value is None else f"{value:.0f} ms"
 
 

@@ -78,7 +78,7 @@ class Moderator:
         self.rate = rate
         self.duration = duration  # approvals stop when the phones' run ends: equal work for every server
         self.simulated: set[str] = set()  # participant ids of this rehearsal's phones
-        self.queue: deque[str] = deque()
+        self.queue: deque[dict[str, Any]] = deque()
         self.approved = 0
         self.failed = 0
 
@@ -92,7 +92,7 @@ class Moderator:
     def _consider(self, record: dict[str, Any]) -> None:
         # A record may arrive before its phone's id reached us from a worker: keep it, decide later.
         if record.get("kind") == "story":
-            self.queue.append(record)  # type: ignore[arg-type]
+            self.queue.append(record)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.phone.connect()

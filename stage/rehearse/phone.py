@@ -51,7 +51,8 @@ class LeanPhone:
             if answer.startswith(f"40{self.namespace},"):
                 break
             if answer.startswith(f"44{self.namespace},"):  # CONNECT_ERROR: the namespace refused us
-                raise ConnectionRefusedError(f"{self.namespace} refused the connection: {answer[len(self.namespace) + 3:]}")
+                reason = answer[len(self.namespace) + 3:]
+                raise ConnectionRefusedError(f"{self.namespace} refused the connection: {reason}")
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:

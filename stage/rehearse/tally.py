@@ -35,6 +35,7 @@ class Tally:
     errors: Counter = field(default_factory=Counter)  # submit refusals by error code
     ack_ms: list[float] = field(default_factory=list)
     update_ms: list[float] = field(default_factory=list)
+    loop_lag_ms: list[float] = field(default_factory=list)  # the load tool's own event-loop lateness
     min_update_gap_ms: float | None = None  # shortest gap between two feed updates to one phone
     peak_connected: int = 0
     notes: set[str] = field(default_factory=set)
@@ -42,10 +43,11 @@ class Tally:
     def take_delta(self) -> dict[str, Any]:
         """Everything since the last call, as plain data for a multiprocessing queue; resets the samples."""
         delta = {"counts": dict(self.counts), "refused": dict(self.refused), "errors": dict(self.errors),
-                 "ack_ms": self.ack_ms, "update_ms": self.update_ms, "min_update_gap_ms": self.min_update_gap_ms,
+                 "ack_ms": self.ack_ms, "update_ms": self.update_ms, "loop_lag_ms": self.loop_lag_ms,
+                 "min_update_gap_ms": self.min_update_gap_ms,
                  "notes": sorted(self.notes)}
         self.counts, self.refused, self.errors = Counter(), Counter(), Counter()
-        self.ack_ms, self.update_ms, self.notes = [], [], set()
+        self.ack_ms, self.update_ms, self.loop_lag_ms, self.notes = [], [], [], set()
         return delta
 
     def add(self, delta: dict[str, Any]) -> None:
@@ -54,6 +56,7 @@ class Tally:
         self.errors.update(delta["errors"])
         self.ack_ms.extend(delta["ack_ms"])
         self.update_ms.extend(delta["update_ms"])
+        self.loop_lag_ms.extend(delta["loop_lag_ms"])
         gap = delta["min_update_gap_ms"]
         if gap is not None:
             self.min_update_gap_ms = gap if self.min_update_gap_ms is None else min(self.min_update_gap_ms, gap)
@@ -73,6 +76,7 @@ class Tally:
             "submits": c["submits"], "acks": c["acks"], "errors": dict(self.errors), "lost": c["lost"],
             "recommends": c["recommends"], "feed_messages": c["feed_messages"], "updates": c["updates"],
             "ack_ms": summary(self.ack_ms), "update_ms": summary(self.update_ms),
+            "load_loop_lag_ms": summary(self.loop_lag_ms),
             "min_update_gap_ms": None if self.min_update_gap_ms is None else round(self.min_update_gap_ms, 1),
             "notes": sorted(self.notes),
         }
@@ -86,16 +90,20 @@ def verdict(figures: dict[str, Any]) -> tuple[bool, str]:
     problems = []
     refused = sum(figures["refused"].values())
     if refused:
-        problems.append(f"{refused} phones refused ({', '.join(f'{n} {code}' for code, n in figures['refused'].items())})")
+        problems.append(f"{refused} phones refused ({_by_code(figures['refused'])})")
     if figures["connect_failed"]:
         problems.append(f"{figures['connect_failed']} phones could not connect")
     if figures["dropped"]:
         problems.append(f"{figures['dropped']} phones dropped mid-run")
     errors = sum(figures["errors"].values())
     if errors:
-        problems.append(f"{errors} submissions refused ({', '.join(f'{n} {code}' for code, n in figures['errors'].items())})")
+        problems.append(f"{errors} submissions refused ({_by_code(figures['errors'])})")
     held = not problems and figures["lost"] == 0 and figures["phones_connected"] == figures["phones_wanted"]
     return held, text + ("; " + "; ".join(problems) if problems else "")
+
+
+def _by_code(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {code}" for code, n in counts.items())
 
 
 def _ms(value: float | None) -> str:
