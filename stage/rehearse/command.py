@@ -35,7 +35,7 @@ console = Console(highlight=False, soft_wrap=True, stderr=True)
 @click.option("--url", required=True, help="The Stage server, e.g. http://192.168.1.20:8080")
 @click.option("--phones", type=click.IntRange(1, 100_000), required=True, help="Simulated phones.")
 @click.option("--submit-rate", type=click.FloatRange(0), default=5.0, show_default=True,
-              help="Stories a second, all phones together.")
+              help="Stories a second, all phones together (during the ramp, in proportion to those joined).")
 @click.option("--duration", type=click.FloatRange(1), default=60.0, show_default=True,
               help="Seconds, joins included.")
 @click.option("--ramp", type=click.FloatRange(0), default=None,

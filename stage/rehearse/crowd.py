@@ -97,7 +97,7 @@ class Crowd:
         end = begin + self.plan.duration
         reporter = asyncio.create_task(self._report_loop())
         joining = asyncio.create_task(self._join_all(begin))
-        senders = [asyncio.create_task(self._paced(begin, end, self.plan.submit_rate, self._submit)),
+        senders = [asyncio.create_task(self._paced(begin, end, self.plan.submit_rate, self._submit, scaled=True)),
                    asyncio.create_task(self._paced(begin, end, self.plan.recommend_rate, self._recommend))]
         watch = asyncio.create_task(self._watch_drops())
         lag = asyncio.create_task(self._watch_lag())
@@ -109,6 +109,7 @@ class Crowd:
             await asyncio.wait(self.pending, timeout=self.plan.ack_timeout)
         watch.cancel()
         lag.cancel()
+        self.report.put(("delta", self.tally.take_delta()))  # every join counted before the phones leave (the peak)
         self.tally.counts["left"] += len(self.live())
         await asyncio.gather(*(p.close() for p in self.phones), return_exceptions=True)
         reporter.cancel()
@@ -165,7 +166,10 @@ class Crowd:
             await asyncio.sleep(0.1)
             self.tally.loop_lag_ms.append((time.perf_counter() - asked - 0.1) * 1000)
 
-    async def _paced(self, begin: float, end: float, rate: float, action: Any) -> None:
+    async def _paced(self, begin: float, end: float, rate: float, action: Any, scaled: bool = False) -> None:
+        """``action`` at ``rate`` a second on live phones in turn. ``scaled``: in proportion to the phones
+        joined so far, so the first phones of the ramp do not carry the whole room's rate (and trip their
+        own submit limit, which a real audience never would)."""
         if rate <= 0:
             return
         turn = itertools.count()
@@ -175,6 +179,8 @@ class Crowd:
                 return
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             phones = self.live()
+            if scaled and random.random() * self.plan.phones >= len(phones):
+                continue
             if phones:  # round robin: each phone's own submit limit is never the bottleneck
                 task = asyncio.create_task(action(phones[next(turn) % len(phones)]))
                 self.pending.add(task)

@@ -50,7 +50,8 @@ def test_fifty_phones_figures_marking_and_cleanup(stage, peers, tmp_path):
     assert moderator.call("moderate", {"id": story, "decision": "approve"})["ok"]
 
     figures_path = tmp_path / "figures.json"
-    done = rehearse(stage.url, "--phones", "50", "--submit-rate", "10", "--duration", "8", "--ramp", "2",
+    done = rehearse(stage.url, "--phones", "50", "--processes", "2", "--submit-rate", "10", "--duration", "8",
+                    "--ramp", "2",
                     "--recommend-share", "1", "--host-password", HOST_PASSWORD, "--json", str(figures_path))
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(figures_path.read_text())
