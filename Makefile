@@ -7,6 +7,9 @@ SHOW ?= shows/tiny-stories.yaml
 APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core \
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
+# B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.
+B1_SIZES ?= 500,1000,2000,5000,10000
+B1_SECONDS ?= 300
 
 .PHONY: setup run test test-fast check bench .apt-ok
 
@@ -50,3 +53,6 @@ bench: setup
 	$(PY) bench/submit_load.py --phones 2000 --rate 100 --seconds 30
 	$(PY) bench/take_upload.py --mb 256
 	$(PY) bench/capture_bench.py --seconds 60
+	# B1 phones held + B2 submit ack under load (the night scenario; about 2 h at these sizes), then gevent vs eventlet.
+	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,bare,node --duration $(B1_SECONDS) --ramp 60
+	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,stage-eventlet --duration $(B1_SECONDS) --ramp 60 --name phones_held_modes

@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # bench scripts import the stage package (e.g. its lean simulated phone)
 RESULTS = REPO / "bench" / "results"
 DOC = REPO / "docs" / "benchmarks.md"
 

@@ -6,6 +6,7 @@ import gc
 import io
 import logging
 import os
+import resource
 import shlex
 import signal
 import sys
@@ -137,6 +138,11 @@ def _serve(settings: Any, show: Any) -> None:
         socketio.stop()
 
     signal.signal(signal.SIGTERM, stop)
+    # Every phone is a socket: the usual soft limit of 1,024 descriptors would refuse phones past ~1,000.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        log.info("open files limit raised from %d to %s", soft, "unlimited" if hard == resource.RLIM_INFINITY else hard)
     # Thousands of phone connections are long-lived objects; with CPython's default thresholds the
     # collector walks them all every few thousand allocations and every phone waits (GC pauses
     # were the p99 of the submit benchmark). Freeze what start-up made; collect young objects less often.
@@ -238,7 +244,8 @@ class _Throttle(logging.Filter):
 # Commands of their own modules, registered here so `python -m stage --help` lists them all.
 from stage.archive.cli import export_command, import_command  # noqa: E402
 from stage.capture.commands import capture, doctor  # noqa: E402
+from stage.rehearse.command import rehearse  # noqa: E402
 from stage.remix.cli import render_command  # noqa: E402
 
-for command in (render_command, export_command, import_command, capture, doctor):
+for command in (render_command, export_command, import_command, capture, doctor, rehearse):
     cli.add_command(command)

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.display.keys import display_key
@@ -28,6 +26,7 @@ from stage.lighting.messages import OscMessage
 from stage.media import worker
 from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
+from stage.limiter import MovingWindowLimiter
 from stage.rigs import Rigs
 from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, RecordCue, Show
 from stage.show.prompts import PromptBoard
@@ -78,7 +77,7 @@ class Night:
         self.presence = Presence()
         self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
 
@@ -114,11 +113,11 @@ class Night:
 
     # -- audience ---------------------------------------------------------------------------------
 
-    def join(self, device_key: str, name: str) -> Participant:
+    def join(self, device_key: str, name: str, simulated: bool = False) -> Participant:
         cap = self.show.limits.max_phones
         if cap is not None and self.presence.phones >= cap and not participants.known(self.store, device_key):
             raise InvalidInput(f"the show is full ({cap} phones); try again in a moment", code="full")
-        participant, is_new = participants.join(self.store, device_key, name)
+        participant, is_new = participants.join(self.store, device_key, name, simulated)
         log.info("phone %s as %r (participant %s)", "joined" if is_new else "rejoined", participant.name, participant.id)
         return participant
 

@@ -13,18 +13,17 @@ from typing import TYPE_CHECKING, Any
 from flask import request
 from flask_socketio import Namespace
 from limits import RateLimitItem
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 
 from stage.errors import StageError
+from stage.limiter import MovingWindowLimiter
 from stage.night import Night
 
 if TYPE_CHECKING:
     from stage.realtime.broadcast import Broadcaster
 
 log = logging.getLogger(__name__)
-_limiter = MovingWindowRateLimiter(MemoryStorage())
+_limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 
 
 def error_ack(code: str, message: str) -> dict[str, Any]:

@@ -122,8 +122,9 @@ class Broadcaster(TakesBroadcast):
         shown = [r for r in records if r is not None and r.status == "approved"]
         recs = curation.counts(store, [r.id for r in shown])
         talk = curation.comments(store, [r.id for r in shown])
+        # approved_at (server time): how a rehearsal times update delivery from approval to arrival.
         items = [{**curation.public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
-                  "comments": talk.get(r.id, [])} for r in shown]
+                  "comments": talk.get(r.id, []), "approved_at": r.updated_at} for r in shown]
         gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
         self.socketio.emit("feed_update", {"records": items, "removed": gone}, namespace="/audience", to=PHONES)
 

@@ -21,6 +21,8 @@ class Empty(Payload):
 class Join(Payload):
     device_key: DeviceKey
     name: str = Field(max_length=200)
+    simulated: bool = False  # a rehearsal phone (stage rehearse): kept out of credits, removed by cleanup
+    rehearsal: str | None = Field(default=None, max_length=64)  # the host's rehearsal token: no per-address cap
 
 
 class SubmitStory(Payload):

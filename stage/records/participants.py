@@ -21,8 +21,11 @@ def device_key_hash(device_key: str) -> str:
     return hashlib.sha256(device_key.encode("utf-8")).hexdigest()
 
 
-def join(store: Store, device_key: str, name: str) -> tuple[Participant, bool]:
-    """The participant for this device key, created on first join; returns (participant, is_new)."""
+def join(store: Store, device_key: str, name: str, simulated: bool = False) -> tuple[Participant, bool]:
+    """The participant for this device key, created on first join; returns (participant, is_new).
+
+    ``simulated`` (a rehearsal phone) is stored on creation only: a real phone never becomes one later.
+    """
     name = clean_line(name)
     if not name:
         raise InvalidInput("pick a display name", code="name_empty")
@@ -35,10 +38,12 @@ def join(store: Store, device_key: str, name: str) -> tuple[Participant, bool]:
         if row is None:
             participant_id = str(uuid.uuid4())
             db.execute(
-                "INSERT INTO participants (id, device_key_hash, name, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-                (participant_id, key_hash, name, now, now),
+                "INSERT INTO participants (id, device_key_hash, name, simulated, created_at, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (participant_id, key_hash, name, int(simulated), now, now),
             )
-            Store.audit(db, f"participant:{participant_id}", "join", participant_id, name=name)
+            Store.audit(db, f"participant:{participant_id}", "join", participant_id, name=name,
+                        **({"simulated": True} if simulated else {}))
             is_new = True
         else:
             participant_id = row["id"]

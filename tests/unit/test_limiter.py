@@ -1,0 +1,54 @@
+"""The moving-window limiter of the hot paths: same answers as a moving window, no timer thread."""
+
+from __future__ import annotations
+
+import threading
+
+from limits import parse
+
+from stage.limiter import SWEEP_EVERY, MovingWindowLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_full_window_refuses_until_the_oldest_hit_leaves_it():
+    clock = Clock()
+    limiter = MovingWindowLimiter(clock)
+    three = parse("3 per 10 seconds")
+    assert [limiter.hit(three, "phone", "a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.hit(three, "phone", "b"), "each key has its own window"
+    clock.now += 9.9
+    assert not limiter.test(three, "phone", "a")
+    clock.now += 0.2  # the first three hits are now older than the window
+    assert limiter.test(three, "phone", "a") and limiter.hit(three, "phone", "a")
+
+
+def test_a_refused_hit_is_not_counted_and_test_counts_nothing():
+    clock = Clock()
+    limiter = MovingWindowLimiter(clock)
+    one = parse("1 per 2 seconds")
+    assert limiter.test(one, "k") and limiter.test(one, "k")
+    assert limiter.hit(one, "k")
+    clock.now += 1
+    assert not limiter.hit(one, "k")
+    clock.now += 1.01  # only the first hit counted: it has left the window
+    assert limiter.hit(one, "k")
+
+
+def test_idle_keys_are_swept_without_a_thread():
+    clock = Clock()
+    limiter = MovingWindowLimiter(clock)
+    item = parse("20 per 2 seconds")
+    threads = threading.active_count()
+    for n in range(SWEEP_EVERY - 1):
+        limiter.hit(item, "sid", str(n))
+    assert len(limiter) == SWEEP_EVERY - 1 and threading.active_count() == threads
+    clock.now += 3
+    limiter.hit(item, "sid", "late")  # the sweep runs on this hit: only the key just used is left
+    assert len(limiter) == 1
