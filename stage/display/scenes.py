@@ -20,8 +20,8 @@ def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: s
         if wifi is not None:
             payload["join"]["wifi"] = {"ssid": wifi.ssid, "password": wifi.password, "qr": "/qr/wifi.svg"}
     elif scene["type"] == "wall":
-        payload["records"] = [curation.public_with_lineage(store, r) for r in moderation.approved(store, limit=WALL_SIZE)
-                              if r.kind != "comment"]
+        payload["records"] = [curation.public_with_lineage(store, r)
+                              for r in moderation.approved(store, limit=WALL_SIZE, kinds=curation.WALL_KINDS)]
         payload["wall_size"] = WALL_SIZE
     elif scene["type"] in ("story", "image", "media"):
         record = submissions.get(store, scene["record"])

@@ -62,6 +62,9 @@ class Broadcaster(TakesBroadcast):
             self.feed_changed(record.sources[0])
         else:
             self._walls_and_feeds(record, approved)
+        if not approved:  # crew remixes made from it now read as withdrawn: they leave every screen too
+            for remix in curation.remixes_of(self._night.store, record.id):
+                self._walls_and_feeds(remix, False)
         self.counts_changed()
 
     def _walls_and_feeds(self, record: Record, approved: bool) -> None:
@@ -70,6 +73,8 @@ class Broadcaster(TakesBroadcast):
         else:
             self._feed_removed.add(record.id)
             self.feed_changed(None)
+        if approved and record.kind not in curation.WALL_KINDS:
+            return
         event, data = (("wall_add", {"record": curation.public_with_lineage(self._night.store, record)}) if approved
                        else ("wall_remove", {"id": record.id}))
         for name, scene in self._night.displays.scenes().items():
@@ -119,7 +124,7 @@ class Broadcaster(TakesBroadcast):
         self._feed_dirty, self._feed_removed = set(), set()
         store = self._night.store
         records = [submissions.get(store, record_id) for record_id in dirty]
-        shown = [r for r in records if r is not None and r.status == "approved"]
+        shown = [r for r in records if r is not None and r.status == "approved" and r.kind in curation.FEED_KINDS]
         recs = curation.counts(store, [r.id for r in shown])
         talk = curation.comments(store, [r.id for r in shown])
         # approved_at (server time): how a rehearsal times update delivery from approval to arrival.

@@ -13,7 +13,11 @@ from stage.records.store import Store
 
 log = logging.getLogger(__name__)
 
-FEED_KINDS = ("story", "drawing", "photo", "clip", "take", "remix")  # comments travel with their record
+# Comments travel with their record. Raw takes are crew material: they reach a screen only when the
+# crew sends one there (the media scene), never phone feeds or the wall by themselves; a remix made
+# from a take is moderated like any record and may.
+FEED_KINDS = ("story", "drawing", "photo", "clip", "remix")
+WALL_KINDS = FEED_KINDS
 
 
 def recommend(store: Store, participant_id: str, record_id: str, on: bool) -> int:
@@ -84,6 +88,13 @@ def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:
     sources = [submissions.get(store, source_id) for source_id in record.sources]
     return {**record.public(), "remix_of": [{"id": s.id, "kind": s.kind, "author": s.author}
                                             for s in sources if s is not None and s.status == "approved"]}
+
+
+def remixes_of(store: Store, record_id: str) -> list[Record]:
+    """The crew remixes made directly from a record (as the view reads them now)."""
+    rows = store.query(f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} JOIN record_sources s ON s.record_id = r.id"
+                       " WHERE s.source_id = ? AND r.kind = 'remix'", (record_id,))
+    return submissions.with_sources(store, rows)
 
 
 def moderation_view(store: Store, record: Record) -> dict[str, Any]:

@@ -105,8 +105,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX takes_story ON takes(story_id, number);
     CREATE INDEX takes_performer ON takes(performer_id);
     -- What every record query reads (models.RECORD_FROM): a take that was soft-deleted, or whose
-    -- performer withdrew consent, reads as 'withdrawn', and so does a remix made from such a take
-    -- (a captioned take, a reel), so no wall, feed or display can show it.
+    -- performer withdrew consent, reads as 'withdrawn', and so does a crew remix made from such a take
+    -- or from any record that is no longer approved (a card keeps the withdrawn story's words in its
+    -- picture), so no wall, feed or display can show it.
     -- A migration that adds a column to records must recreate this view.
     CREATE VIEW hidden_takes AS SELECT t.record_id AS id FROM takes t
         WHERE t.deleted_at IS NOT NULL
@@ -114,8 +115,9 @@ MIGRATIONS: list[str] = [
     CREATE VIEW shown_records AS SELECT
         r.id, r.kind,
         CASE WHEN r.kind = 'take' AND r.id IN (SELECT id FROM hidden_takes) THEN 'withdrawn'
-             WHEN r.kind = 'remix' AND EXISTS(SELECT 1 FROM record_sources s WHERE s.record_id = r.id
-                                              AND s.source_id IN (SELECT id FROM hidden_takes)) THEN 'withdrawn'
+             WHEN r.kind = 'remix' AND EXISTS(SELECT 1 FROM record_sources s JOIN records src ON src.id = s.source_id
+                                              WHERE s.record_id = r.id AND (src.status != 'approved'
+                                                    OR s.source_id IN (SELECT id FROM hidden_takes))) THEN 'withdrawn'
              ELSE r.status END AS status,
         r.participant_id, r.crew_author, r.text, r.media, r.prompt_id, r.reason, r.created_at, r.updated_at,
         r.flags, r.author_name

@@ -54,17 +54,18 @@ def pending(store: Store, limit: int = 500) -> list[Record]:
     return submissions.with_sources(store, rows)
 
 
-def approved(store: Store, limit: int = 60) -> list[Record]:
-    """The newest approved records, newest first (what walls and feeds may show)."""
+def approved(store: Store, limit: int = 60, kinds: tuple[str, ...] | None = None) -> list[Record]:
+    """The newest approved records, newest first, of the given kinds (all when None)."""
+    only = f" AND r.kind IN ({','.join('?' * len(kinds))})" if kinds else ""
     rows = store.query(
-        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'approved' ORDER BY r.updated_at DESC LIMIT ?",
-        (limit,),
+        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'approved'{only} ORDER BY r.updated_at DESC LIMIT ?",
+        (*(kinds or ()), limit),
     )
     return submissions.with_sources(store, rows)
 
 
 def count_pending(store: Store) -> int:
-    return store.query("SELECT COUNT(*) AS n FROM records WHERE status = 'pending'")[0]["n"]
+    return store.query(f"SELECT COUNT(*) AS n FROM {RECORD_FROM} WHERE r.status = 'pending'")[0]["n"]
 
 
 def ban(store: Store, participant_id: str, actor: str) -> list[str]:

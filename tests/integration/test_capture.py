@@ -375,3 +375,22 @@ def test_the_agents_health_corrects_the_rigs_state_after_a_reconnect(stage, peer
             successor.health(recording=False, take_id=None)
     finally:
         successor.close()
+
+
+def test_a_raw_take_reaches_a_screen_only_when_the_crew_sends_it(stage, peers, agent, take_data):
+    recorded = record_take(stage, peers, agent)
+    host = recorded["host"]
+    assert host.call("jump", {"cue": "7"})["ok"] and go(host)["fired"]["cue"] == "7"  # the wall
+    display = peers.display()
+    assert display.wait_for("scene", lambda s: s["scene"]["type"] == "wall")
+    take_id = recorded["take_id"]
+    assert upload(agent, take_id, take_data).status_code == 200
+    assert peers.crew().wait_for("takes", lambda t: len(t["takes"]) == 1)
+    time.sleep(1.5)  # past one batched feed interval: nothing about the take may arrive
+    assert not [w for w in display.drain("wall_add") if w["record"]["id"] == take_id]
+    assert not [f for f in recorded["phone"].drain("feed_update") if take_id in {r["id"] for r in f["records"]}]
+    assert take_id not in {r["id"] for r in recorded["phone"].call("feed", {"limit": 100})["records"]}
+    assert take_id not in {r["id"] for r in peers.display().wait_for("scene")["records"]}
+    # the crew's own choice puts it on the projector
+    assert host.call("send_to_display", {"display": "main", "record": take_id})["ok"]
+    assert display.wait_for("scene", lambda s: s["scene"]["type"] == "media")["record"]["id"] == take_id

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from stage.archive.snapshot import Snapshot
 from stage.errors import NotFound
@@ -20,15 +21,28 @@ from stage.media.library import MediaLibrary
 
 def remix_of_take(night, take_id: str) -> str:
     """Render a captioned take in-process and store it as the crew does (pending), then approve it."""
+    return remix_of(night, {"recipe": "captioned-take", "take": take_id})
+
+
+def card_of(night, story: str, picture: str) -> str:
+    return remix_of(night, {"recipe": "card", "story": story, "picture": picture, "seconds": 2})
+
+
+def remix_of(night, recipe: dict) -> str:
     snap = Snapshot(night.data)
-    plan, sources = resolve(snap, parse({"recipe": "captioned-take", "take": take_id}), night.data / "media")
+    plan, sources = resolve(snap, parse(recipe), night.data / "media")
     snap.close()
     made = render_into(plan, MediaLibrary(night.data / "media"), lambda f: None)
-    draft = {"recipe": {"recipe": "captioned-take", "take": take_id}, "sources": sources, "media": made["media"],
+    draft = {"recipe": recipe, "sources": sources, "media": made["media"],
              "poster": None, "duration": made["duration"], "title": "cape"}
     record = _save_outside_server(night, draft)
     night.approve(record)
     return record
+
+
+def card_media(night, record_id: str) -> str:
+    with sqlite3.connect(night.data / "stage.db") as db:
+        return db.execute("SELECT media FROM records WHERE id = ?", (record_id,)).fetchone()[0]
 
 
 def _save_outside_server(night, draft) -> str:
@@ -113,3 +127,19 @@ def test_a_remix_of_a_take_leaves_walls_and_feeds_when_its_performer_withdraws(r
     assert remix not in {r["id"] for r in night.phones["Ada"].call("feed", {"limit": 100})["records"]}
     fresh = night.peers.display("main").wait_for("scene")
     assert remix not in {r["id"] for r in fresh["records"]} and night.story in {r["id"] for r in fresh["records"]}
+
+
+def test_a_card_leaves_every_screen_when_its_story_is_withdrawn_or_hidden(remix_night, tmp_path):
+    night = remix_night
+    drawing_card = card_of(night, night.story, night.drawing)
+    display = night.peers.display("main")
+    wall = display.wait_for("scene", lambda p: p["scene"]["type"] == "wall")
+    assert drawing_card in {r["id"] for r in wall["records"]}
+
+    assert night.phones["Ada"].call("withdraw", {"id": night.story})["ok"]  # the story in the card's picture
+    display.wait_for("wall_remove", lambda d: d["id"] == drawing_card)
+    assert drawing_card not in {r["id"] for r in night.phones["Bea"].call("feed", {"limit": 100})["records"]}
+    fresh = night.peers.display("main").wait_for("scene")
+    assert drawing_card not in {r["id"] for r in fresh["records"]}
+    card = requests.get(f"{night.stage.url}/media/{card_media(night, drawing_card)}")
+    assert card.status_code == 404, "its file is no longer served to the public"
