@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF = (1, 2, 5, 10, 30)  # seconds before each restart; the last one repeats
 STABLE_SECONDS = 60  # an agent that ran this long starts the backoff over
+# On TERM an agent finishes the take it is recording (remux, read-back: up to 30 s for a long take);
+# killing it earlier would leave the take to crash recovery on the next start.
+STOP_SECONDS = 35
 
 
 def agent_command(rig: Rig, server_url: str) -> list[str]:
@@ -71,6 +74,9 @@ class LocalRigs:
             return
         self._procs[rig.name] = proc
         log.info("local capture agent for rig %s started (pid %d)", rig.name, proc.pid)
+        if self._closed:  # Popen yields under gevent: the server may have closed us meanwhile
+            self._stop(rig.name, proc)
+            return
         assert proc.stdout is not None
         for line in proc.stdout:  # cooperative under gevent/eventlet (patched subprocess)
             if line.strip():
@@ -84,14 +90,19 @@ class LocalRigs:
         return {name: proc.pid for name, proc in self._procs.items() if proc.poll() is None}
 
     def close(self) -> None:
-        """Stop every agent by its pid (TERM, then KILL after 5 s): an agent finishes its take on TERM."""
+        """Stop every agent by its pid: TERM, then KILL if it has not ended after STOP_SECONDS."""
         self._closed = True
         for name, proc in list(self._procs.items()):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            log.info("local capture agent for rig %s stopped", name)
+            self._stop(name, proc)
+
+    @staticmethod
+    def _stop(name: str, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                log.warning("local capture agent for rig %s did not stop in %d s; killing it", name, STOP_SECONDS)
+                proc.kill()
+                proc.wait()
+        log.info("local capture agent for rig %s stopped", name)

@@ -50,7 +50,7 @@ def export(data_dir: Path, out: Path, *, force: bool = False, include_withheld: 
         try:
             step("snapshot", 0, 1)
             withheld = _drop_withheld(snapshot.db) if not include_withheld else []
-            _forget_devices(snapshot.db)
+            _forget_private(snapshot.db)
             return _write(snapshot, db_copy, Path(data_dir), out, include_withheld, withheld, show, step)
         finally:
             snapshot.close()
@@ -79,10 +79,12 @@ def _drop_withheld(db: sqlite3.Connection) -> list[str]:
     return sorted(ids)
 
 
-def _forget_devices(db: sqlite3.Connection) -> None:
+def _forget_private(db: sqlite3.Connection) -> None:
     """An archive is for remixing, not for recognising phones: the hash of each phone's device key
-    (which would let a later server tie a returning phone to its old records) does not leave the venue."""
+    (which would let a later server tie a returning phone to its old records) does not leave the venue,
+    nor do the slates of takes that were started and never stored (performer names, story text)."""
     db.execute("UPDATE participants SET device_key_hash = 'archived:' || id")
+    db.execute("DELETE FROM state WHERE key LIKE 'take.started.%'")
     db.commit()
     db.execute("VACUUM")  # the old values must not survive in free pages of the copied file
 

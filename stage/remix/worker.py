@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -49,7 +50,9 @@ class Job:
     """The server's side of one render: a child process, its progress, its cancel."""
 
     def __init__(self, plan: Plan, library: Path, workdir: Path) -> None:
-        self.plan_file = Path(tempfile.mkstemp(dir=workdir, prefix=".plan-", suffix=".json")[1])
+        fd, name = tempfile.mkstemp(dir=workdir, prefix=".plan-", suffix=".json")
+        os.close(fd)  # one descriptor per render would leak from the server otherwise
+        self.plan_file = Path(name)
         self.plan_file.write_text(plan.model_dump_json())
         self.library = library
         self.proc: subprocess.Popen | None = None
@@ -60,8 +63,12 @@ class Job:
         result: dict[str, Any] = {"ok": False,
                                   "error": {"code": "render_failed", "message": "the render worker failed"}}
         try:
+            if self.cancelled:  # cancelled before this task got to start the worker
+                return {"ok": False, "error": {"code": "cancelled", "message": "the render was cancelled"}}
             self.proc = subprocess.Popen([sys.executable, "-m", "stage.remix.worker", str(self.plan_file),
                                           str(self.library)], stdout=subprocess.PIPE, text=True)
+            if self.cancelled:  # Popen yields under gevent: a cancel may have come meanwhile
+                self.proc.terminate()
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
                 if line.startswith("progress "):
@@ -71,6 +78,9 @@ class Job:
             self.proc.wait()
         finally:
             self.plan_file.unlink(missing_ok=True)
+            if self.proc is not None and self.proc.poll() is None:  # a failed progress emit: never orphan it
+                self.proc.terminate()
+                self.proc.wait()
         if self.cancelled:
             return {"ok": False, "error": {"code": "cancelled", "message": "the render was cancelled"}}
         return result
