@@ -46,7 +46,7 @@ _ROWS = """
 SELECT r.id, r.kind, r.status, r.participant_id, r.crew_author, COALESCE(r.author_name, r.crew_author) AS author,
        r.text, r.media, r.created_at, p.simulated,
        t.record_id AS take_id, t.rig, t.performer_id, t.number, t.circled, t.deleted_at, t.in_point, t.out_point,
-       t.duration, t.slate, pp.name AS performer_name, pp.consent AS performer_consent,
+       t.duration, t.slate, pp.name AS performer_name, t.consent_withdrawn_at,
        pp.simulated AS performer_simulated
 FROM records r
 LEFT JOIN participants p ON p.id = r.participant_id
@@ -152,7 +152,7 @@ def _withheld(row: Any) -> str | None:
             return "deleted"
         if row["performer_id"] is not None and row["performer_simulated"]:
             return "rehearsal"
-        if row["performer_id"] is not None and not row["performer_consent"]:
+        if row["consent_withdrawn_at"] is not None:
             return "consent_withdrawn"
     return None
 

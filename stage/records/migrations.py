@@ -100,6 +100,7 @@ MIGRATIONS: list[str] = [
         out_point REAL,
         circled INTEGER NOT NULL DEFAULT 0,
         deleted_at REAL,
+        consent_withdrawn_at REAL,  -- the performer withdrew consent: hidden for good (a later consent is for new takes)
         created_at REAL NOT NULL
     );
     CREATE INDEX takes_story ON takes(story_id, number);
@@ -110,8 +111,7 @@ MIGRATIONS: list[str] = [
     -- picture), so no wall, feed or display can show it.
     -- A migration that adds a column to records must recreate this view.
     CREATE VIEW hidden_takes AS SELECT t.record_id AS id FROM takes t
-        WHERE t.deleted_at IS NOT NULL
-           OR EXISTS(SELECT 1 FROM participants p WHERE p.id = t.performer_id AND p.consent = 0);
+        WHERE t.deleted_at IS NOT NULL OR t.consent_withdrawn_at IS NOT NULL;
     CREATE VIEW shown_records AS SELECT
         r.id, r.kind,
         CASE WHEN r.kind = 'take' AND r.id IN (SELECT id FROM hidden_takes) THEN 'withdrawn'

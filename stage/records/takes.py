@@ -23,9 +23,8 @@ log = logging.getLogger(__name__)
 
 STARTED = "take.started."  # state key prefix: a take that was started and not committed yet
 NUMBER = "take.number."  # state key prefix: the last take number per story ("-" without a story)
-# The library: takes the crew may see (not deleted, performer still consenting).
-VISIBLE = ("t.deleted_at IS NULL AND (t.performer_id IS NULL OR"
-           " EXISTS(SELECT 1 FROM participants p WHERE p.id = t.performer_id AND p.consent = 1))")
+# The library: takes the crew may see (not deleted, not covered by a withdrawn consent).
+VISIBLE = "t.deleted_at IS NULL AND t.consent_withdrawn_at IS NULL"
 
 
 def performer_for(store: Store, story_id: str | None) -> dict[str, Any] | None:
@@ -97,6 +96,9 @@ def commit(store: Store, take_id: str, media: str, meta: dict[str, Any], actor: 
                    (take_id, begun["rig"], begun["cue_id"], story_id, performer,
                     slate["take"], meta.get("duration"), meta.get("frames"), meta.get("width"), meta.get("height"),
                     meta.get("sha256"), json.dumps(slate, ensure_ascii=False), now))
+        # A performer who withdrew while the take was uploading: the withdrawal covers this take too.
+        db.execute("UPDATE takes SET consent_withdrawn_at = ? WHERE record_id = ? AND EXISTS("
+                   "SELECT 1 FROM participants p WHERE p.id = takes.performer_id AND p.consent = 0)", (now, take_id))
         db.execute("DELETE FROM state WHERE key = ?", (STARTED + take_id,))
         Store.audit(db, actor, "take", take_id, rig=begun["rig"], media=media, duration=meta.get("duration"),
                     sha256=meta.get("sha256"), story=story_id, performer=performer)

@@ -39,6 +39,9 @@ def withdraw_consent(store: Store, participant_id: str) -> bool:
         changed = db.execute("UPDATE volunteers SET withdrawn_at = ? WHERE participant_id = ? AND withdrawn_at IS NULL",
                              (time.time(), participant_id)).rowcount
         db.execute("UPDATE participants SET consent = 0 WHERE id = ?", (participant_id,))
+        # The takes this consent covered stay hidden for good: consenting again later covers new takes only.
+        db.execute("UPDATE takes SET consent_withdrawn_at = ? WHERE performer_id = ? AND consent_withdrawn_at IS NULL",
+                   (time.time(), participant_id))
         if changed:
             Store.audit(db, f"participant:{participant_id}", "consent_withdrawn", participant_id)
     return bool(changed)

@@ -394,3 +394,17 @@ def test_a_raw_take_reaches_a_screen_only_when_the_crew_sends_it(stage, peers, a
     # the crew's own choice puts it on the projector
     assert host.call("send_to_display", {"display": "main", "record": take_id})["ok"]
     assert display.wait_for("scene", lambda s: s["scene"]["type"] == "media")["record"]["id"] == take_id
+
+
+def test_consenting_again_later_does_not_bring_back_the_takes_a_withdrawal_hid(stage, peers, agent, take_data):
+    recorded = record_take(stage, peers, agent)
+    take_id = recorded["take_id"]
+    assert upload(agent, take_id, take_data).status_code == 200
+    crew = peers.crew()
+    assert crew.wait_for("takes", lambda t: len(t["takes"]) == 1)
+    phone = recorded["phone"]
+    assert phone.call("withdraw_consent")["ok"]
+    assert crew.wait_for("takes", lambda t: t["takes"] == [])
+    assert phone.call("volunteer", {"consent_version": "1"})["ok"]  # a new offer, for a new performance
+    assert crew.call("takes")["takes"] == [], "the withdrawal still covers the old take"
+    assert recorded["host"].call("send_to_display", {"display": "main", "record": take_id})["ok"] is False

@@ -7,8 +7,9 @@ import time
 import pytest
 
 from stage.errors import InvalidInput, NotFound
-from stage.records import takes
+from stage.records import takes, volunteers
 from stage.records.store import Store
+from stage.show.models import Consent
 
 
 @pytest.fixture
@@ -86,8 +87,9 @@ def test_trim_bounds_and_hiding_by_consent(store):
         takes.set_points(store, take_id, None, 2.5, "crew")
     status = lambda: store.query("SELECT status FROM shown_records WHERE id = ?", (take_id,))[0]["status"]  # noqa: E731
     assert status() == "approved" and len(takes.library(store)) == 1
-    with store.transaction() as db:
-        db.execute("UPDATE participants SET consent = 0 WHERE id = ?", (ada,))
+    assert volunteers.withdraw_consent(store, ada) is False  # no standing offer, but the takes still hide
     assert status() == "withdrawn" and takes.library(store) == []
     assert store.query("SELECT status FROM records WHERE id = ?", (take_id,))[0]["status"] == "approved", \
-        "hiding changes no stored data: consent given again shows the take again"
+        "hiding keeps the record as it was: the archive can still say it existed (with --include-withheld)"
+    volunteers.volunteer(store, ada, Consent(), "1", None)  # consenting again is for new takes only
+    assert status() == "withdrawn" and takes.library(store) == []
