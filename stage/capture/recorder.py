@@ -96,10 +96,14 @@ class Take:
         except av.error.FFmpegError as exc:
             self.failed = True
             self.reason = "disk full" if getattr(exc, "errno", None) == 28 else f"encoder error: {exc}"
+        except Exception as exc:  # anything else (e.g. a camera that switched to grayscale frames)
+            log.exception("take %s: recording stopped by an unexpected error", self.spooled.take_id)
+            self.failed = True
+            self.reason = f"recording stopped by an unexpected error: {type(exc).__name__}: {exc}"
         finally:
             if self.microphone:
                 self.microphone.capturing = False
-        self._finish()
+            self._finish()  # always: otherwise `finished` is never set and the rig stays busy
 
     def _record(self) -> None:
         first = self._first_frame()
@@ -185,8 +189,10 @@ class Take:
             else:
                 sp.state, self.failed = "failed", True
                 self.reason = self.reason or "no frames recorded"
-        except (OSError, av.error.FFmpegError) as exc:
+        except Exception as exc:
             # Finalising failed (a full disk again): the fragmented file stays, recovered on next start.
+            if not isinstance(exc, (OSError, av.error.FFmpegError)):
+                log.exception("take %s: cannot finalise", sp.take_id)
             sp.state, self.failed = "failed", True
             self.reason = self.reason or f"cannot finalise the take: {exc}"
         sp.reason = self.reason
@@ -194,6 +200,7 @@ class Take:
             sp.save()
         except OSError as exc:
             log.error("take %s: cannot save its sidecar: %s", sp.take_id, exc)
-        log.info("take %s %s after %.1f s: %d frames, %d dropped%s", sp.take_id, sp.state, self.seconds,
-                 self.frames_out, self.dropped, f" ({self.reason})" if self.reason else "")
-        self.finished.set()
+        finally:
+            log.info("take %s %s after %.1f s: %d frames, %d dropped%s", sp.take_id, sp.state, self.seconds,
+                     self.frames_out, self.dropped, f" ({self.reason})" if self.reason else "")
+            self.finished.set()

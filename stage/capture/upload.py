@@ -62,6 +62,7 @@ class Uploader:
         self.pending.put(take)
 
     def _run(self) -> None:
+        failures = 0  # takes failed in a row by unexpected errors: back off before the next one
         while not self._stop.is_set():
             try:
                 take = self.pending.get(timeout=0.5)
@@ -72,7 +73,13 @@ class Uploader:
             except UploadRefused as exc:
                 log.error("upload of take %s refused: %s (file kept: %s)", take.take_id, exc, take.final)
                 self.on_state(take, "failed", f"upload refused: {exc}")
+            except Exception as exc:  # a garbled reply, a spool file gone...: this take only, never the thread
+                log.exception("upload of take %s failed (file kept if present: %s)", take.take_id, take.final)
+                self.on_state(take, "failed", f"upload failed: {type(exc).__name__}: {exc}")
+                self._stop.wait(BACKOFF[min(failures, len(BACKOFF) - 1)])
+                failures += 1
             else:
+                failures = 0
                 self.on_state(take, "uploaded", None)
                 take.discard()
 
@@ -82,7 +89,8 @@ class Uploader:
     def upload(self, take: SpooledTake) -> None:
         size = take.final.stat().st_size
         digest = sha256_of(take.final)
-        for attempt in range(1, CHECKSUM_ATTEMPTS + 1):
+        attempt, incomplete = 1, 0
+        while True:
             self._send_bytes(take, size)
             body = {"sha256": digest, "size": size, "rig": self.rig, "slate": take.slate,
                     **{k: take.figures.get(k) for k in ("duration", "frames", "width", "height")}}
@@ -95,13 +103,19 @@ class Uploader:
             code = _error_code(reply)
             log.warning("take %s: server refused complete (%s %s), attempt %d", take.take_id,
                         reply.status_code, code, attempt)
+            if code == "incomplete":  # the server lacks bytes: send again from its `received`
+                self._pause(incomplete)
+                incomplete += 1
+                continue
             if code != "checksum_mismatch":
                 raise UploadRefused(f"{reply.status_code} {code}")
-        raise UploadRefused("checksum_mismatch: the server's copy never matched the local file")
+            if attempt >= CHECKSUM_ATTEMPTS:
+                raise UploadRefused("checksum_mismatch: the server's copy never matched the local file")
+            attempt += 1
 
     def _send_bytes(self, take: SpooledTake, size: int) -> None:
-        reply = self._retrying(lambda: self.http.get(self._url(take, "upload"), timeout=15))
-        received = int(reply.json().get("received", 0)) if reply.ok else 0
+        received = self._received(take)
+        stalled = 0  # answers in a row that did not move the offset: back off, never spin
         while received < size:
             with open(take.final, "rb") as file:
                 file.seek(received)
@@ -109,10 +123,29 @@ class Uploader:
             offset = received
             reply = self._retrying(lambda: self.http.put(self._url(take, "upload"), params={"offset": offset},
                                                          data=chunk, timeout=60))
-            if reply.status_code in (200, 409):  # 409: the server holds a different amount; follow it
-                received = int(reply.json().get("received", offset + len(chunk) if reply.ok else offset))
+            if reply.status_code == 200:
+                received = int(reply.json().get("received", offset + len(chunk)))
+            elif reply.status_code == 409 and _error_code(reply) == "already_complete":
+                return  # the server already stored this take; `complete` confirms it (idempotent)
+            elif reply.status_code == 409:  # the server holds a different amount; follow it
+                data = reply.json()
+                received = int(data["received"]) if "received" in data else self._received(take)
             else:
                 raise UploadRefused(f"{reply.status_code} {_error_code(reply)} at offset {offset}")
+            if received == offset:
+                self._pause(stalled)
+                stalled += 1
+            else:
+                stalled = 0
+
+    def _received(self, take: SpooledTake) -> int:
+        reply = self._retrying(lambda: self.http.get(self._url(take, "upload"), timeout=15))
+        return int(reply.json().get("received", 0)) if reply.ok else 0
+
+    def _pause(self, attempt: int) -> None:
+        """Back off before asking the server again; gives up when the agent stops."""
+        if self._stop.wait(BACKOFF[min(attempt, len(BACKOFF) - 1)]):
+            raise UploadRefused("agent stopping")
 
     def _retrying(self, call: Callable[[], requests.Response]) -> requests.Response:
         """Retry connection failures and 5xx with backoff until the agent stops."""
