@@ -36,7 +36,7 @@ def ingest(kind: str, src: Path, library: MediaLibrary, max_bytes: int, max_seco
                 "width": image.width, "height": image.height}
     with tempfile.TemporaryDirectory(dir=library.root) as tmp:
         clip = ingest_clip(src, Path(tmp), max_bytes=max_bytes, max_seconds=max_seconds,
-                           progress=lambda fraction: _say(f"progress {fraction:.3f}"))
+                           progress=lambda fraction: say(f"progress {fraction:.3f}"))
         name = library.put_file(clip.path, clip.path.suffix.lstrip("."))
     return {"media": name, "mime": clip.mime, "duration": clip.duration, "has_video": clip.has_video,
             "width": clip.width, "height": clip.height, "transcoded": clip.transcoded}
@@ -74,20 +74,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=-1, help="take: the size the agent sent")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    try:
-        result: dict[str, Any] = {"ok": True, **ingest(args.kind, args.src, MediaLibrary(args.library),
-                                                        args.max_bytes, args.max_seconds, args.sha256, args.size)}
-    except StageError as exc:
-        result = {"ok": False, "error": {"code": exc.code, "message": exc.message}}
-    except Exception:
-        log.exception("ingest of %s failed", args.src)
-        result = {"ok": False, "error": {"code": "undecodable", "message": "that file could not be read as media"}}
-    _say(json.dumps(result))
+    answer(lambda: ingest(args.kind, args.src, MediaLibrary(args.library), args.max_bytes, args.max_seconds,
+                          args.sha256, args.size),
+           lambda exc: {"code": "undecodable", "message": "that file could not be read as media"}, f"ingest of {args.src}")
     return 0
 
 
-def _say(line: str) -> None:
-    """One line of the worker's protocol on stdout (read by :func:`run`), flushed at once."""
+def answer(work: Callable[[], dict[str, Any]], failure: Callable[[Exception], dict[str, str]], what: str) -> None:
+    """A worker's last line: ``{"ok": true, ...}`` with what ``work`` made, or its error (a StageError's
+    own code and message; anything unexpected is logged and answered with ``failure(exc)``)."""
+    try:
+        result: dict[str, Any] = {"ok": True, **work()}
+    except StageError as exc:
+        result = exc.as_ack()
+    except Exception as exc:
+        log.exception("%s failed", what)
+        result = {"ok": False, "error": failure(exc)}
+    say(json.dumps(result))
+
+
+def say(line: str) -> None:
+    """One line of a worker's protocol on stdout (read by the server), flushed at once."""
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 

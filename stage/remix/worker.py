@@ -24,6 +24,7 @@ from typing import Any
 
 from stage.errors import StageError
 from stage.media.library import MediaLibrary
+from stage.media.worker import answer, say
 from stage.remix.plan import Plan
 from stage.remix.render import render
 
@@ -107,25 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     def progress(fraction: float) -> None:
         if fraction - last[0] >= 0.01 or fraction >= 1:
             last[0] = fraction
-            _say(f"progress {fraction:.3f}")
+            say(f"progress {fraction:.3f}")
 
-    try:
-        plan = Plan.model_validate_json(args.plan.read_text())
-        result: dict[str, Any] = {"ok": True, **render_into(plan, MediaLibrary(args.library), progress)}
-    except Cancelled:
-        result = {"ok": False, "error": {"code": "cancelled", "message": "the render was cancelled"}}
-    except StageError as exc:
-        result = {"ok": False, "error": {"code": exc.code, "message": exc.message}}
-    except Exception as exc:
-        log.exception("render of %s failed", args.plan)
-        result = {"ok": False, "error": {"code": "render_failed", "message": f"the render failed: {exc}"}}
-    _say(json.dumps(result))
+    def work() -> dict[str, Any]:
+        try:
+            return render_into(Plan.model_validate_json(args.plan.read_text()), MediaLibrary(args.library), progress)
+        except Cancelled:
+            raise StageError("the render was cancelled", code="cancelled") from None
+
+    answer(work, lambda exc: {"code": "render_failed", "message": f"the render failed: {exc}"}, f"render of {args.plan}")
     return 0
-
-
-def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
