@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser, pages, playwright, shot  # noqa: F401  (shared browser fixtures)
+from tests.remix.conftest import remix_night  # noqa: F401  (the remix tests' small real night)
 from tests.browser.test_consoles_browser import log_in
 
 
-def test_the_crew_renders_a_captioned_take_and_sends_it_to_moderation(remix_night, pages, shot):  # noqa: F811
+def test_the_crew_renders_a_captioned_take_and_sends_it_to_moderation(remix_night, pages, shot):  # noqa: F811  (a fixture)
     night = remix_night
     crew = pages.desktop("crew")
     log_in(crew, night.stage, "crew", "/crew")
