@@ -70,6 +70,18 @@ def test_a_record_cue_makes_a_take_the_crew_can_play(tmp_path, pulse, camera):
         assert abs(peak_hz(take.audio[: take.rate * 3], take.rate) - 880) < 15, "the microphone heard the tone"
         assert "Bo" in take.metadata.get("title", "") or "Bo" in take.metadata.get("comment", "")
         assert (tmp_path / "data" / "capture-spool" / "stage").is_dir(), "the agent spools inside the night's data"
+
+        # The crew remixes what the agent recorded: a captioned take, credited to everyone in it.
+        ack = crew.call("remix_render", {"recipe": {"recipe": "captioned-take", "take": listed["id"]}})
+        assert ack["ok"] and ack["sources"] == [listed["id"], story], ack
+        done = crew.wait_for("remix_done", lambda d: d["job"] == ack["job"], timeout=120)
+        assert {p["name"]: p["roles"] for p in done["credits"]} == {
+            "Ada": ["writer"], "Bo": ["performer"], "stage": ["camera"]}
+        remix = server.login("crew").get(f"{server.url}{done['media']}", timeout=30)
+        assert remix.status_code == 200
+        (tmp_path / "remix.mp4").write_bytes(remix.content)
+        rendered = decode(tmp_path / "remix.mp4")
+        assert abs(rendered.duration - listed["duration"]) < 0.5 and len(rendered.audio) > 0
     finally:
         server.stop()
         peers.close_all()
