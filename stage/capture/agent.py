@@ -1,9 +1,6 @@
-"""The Socket.IO side of the agent: a threaded python-socketio client on ``/capture``.
-
-It obeys ``record``/``stop`` (acks per docs/capture.md), emits ``health`` once a second,
-``take_state`` on every change and a ``preview`` JPEG about twice a second, and hands finished takes
-to the uploader. python-socketio reconnects by itself after a drop; the first connection is retried
-here until the server answers, because ``stage serve`` may start the agent before it listens.
+"""The agent: obeys the server's ``record``/``stop`` (acks per docs/capture.md), reports ``health``
+once a second, ``take_state`` on every change and a ``preview`` JPEG about twice a second, and hands
+finished takes to the uploader. The Socket.IO connection itself is :class:`stage.realtime.agent_link.AgentLink`.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ import time
 from typing import Any
 
 import cv2
-import socketio
 from pydantic import ValidationError
 
 from stage.capture.payloads import Record, Stop
@@ -22,9 +18,9 @@ from stage.capture.rig import Rig, RigError
 from stage.capture.recorder import Take
 from stage.capture.spool import SpooledTake, recover
 from stage.capture.upload import Uploader
+from stage.realtime.agent_link import AgentLink
 
 log = logging.getLogger(__name__)
-NS = "/capture"
 PREVIEW_WIDTH = 640
 
 
@@ -38,14 +34,10 @@ class Agent:
         self.rig_name = rig_name
         self.token = token
         self.rig = rig
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5)
+        self.link = AgentLink(server, rig_name, token, {"record": self._on_record, "stop": self._on_stop})
         self.uploader = Uploader(server, token, rig_name, self._upload_state)
         self._stop = threading.Event()
         self._last = (time.monotonic(), 0, 0)  # for fps: (when, frames in, frames out)
-        self.sio.on("record", self._on_record, namespace=NS)
-        self.sio.on("stop", self._on_stop, namespace=NS)
-        self.sio.on("connect", lambda: log.info("connected to %s as rig %r", server, rig_name), namespace=NS)
-        self.sio.on("disconnect", lambda *a: log.warning("disconnected from %s", server), namespace=NS)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -56,36 +48,20 @@ class Agent:
             self.uploader.submit(take)
         self.uploader.start()
         threading.Thread(target=self._ticker, name="health", daemon=True).start()
-        self._connect()
+        self.link.connect(self._stop)
         try:
             while not self._stop.wait(0.5):
                 pass
         finally:
             self.rig.close()
             self.uploader.stop()
-            self.sio.disconnect()
+            self.link.close()
 
     def shutdown(self) -> None:
         self._stop.set()
 
-    def _connect(self) -> None:
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                self.sio.connect(self.server, namespaces=[NS], transports=["websocket", "polling"],
-                                 auth={"token": self.token, "rig": self.rig_name}, wait_timeout=10)
-                return
-            except socketio.exceptions.ConnectionError as exc:
-                log.warning("cannot connect to %s (%s); retrying in %.0f s", self.server, exc, delay)
-                self._stop.wait(delay)
-                delay = min(delay * 2, 10)
-
     def _emit(self, event: str, data: dict[str, Any]) -> None:
-        if self.sio.connected:
-            try:
-                self.sio.emit(event, data, namespace=NS)
-            except socketio.exceptions.BadNamespaceError:
-                pass  # reconnecting: health and previews are current-state, losing one is fine
+        self.link.emit(event, data)
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -151,7 +127,7 @@ class Agent:
 
     def _send_preview(self) -> None:
         frame = self.rig.camera.latest
-        if frame is None or not self.sio.connected or time.monotonic() - frame.stamp > 2:
+        if frame is None or not self.link.connected or time.monotonic() - frame.stamp > 2:
             return
         image = frame.image
         if image.shape[1] > PREVIEW_WIDTH:

@@ -1,18 +1,27 @@
-"""Socket.IO: one namespace module per role. The only code that emits."""
+"""Socket.IO: one namespace module per role, the broadcaster, and the capture agent's client link.
+The only code that emits.
+
+Importing this package loads nothing of the server: the capture agent, a plain threaded process,
+uses :mod:`stage.realtime.agent_link` from here without Flask or gevent.
+"""
 
 from __future__ import annotations
 
-from flask_socketio import SocketIO
+from typing import TYPE_CHECKING
 
-from stage.night import Night
-from stage.realtime.audience import AudienceNamespace
-from stage.realtime.broadcast import Broadcaster
-from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
-from stage.realtime.capture import CaptureNamespace, SocketRigLink
-from stage.realtime.devices import DisplayNamespace
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
+
+    from stage.night import Night
+    from stage.realtime.broadcast import Broadcaster
 
 
-def init_app(socketio: SocketIO, night: Night, hub: Broadcaster) -> None:
+def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> None:
+    from stage.realtime.audience import AudienceNamespace
+    from stage.realtime.capture import CaptureNamespace, SocketRigLink
+    from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
+    from stage.realtime.devices import DisplayNamespace
+
     socketio.on_namespace(AudienceNamespace("/audience", night, hub))
     socketio.on_namespace(HostNamespace("/host", night, hub))
     socketio.on_namespace(ModerationNamespace("/moderation", night, hub))
