@@ -240,6 +240,11 @@ class Night:
     def check_display_key(self, name: str, key: str) -> bool:
         return self.show.display(name) is not None and hmac.compare_digest(self.display_key(name), key)
 
+    def check_crew_token(self, token: str) -> bool:
+        """Capture agents (Socket.IO and take uploads) present the crew passphrase; none set refuses all."""
+        expected = self.settings.crew_password or ""
+        return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
+
     def health(self) -> dict[str, Any]:
         return {
             "status": "ok",

@@ -22,7 +22,7 @@ import av
 import numpy as np
 
 from stage.capture.camera import Camera, Frame
-from stage.capture.microphone import CHANNELS, RATE, Microphone
+from stage.capture.microphone import RATE, Microphone
 from stage.capture.spool import SpooledTake, remux, slate_title
 
 log = logging.getLogger(__name__)

@@ -57,10 +57,11 @@ class MediaLibrary:
         log.info("stored %s (%d bytes)", name, len(data))
         return name
 
-    def put_file(self, path: Path, ext: str) -> str:
-        """Move a finished file in (copy across file systems); the source is gone afterwards."""
+    def put_file(self, path: Path, ext: str, sha256: str | None = None) -> str:
+        """Move a finished file in (copy across file systems); the source is gone afterwards.
+        ``sha256``: its digest when the caller has just verified it (a take of gigabytes is read once)."""
         path = Path(path)
-        name = f"{_file_sha256(path)}.{_check_ext(ext)}"
+        name = f"{sha256 or _file_sha256(path)}.{_check_ext(ext)}"
         target = self.root / name
         if target.exists():
             path.unlink()

@@ -40,6 +40,6 @@ def ingest_take(src: Path, library: MediaLibrary, sha256: str, size: int) -> dic
     if video is None:
         raise TakeFileError("the take has no video stream", code="no_video")
     audio = next((s for s in info["streams"] if s["type"] == "audio"), None)
-    name = library.put_file(src, "mp4")  # content-addressed: the name is the sha256 just checked
+    name = library.put_file(src, "mp4", sha256=digest.hexdigest())  # the digest just checked: read it once
     return {"media": name, "mime": "video/mp4", "duration": round(info["duration"], 3), "width": video["width"],
             "height": video["height"], "video_codec": video["codec"], "audio_codec": audio["codec"] if audio else None}

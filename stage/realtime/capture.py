@@ -7,7 +7,6 @@ to whoever watches the rig (room ``preview:<rig>`` on ``/crew`` and ``/display``
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any, Literal
 
@@ -74,8 +73,7 @@ class CaptureNamespace(RoleNamespace):
             creds = payloads.CaptureAuth.model_validate(auth)
         except ValidationError:
             creds = None
-        expected = self.night.settings.crew_password or ""
-        if creds is None or not hmac.compare_digest(creds.token.encode(), expected.encode()):
+        if creds is None or not self.night.check_crew_token(creds.token):
             log.warning("/capture refused %s: missing or wrong crew token", request.remote_addr)
             raise ConnectionRefusedError("missing or wrong crew token")
         if not self.night.rigs.known(creds.rig):

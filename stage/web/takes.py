@@ -7,7 +7,6 @@ record is committed. Every call carries ``Authorization: Bearer <crew passphrase
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import threading
@@ -53,9 +52,8 @@ def _error(code: str, message: str, status: int, **extra: Any) -> tuple[Response
 
 def _refusal(take_id: str) -> tuple[Response, int] | None:
     """Why this call is refused (wrong passphrase, not a take id), or None."""
-    given = request.headers.get("Authorization", "")
-    expected = f"Bearer {night().settings.crew_password or ''}"
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not night().check_crew_token(token):
         log.warning("take upload refused for %s: missing or wrong crew passphrase", request.remote_addr)
         return _error("unauthorized", "send Authorization: Bearer <crew passphrase>", 401)
     try:
