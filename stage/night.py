@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ from limits import parse as parse_limit
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.display.keys import display_key
 from stage.errors import CueError, InvalidInput, RateLimited, StageError
-from stage.records import curation, moderation, participants, submissions, volunteers
+from stage.records import curation, moderation, participants, submissions, takes, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
 from stage.records.store import Store
@@ -57,7 +58,7 @@ class NightListener(Protocol):
 
     def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None: ...
 
-    def takes_changed(self, hiding: bool = False) -> None: ...
+    def takes_changed(self, hidden: Sequence[str] = ()) -> None: ...
 
     def take_upload_progress(self, take_id: str, rig: str, received: int) -> None: ...
 
@@ -194,6 +195,9 @@ class Night:
     def withdraw_consent(self, participant_id: str) -> None:
         if volunteers.withdraw_consent(self.store, participant_id):
             self.listener.volunteers_changed()
+        hidden = takes.of_performer(self.store, participant_id)  # hidden now, for good
+        if hidden:
+            self.listener.takes_changed(hidden)
 
     # -- moderation -------------------------------------------------------------------------------
 

@@ -139,7 +139,6 @@ class Broadcaster(TakesBroadcast):
 
     def volunteers_changed(self) -> None:
         self.socketio.emit("volunteers", self.volunteers(), namespace="/host", to=HOSTS)
-        self.takes_changed(hiding=True)  # a withdrawn consent hides that performer's takes
 
     def volunteers(self) -> dict[str, Any]:
         return {"volunteers": volunteers.listing(self._night.store)}

@@ -6,6 +6,7 @@ in the store, and every crew console gets the new library (``takes``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import request
@@ -15,7 +16,7 @@ from pydantic import Field
 from stage.realtime import payloads
 from stage.realtime.base import handler
 from stage.errors import NotFound
-from stage.records import takes
+from stage.records import curation, takes
 
 
 def preview_room(rig: str) -> str:
@@ -97,7 +98,7 @@ class TakesMixin:
     @handler(TakeId)
     def on_delete_take(self, payload: TakeId) -> dict[str, Any]:
         takes.delete(self.night.store, payload.id, self.actor)
-        self.hub.takes_changed(hiding=True)
+        self.hub.takes_changed(hidden=[payload.id])
         return {"deleted": payload.id}
 
 
@@ -126,15 +127,15 @@ class TakesBroadcast:
         self.socketio.emit("take_upload", {"take_id": take_id, "rig": rig, "received": received}, namespace="/crew",
                            to="crew")
 
-    def takes_changed(self, hiding: bool = False) -> None:
-        """A take was stored, edited or hidden: crew libraries update; with ``hiding`` (a deletion, a
-        withdrawn consent) hidden takes, and remixes made from them, leave walls, feeds and any display
-        showing one."""
+    def takes_changed(self, hidden: Sequence[str] = ()) -> None:
+        """A take was stored, edited or hidden: crew libraries update; the takes just ``hidden`` (a
+        deletion, a withdrawn consent), and the remixes made from them, leave walls, feeds and any
+        display showing one."""
         self.socketio.emit("takes", self.takes(), namespace="/crew", to="crew")
-        if not hiding:
+        if not hidden:
             return
-        hidden = [row["id"] for row in self._night.store.query(
-            "SELECT id FROM shown_records WHERE kind IN ('take', 'remix') AND status = 'withdrawn'")]
+        store = self._night.store
+        hidden = [*hidden, *(r.id for take_id in hidden for r in curation.remixes_of(store, take_id))]
         for name, scene in self._night.displays.scenes().items():
             for take_id in hidden:
                 self.socketio.emit("wall_remove", {"id": take_id}, namespace="/display", to=f"display:{name}")

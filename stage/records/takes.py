@@ -60,6 +60,12 @@ def forget(store: Store, take_id: str, actor: str, reason: str) -> None:
         Store.audit(db, actor, "take_refused", take_id, reason=reason)
 
 
+def of_performer(store: Store, participant_id: str) -> list[str]:
+    """The ids of every stored take this participant performed."""
+    return [row["record_id"] for row in store.query("SELECT record_id FROM takes WHERE performer_id = ?",
+                                                    (participant_id,))]
+
+
 def next_number(store: Store, story_id: str | None) -> int:
     return int(store.get_state(NUMBER + (story_id or "-"), 0)) + 1
 
