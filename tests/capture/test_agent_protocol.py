@@ -33,6 +33,14 @@ def record(server: ContractServer, take_id: str | None = None) -> tuple[str, dic
     return take_id, server.command("record", {"take_id": take_id, "slate": SLATE})
 
 
+def take_ends(server: ContractServer, seconds: float) -> tuple[str, dict]:
+    """Record a take of about ``seconds``, stop it, and return its id and how its upload ended."""
+    take_id, _ = record(server)
+    time.sleep(seconds)  # the take's length, not a wait for an event
+    server.command("stop", {"take_id": take_id})
+    return take_id, server.wait_for("take_state", lambda s: s["state"] in ("uploaded", "failed"), timeout=40)
+
+
 def test_record_stop_upload_with_health_and_preview(tmp_path, pulse, camera, server, agents) -> None:
     start_agent(agents, tmp_path, server, camera.url, mic="default")
     health = server.wait_for("health")
@@ -76,11 +84,8 @@ def test_bad_commands_get_clear_refusals(tmp_path, camera, server, agents) -> No
 def test_upload_cut_halfway_resumes(tmp_path, camera, server, agents) -> None:
     server.cut_first_put = True
     start_agent(agents, tmp_path, server, camera.url)
-    take_id, _ = record(server)
-    time.sleep(3)
-    server.command("stop", {"take_id": take_id})
-    assert server.wait_for("take_state", lambda s: s["state"] in ("uploaded", "failed"), timeout=40)["state"] \
-        == "uploaded"
+    take_id, ended = take_ends(server, 3)
+    assert ended["state"] == "uploaded"
     assert server.puts >= 2  # the cut chunk, then the rest from the server's `received`
     (tmp_path / "got.mp4").write_bytes(bytes(server.files[take_id]))
     assert len(decode(tmp_path / "got.mp4").video_times) == server.completed[take_id]["frames"]
@@ -89,10 +94,7 @@ def test_upload_cut_halfway_resumes(tmp_path, camera, server, agents) -> None:
 def test_tampered_upload_is_refused_and_the_file_kept(tmp_path, camera, server, agents) -> None:
     server.tamper = True
     start_agent(agents, tmp_path, server, camera.url)
-    take_id, _ = record(server)
-    time.sleep(2)
-    server.command("stop", {"take_id": take_id})
-    failed = server.wait_for("take_state", lambda s: s["state"] in ("uploaded", "failed"), timeout=40)
+    take_id, failed = take_ends(server, 2)
     assert failed["state"] == "failed" and "checksum" in failed["reason"]
     assert take_id not in server.completed
     kept = list((tmp_path / "spool").glob("*.mp4"))
