@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
@@ -25,6 +27,23 @@ from stage.show.models import Show
 log = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent.parent / "audience_web"
+
+
+def native_runner(async_mode: str) -> Callable[[Callable[[], Any]], Any]:
+    """Runs a blocking call (the store's fsync) on a real OS thread, so the event loop serves phones
+    meanwhile; the calling greenlet waits for the answer. In a process that is not monkey-patched
+    (tests that build an app without serving it) the call simply runs where it is."""
+    if async_mode == "gevent":
+        from gevent import get_hub, monkey
+
+        if monkey.is_module_patched("threading"):
+            return lambda fn: get_hub().threadpool.apply(fn)
+    elif async_mode == "eventlet":
+        from eventlet import patcher, tpool
+
+        if patcher.is_monkey_patched("thread"):
+            return tpool.execute
+    return lambda fn: fn()
 
 
 def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, SocketIO]:
@@ -52,7 +71,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         engineio_logger=False,
     )
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
-    store = Store(settings.data_dir / "stage.db")
+    store = Store(settings.data_dir / "stage.db", native=native_runner(settings.async_mode))
     hub = Broadcaster(socketio, join_url)
     clock = TaskClock(socketio.start_background_task, socketio.sleep)
     osc = OscSender(show.osc_targets, spawn=socketio.start_background_task, sleep=socketio.sleep,

@@ -9,6 +9,10 @@ the previous one ran or while its caller yielded, so under load there is one fsy
 of one per record. That is the durability of ``synchronous=FULL`` (an fsync of the WAL after the
 commit frame) at a fraction of the fsyncs: with FULL each fsync stopped the gevent hub, and it was
 the largest share of the server's time under load (docs/benchmarks.md).
+
+The fsync itself runs through ``native``: the server passes a runner that puts it on a real OS thread
+(gevent's or eventlet's thread pool), so while the disk syncs only the writers waiting for it wait, and
+every other phone is served. Without one (tools, tests) it runs on the calling thread.
 """
 
 from __future__ import annotations
@@ -23,17 +27,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from stage.errors import StoreError
 from stage.records.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+NativeRunner = Callable[[Callable[[], T]], T]
+
+
+def _call(fn: Callable[[], T]) -> T:
+    return fn()
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, native: NativeRunner = _call) -> None:
         self.path = path
+        self._native = native  # runs a blocking call (the fsync) off the event loop
         path.parent.mkdir(parents=True, exist_ok=True)
         # Two servers on one data directory would mean two playheads and two writers: refuse.
         self._lockfile = open(path.with_suffix(".lock"), "w")
@@ -102,7 +113,7 @@ class Store:
         try:
             time.sleep(0)  # let writers that are ready commit first: this fsync then covers them too
             target = self._committed
-            self._fsync_wal()
+            self._native(self._fsync_wal)
             synced_up_to = target
         except OSError as exc:
             raise StoreError(f"the store could not save: {exc}") from exc
