@@ -72,7 +72,8 @@ class Crowd:
     def __init__(self, plan: Plan, report: Any, stop: Any) -> None:
         self.plan, self.report, self.stop = plan, report, stop
         self.tally = Tally()
-        self.phones: list[SimPhone] = []
+        self.phones: list[SimPhone] = []  # every phone that joined
+        self.live_phones: list[SimPhone] = []  # those still connected: kept as phones drop, never rescanned
         self.prompt: str | None = None
         self.prompt_checked = False
         self.seen_ids: list[str] = []  # records some phone here has seen: what they recommend
@@ -90,7 +91,12 @@ class Crowd:
             self.prompt = prompt["id"]
 
     def live(self) -> list[SimPhone]:
-        return [p for p in self.phones if not p.dropped.is_set()]
+        return self.live_phones
+
+    def _dropped(self, phone: LeanPhone) -> None:
+        self.tally.counts["dropped"] += 1
+        if phone in self.live_phones:  # O(phones), but only once per drop, not once per action
+            self.live_phones.remove(phone)
 
     async def run(self) -> None:
         begin = time.monotonic()
@@ -99,7 +105,6 @@ class Crowd:
         joining = asyncio.create_task(self._join_all(begin))
         senders = [asyncio.create_task(self._paced(begin, end, self.plan.submit_rate, self._submit, scaled=True)),
                    asyncio.create_task(self._paced(begin, end, self.plan.recommend_rate, self._recommend))]
-        watch = asyncio.create_task(self._watch_drops())
         lag = asyncio.create_task(self._watch_lag())
         while time.monotonic() < end and not self.stop.is_set():
             await asyncio.sleep(0.1)
@@ -107,7 +112,6 @@ class Crowd:
             task.cancel()
         if self.pending:  # answers still on their way count, up to the ack timeout
             await asyncio.wait(self.pending, timeout=self.plan.ack_timeout)
-        watch.cancel()
         lag.cancel()
         self.report.put(("delta", self.tally.take_delta()))  # every join counted before the phones leave (the peak)
         self.tally.counts["left"] += len(self.live())
@@ -146,17 +150,12 @@ class Crowd:
         if not self.prompt_checked:
             self.set_prompt(ack.get("prompt"))
         self.phones.append(phone)
+        self.live_phones.append(phone)
+        phone.on_drop = self._dropped
+        if phone.dropped.is_set():  # dropped between the join's ack and here
+            self._dropped(phone)
         self.tally.counts["joined"] += 1
         self.report.put(("participant", ack["participant"]["id"]))
-
-    async def _watch_drops(self) -> None:
-        counted: set[int] = set()
-        while True:
-            await asyncio.sleep(0.2)
-            for phone in self.phones:
-                if phone.dropped.is_set() and id(phone) not in counted:
-                    counted.add(id(phone))
-                    self.tally.counts["dropped"] += 1
 
     async def _watch_lag(self) -> None:
         """How late this process's own loop wakes up: when it is busy or starved of CPU, its latencies
@@ -220,10 +219,18 @@ class Crowd:
 
 
 def work(plan: Plan, report: Any, stop: Any) -> None:
-    """Entry point of a worker process: the coordinator handles Ctrl-C and tells us through ``stop``."""
+    """Entry point of a worker process: the coordinator handles Ctrl-C and tells us through ``stop``.
+    uvloop's event loop, where installed, carries more phones per core than asyncio's own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        asyncio.run(Crowd(plan, report, stop).run())
+        run = asyncio.run
+        try:
+            import uvloop
+
+            run = uvloop.run
+        except ImportError:
+            pass
+        run(Crowd(plan, report, stop).run())
     except Exception as exc:  # the coordinator reports it; the other workers go on
         report.put(("failed", f"{type(exc).__name__}: {exc}"))
     finally:

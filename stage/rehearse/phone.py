@@ -16,6 +16,20 @@ from typing import Any
 import websockets
 
 EventHandler = Callable[[str, Any, float], None]  # (event, data, arrival time.time())
+# A broadcast reaches every phone as the same text: parse it once per process, not once per phone.
+# Handlers get the shared parsed object and must not change it.
+_parsed: dict[str, list] = {}
+_PARSED_KEEP = 64
+
+
+def _parse_event(body: str) -> list:
+    parsed = _parsed.get(body)
+    if parsed is None:
+        parsed = json.loads(body)
+        if len(_parsed) >= _PARSED_KEEP:
+            _parsed.clear()
+        _parsed[body] = parsed
+    return parsed
 
 
 class PhoneClosed(ConnectionError):
@@ -37,6 +51,7 @@ class LeanPhone:
         self.on_event = on_event
         self.closed_by_us = False
         self.dropped = asyncio.Event()  # set when the connection ends without close() from us
+        self.on_drop: Callable[[LeanPhone], None] | None = None
         self._reader: asyncio.Task | None = None
 
     async def connect(self, timeout: float = 30) -> None:
@@ -68,7 +83,7 @@ class LeanPhone:
                     if future and not future.done():
                         future.set_result(json.loads(body[digits:])[0])
                 elif message.startswith(prefix_event):
-                    event, *data = json.loads(message[len(prefix_event):])
+                    event, *data = _parse_event(message[len(prefix_event):])
                     if self.on_event is not None:
                         self.on_event(event, data[0] if data else None, time.time())
                     else:
@@ -80,6 +95,8 @@ class LeanPhone:
         finally:
             if not self.closed_by_us:
                 self.dropped.set()
+                if self.on_drop is not None:
+                    self.on_drop(self)
             for future in self.acks.values():
                 if not future.done():
                     future.set_exception(PhoneClosed("the connection closed before the ack"))
