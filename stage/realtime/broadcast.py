@@ -12,7 +12,7 @@ from stage.display.scenes import scene_payload
 from stage.night import Night
 from stage.records import curation, submissions, volunteers
 from stage.records.models import Record
-from stage.realtime.audience import ROOM as PHONES, prompt_public
+from stage.realtime.audience import PHONE_ROOMS, prompt_public
 from stage.realtime.consoles import CREW, HOSTS, MODERATORS
 from stage.realtime.takes import TakesBroadcast
 from stage.show.models import Prompt
@@ -84,7 +84,7 @@ class Broadcaster(TakesBroadcast):
 
     def prompt_changed(self, prompt: Prompt | None) -> None:
         data = {"prompt": prompt_public(prompt)}
-        self.socketio.emit("prompt", data, namespace="/audience", to=PHONES)
+        self._to_phones("prompt", data)
         self.socketio.emit("prompt", data, namespace="/host", to=HOSTS)
 
     def scene_changed(self, display: str, scene: dict[str, Any]) -> None:
@@ -131,7 +131,15 @@ class Broadcaster(TakesBroadcast):
         items = [{**curation.public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
                   "comments": talk.get(r.id, []), "approved_at": r.updated_at} for r in shown]
         gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
-        self.socketio.emit("feed_update", {"records": items, "removed": gone}, namespace="/audience", to=PHONES)
+        self._to_phones("feed_update", {"records": items, "removed": gone})
+
+    def _to_phones(self, event: str, data: dict[str, Any]) -> None:
+        """One emit per slice of the phones (encoded once per slice), yielding between slices: the writes
+        of a slice go out before the next is queued, and acks and other events interleave with them
+        instead of waiting behind thousands of writes."""
+        for room in PHONE_ROOMS:
+            self.socketio.emit(event, data, namespace="/audience", to=room)
+            self.socketio.sleep(0)
 
     def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None:
         self.socketio.emit("upload_progress", {"id": record_id, "fraction": round(fraction, 3)},
