@@ -151,6 +151,35 @@ def capacity(runs: list[dict], kind: str) -> int:
     return max([r["phones"] for r in runs if r["server"] == kind and r["held"]], default=0)
 
 
+def crossing(runs: list[dict], kind: str) -> dict:
+    """Capacity at equal latency: the number of phones at which this server's p99 reaches the target
+    (whichever of ack or update reaches it first), interpolated on log-log axes between the sizes run.
+    ``at_least`` when it never reached the target in the sizes run (the largest size is then a floor)."""
+    import math
+
+    mine = sorted((r for r in runs if r["server"] == kind), key=lambda r: r["phones"])
+
+    def load(r: dict) -> float:  # > 1 past the target; a dropped phone or lost story counts as past it
+        if r["dropped"] or r["lost"] or r["phones_connected"] < r["phones"]:
+            return math.inf
+        return max((r["ack_ms"]["p99"] or math.inf) / TARGET["ack_p99"],
+                   (r["update_ms"]["p99"] or math.inf) / TARGET["update_p99"])
+
+    previous = None
+    for r in mine:
+        if load(r) > 1:
+            if previous is None:
+                return {"phones": 0, "at_least": False}
+            if math.isinf(load(r)):
+                return {"phones": previous["phones"], "at_least": False}
+            x0, x1 = math.log(previous["phones"]), math.log(r["phones"])
+            y0, y1 = math.log(load(previous)), math.log(load(r))
+            x = x0 + (0 - y0) * (x1 - x0) / (y1 - y0) if y1 != y0 else x1
+            return {"phones": int(round(math.exp(x))), "at_least": False}
+        previous = r
+    return {"phones": mine[-1]["phones"] if mine else 0, "at_least": True}
+
+
 def report(runs: list[dict], sizes: list[int], servers: list[str], args: argparse.Namespace) -> None:
     table = Table("server", "phones", "held", "dropped", "lost", "ack p50", "ack p99", "update p50", "update p99",
                   "server CPU s", "peak RSS MB", "load-tool lag p99")
@@ -162,6 +191,15 @@ def report(runs: list[dict], sizes: list[int], servers: list[str], args: argpars
     console.print(table)
     caps = {kind: capacity(runs, kind) for kind in servers}
     ratios = {f"{kind}/bare": round(caps[kind] / caps["bare"], 2) for kind in servers if "bare" in caps and caps["bare"]}
+    crossings = {kind: crossing(runs, kind) for kind in servers}
+    cross_ratios = {f"{kind}/bare": round(crossings[kind]["phones"] / crossings["bare"]["phones"], 2)
+                    for kind in servers if "bare" in crossings and crossings["bare"]["phones"]}
+    # Server CPU for the same load, size by size: where no server saturates, the nearest measure of
+    # how many phones each would carry on the same core.
+    cpu_ratios = {f"{kind}/bare": {r["phones"]: round(b["server_cpu_s"] / r["server_cpu_s"], 2)
+                                   for r in runs if r["server"] == kind
+                                   for b in runs if b["server"] == "bare" and b["phones"] == r["phones"] and r["server_cpu_s"]}
+                  for kind in servers if kind != "bare" and "bare" in servers}
     plot = REPO / "docs" / f"{args.name}.png"
     draw(runs, servers, plot)
     command = (f"`.venv/bin/python bench/phones_held.py --sizes {args.sizes} --servers {args.servers} "
@@ -172,7 +210,8 @@ def report(runs: list[dict], sizes: list[int], servers: list[str], args: argpars
         f"{r['update_ms']['p50']} | {r['update_ms']['p99']} | {r['server_cpu_s']} | {r['server_peak_rss_mb']} | "
         f"{r['load_loop_lag_ms']['p99']} | {r['machine_load_1min'][0]}→{r['machine_load_1min'][1]} |"
         for r in runs)
-    save(args.name, {"command": command, "runs": runs, "capacity": caps, "ratios": ratios}, f"""
+    save(args.name, {"command": command, "runs": runs, "capacity": caps, "ratios": ratios, "crossings": crossings,
+                     "crossing_ratios": cross_ratios, "cpu_ratios": cpu_ratios}, f"""
 ## B1 phones held, B2 submit ack under load ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
 
 Machine: {machine()}. Command: {command}. Server pinned to CPU 0, `stage rehearse` (one process) to CPU 1
@@ -187,6 +226,11 @@ time on the server (batched once a second, so about 500 ms is the floor of p50).
 
 Capacity (largest size held with none dropped or lost, ack p99 ≤ 250 ms, update p99 ≤ 2 s): {caps}.
 Ratios to the bare Flask-SocketIO server: {ratios or 'n/a'}. Plot: `docs/{plot.name}`.
+
+Capacity at equal latency (phones where p99 reaches the target, log-log between sizes; "≥" when never
+reached): {", ".join(f"{k} {'≥ ' if v['at_least'] else ''}{v['phones']}" for k, v in crossings.items())}.
+Ratios: {cross_ratios or 'n/a'}. Capacity for the same CPU (bare's server CPU / this server's, by size):
+{cpu_ratios or 'n/a'}.
 """)
 
 
