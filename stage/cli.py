@@ -143,6 +143,7 @@ def _serve(settings: Any, show: Any) -> None:
     if soft != hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         log.info("open files limit raised from %d to %s", soft, "unlimited" if hard == resource.RLIM_INFINITY else hard)
+    _check_phone_room(hard, night.show.limits.max_phones)
     # Thousands of phone connections are long-lived objects; with CPython's default thresholds the
     # collector walks them all every few thousand allocations and every phone waits (GC pauses
     # were the p99 of the submit benchmark). Freeze what start-up made; collect young objects less often.
@@ -202,6 +203,27 @@ def _print_banner(join_url: str, settings: Any, night: Any) -> None:
         console.print(f"Rig {rig.name:<12} {how}", markup=False)
     console.print(f"Data directory   {settings.data_dir.resolve()}")
     console.print(f"Listening on     {settings.bind}:{settings.port} ({settings.async_mode}); Ctrl-C stops\n")
+
+
+# Descriptors a server needs besides its phones: the store, logs, displays, consoles, rigs, uploads, workers.
+SPARE_DESCRIPTORS = 200
+FULL_HOUSE = 2_000  # phones to expect when the show sets no limits.max_phones
+
+
+def _check_phone_room(open_files_limit: int, max_phones: int | None) -> None:
+    """Every phone holds one open socket: say how many this process can take, and warn when that is
+    below the show's own phone cap, or below a full house when the show sets none (phones past it would
+    fail to connect)."""
+    if open_files_limit == resource.RLIM_INFINITY:
+        return
+    room = max(0, open_files_limit - SPARE_DESCRIPTORS)
+    wanted = max_phones if max_phones is not None else FULL_HOUSE
+    if room < wanted:
+        log.warning("this process can hold about %d phones (open files limit %d), fewer than %s; raise the hard "
+                    "limit (ulimit -Hn, /etc/security/limits.conf)", room, open_files_limit,
+                    f"the show's max_phones {max_phones}" if max_phones is not None else f"a house of {FULL_HOUSE}")
+    else:
+        log.info("room for about %d phones (open files limit %d)", room, open_files_limit)
 
 
 def _configure_logging(logfile: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -37,6 +38,7 @@ class StageProcess:
     extra_args: tuple[str, ...] = ()
     passwords: bool = True  # False: let Stage generate and print the passphrases
     local_rigs: bool = False  # True: serve starts the show's local capture agents (tests usually act as agent)
+    open_files: int | None = None  # a lower open-files limit (soft and hard) for the server, like a small machine
     proc: subprocess.Popen | None = None
     stdout_lines: list[str] = field(default_factory=list)
     display_keys: dict[str, str] = field(default_factory=dict)
@@ -61,7 +63,10 @@ class StageProcess:
         env["PYTHONUNBUFFERED"] = "1"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.stderr_file = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True)
+        limit = self.open_files
+        lower = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))) if limit else None
+        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True,
+                                     preexec_fn=lower)
         threading.Thread(target=self._drain, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

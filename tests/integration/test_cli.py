@@ -80,3 +80,16 @@ def test_a_bad_port_in_the_environment_is_a_clear_error(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=60,
                             env={"PATH": "/usr/bin:/bin", "STAGE_PORT": "eighty"})
     assert result.returncode == 1 and "the port must be a number, not 'eighty'" in result.stderr
+
+
+def test_serve_warns_when_the_open_files_limit_holds_fewer_phones_than_a_house(tmp_path):
+    """Every phone is one open socket: on a machine whose limit is 1,024 descriptors the operator is told
+    how many phones fit before doors, not by phones failing to connect at 9 pm."""
+    small = StageProcess(DEMO_SHOW, tmp_path / "small", open_files=1024).start()
+    small.stop()
+    roomy = StageProcess(DEMO_SHOW, tmp_path / "roomy", open_files=8192).start()
+    roomy.stop()
+    assert "this process can hold about 824 phones (open files limit 1024), fewer than a house of 2000" \
+        in small.stderr_path.read_text()
+    assert "room for about 7992 phones (open files limit 8192)" in roomy.log_text()
+    assert "can hold about" not in roomy.stderr_path.read_text()
