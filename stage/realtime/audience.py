@@ -29,6 +29,8 @@ PHONE_ROOMS = tuple(f"phones:{n}" for n in range(PHONE_SLICES))
 
 def phone_room(sid: str) -> str:
     return PHONE_ROOMS[zlib.crc32(sid.encode()) % PHONE_SLICES]
+
+
 # A phone joins once per connection (a rename re-joins); a venue phone has its own LAN address.
 JOIN_PER_SOCKET = parse_limit("10 per minute")
 _limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
