@@ -239,6 +239,9 @@ def _configure_logging(logfile: Path) -> None:
     root.handlers[:] = [stream, file]
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
+    # gevent-websocket's handler logs every HTTP request at INFO (display keys in URLs included) and
+    # ignores the server's log=None: keep it to warnings; Stage logs what an operator needs itself.
+    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     # A phone can make the Socket.IO libraries log a traceback per bad packet: cap them.
     for name in ("engineio.server", "socketio.server"):
         logging.getLogger(name).addFilter(_Throttle(per_minute=20))
