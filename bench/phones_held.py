@@ -130,7 +130,18 @@ def main() -> None:
     parser.add_argument("--submit-rate", type=float, default=50)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--name", default="phones_held")
+    parser.add_argument("--report-from", type=Path, metavar="JSON",
+                        help="run nothing: report again from an earlier run's bench/results JSON (e.g. after the "
+                             "report itself changed)")
     args = parser.parse_args()
+    if args.report_from:
+        earlier = json.loads(args.report_from.read_text())
+        runs = earlier["runs"]
+        for key, value in earlier.get("scenario", {}).items():  # older files: pass the run's flags again
+            setattr(args, key, value)
+        servers = list(dict.fromkeys(r["server"] for r in runs))
+        report(runs, sorted({r["phones"] for r in runs}), servers, args, command=earlier["command"])
+        return
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]  # every phone is a socket on both sides
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
     sizes, servers = [int(s) for s in args.sizes.split(",")], args.servers.split(",")
@@ -180,7 +191,23 @@ def crossing(runs: list[dict], kind: str) -> dict:
     return {"phones": mine[-1]["phones"] if mine else 0, "at_least": True}
 
 
-def report(runs: list[dict], sizes: list[int], servers: list[str], args: argparse.Namespace) -> None:
+def ratio_text(mine: dict, bare: dict) -> str:
+    """A crossing ratio, honest about floors: a server that never reached the target has only a
+    lower bound on its capacity, so the ratio is a bound too (or unknown when both are)."""
+    if not bare["phones"] or not mine["phones"]:
+        return "n/a"
+    value = f"{mine['phones'] / bare['phones']:.2f}"
+    if mine["at_least"] and bare["at_least"]:
+        return "n/a (neither reached the target)"
+    if mine["at_least"]:
+        return "≥ " + value
+    if bare["at_least"]:
+        return "≤ " + value
+    return value
+
+
+def report(runs: list[dict], sizes: list[int], servers: list[str], args: argparse.Namespace,
+           command: str | None = None) -> None:
     table = Table("server", "phones", "held", "dropped", "lost", "ack p50", "ack p99", "update p50", "update p99",
                   "server CPU s", "peak RSS MB", "load-tool lag p99")
     for r in runs:
@@ -192,18 +219,20 @@ def report(runs: list[dict], sizes: list[int], servers: list[str], args: argpars
     caps = {kind: capacity(runs, kind) for kind in servers}
     ratios = {f"{kind}/bare": round(caps[kind] / caps["bare"], 2) for kind in servers if "bare" in caps and caps["bare"]}
     crossings = {kind: crossing(runs, kind) for kind in servers}
-    cross_ratios = {f"{kind}/bare": round(crossings[kind]["phones"] / crossings["bare"]["phones"], 2)
-                    for kind in servers if "bare" in crossings and crossings["bare"]["phones"]}
-    # Server CPU for the same load, size by size: where no server saturates, the nearest measure of
-    # how many phones each would carry on the same core.
+    cross_ratios = {f"{kind}/bare": ratio_text(crossings[kind], crossings["bare"])
+                    for kind in servers if kind != "bare" and "bare" in crossings}
+    # Server CPU for the same load, size by size (only where both did all the work: none dropped or
+    # lost): where no server saturates, the nearest measure of how many phones each carries on a core.
+    complete = [r for r in runs if not (r["dropped"] or r["lost"]) and r["phones_connected"] >= r["phones"]]
     cpu_ratios = {f"{kind}/bare": {r["phones"]: round(b["server_cpu_s"] / r["server_cpu_s"], 2)
-                                   for r in runs if r["server"] == kind
-                                   for b in runs if b["server"] == "bare" and b["phones"] == r["phones"] and r["server_cpu_s"]}
+                                   for r in complete if r["server"] == kind
+                                   for b in complete if b["server"] == "bare" and b["phones"] == r["phones"]
+                                   and r["server_cpu_s"]}
                   for kind in servers if kind != "bare" and "bare" in servers}
     plot = REPO / "docs" / f"{args.name}.png"
     draw(runs, servers, plot)
-    command = (f"`.venv/bin/python bench/phones_held.py --sizes {args.sizes} --servers {args.servers} "
-               f"--duration {args.duration:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g}`")
+    command = command or (f"`.venv/bin/python bench/phones_held.py --sizes {args.sizes} --servers {args.servers} "
+                          f"--duration {args.duration:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g}`")
     rows = "\n".join(
         f"| {r['server']} | {r['phones']} | {'yes' if r['held'] else 'NO'} | {r['phones_connected']} | {r['dropped']} | "
         f"{r['lost']} | {r['acks']}/{r['submits']} | {r['ack_ms']['p50']} | {r['ack_ms']['p99']} | "
@@ -211,7 +240,8 @@ def report(runs: list[dict], sizes: list[int], servers: list[str], args: argpars
         f"{r['load_loop_lag_ms']['p99']} | {r['machine_load_1min'][0]}→{r['machine_load_1min'][1]} |"
         for r in runs)
     save(args.name, {"command": command, "runs": runs, "capacity": caps, "ratios": ratios, "crossings": crossings,
-                     "crossing_ratios": cross_ratios, "cpu_ratios": cpu_ratios}, f"""
+                     "crossing_ratios": cross_ratios, "cpu_ratios": cpu_ratios,
+                     "scenario": {"ramp": args.ramp, "duration": args.duration, "submit_rate": args.submit_rate}}, f"""
 ## B1 phones held, B2 submit ack under load ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
 
 Machine: {machine()}. Command: {command}. Server pinned to CPU 0, `stage rehearse` (one process) to CPU 1
