@@ -61,7 +61,7 @@ class Agent:
         self._stop.set()
 
     def _emit(self, event: str, data: dict[str, Any]) -> None:
-        self.link.emit(event, data)
+        self.link.emit(event, data, keep=event == "take_state")
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -112,6 +112,7 @@ class Agent:
             tick += 1
             self._send_preview()
             if tick % 2 == 0:
+                self.rig.keep_microphone()
                 self._emit("health", self.health())
 
     def health(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from stage.capture.recorder import Take
 from stage.capture.spool import SpooledTake, slate_name
 
 log = logging.getLogger(__name__)
+# Seconds between attempts to reopen a microphone that vanished or was missing: doubling from the first
+# to the last, so a rig without its microphone all night does not restart PortAudio every few seconds.
+MIC_RETRY_FIRST, MIC_RETRY_LAST = 3.0, 30.0
 
 
 class RigError(Exception):
@@ -37,21 +41,67 @@ class Rig:
         self.mic_error: str | None = None
         self.take: Take | None = None
         self._lock = threading.Lock()
+        self._mic_tried = 0.0
+        self._mic_wait = MIC_RETRY_FIRST
+        self._mic_reopening: threading.Thread | None = None
 
     def open(self, camera_wait: float = 6.0) -> "Rig":
         self.spool.mkdir(parents=True, exist_ok=True)
         self.camera.start()
         if self.mic_name.lower() != "none":
-            try:
-                self.microphone = Microphone(self.mic_name).start()
-            except MicrophoneError as exc:
-                self.mic_error = str(exc)
-                log.warning("microphone: %s", exc)
-            except Exception as exc:  # PortAudio refuses the device: same outcome, video only
-                self.mic_error = f"cannot open audio input {self.mic_name!r}: {exc}; recording video only"
-                log.warning("microphone: %s", self.mic_error)
+            self.microphone = self._open_microphone()
         self.camera.wait_open(camera_wait)
         return self
+
+    def _open_microphone(self) -> Microphone | None:
+        """The microphone, or None with ``mic_error`` saying why (the rig then records video only)."""
+        self._mic_tried = time.monotonic()
+        try:
+            microphone = Microphone(self.mic_name).start()
+        except MicrophoneError as exc:
+            error = str(exc)
+        except Exception as exc:  # PortAudio refuses the device: same outcome, video only
+            error = f"cannot open audio input {self.mic_name!r}: {exc}; recording video only"
+        else:
+            self.mic_error = None
+            return microphone
+        if error != self.mic_error:  # one line per change, not one per retry
+            log.warning("microphone: %s", error)
+        self.mic_error = error
+        return None
+
+    def keep_microphone(self) -> None:
+        """Between takes, reopen a microphone that vanished (or was missing at start), retrying with a
+        growing wait, so the next take has sound again without restarting the agent. The reopen runs on
+        its own thread (PortAudio's restart can take a while; health and previews go on meanwhile). A take
+        in progress keeps the microphone it started with."""
+        if self.mic_name.lower() == "none" or self.recording:
+            return
+        if self._mic_reopening is not None and self._mic_reopening.is_alive():
+            return
+        current = self.microphone
+        if current is not None and current.alive:
+            self._mic_wait = MIC_RETRY_FIRST
+            return
+        if time.monotonic() - self._mic_tried < self._mic_wait:
+            return
+        self._mic_reopening = threading.Thread(target=self._reopen_microphone, args=(current,),
+                                               name="microphone-reopen", daemon=True)
+        self._mic_reopening.start()
+
+    def _reopen_microphone(self, gone: Microphone | None) -> None:
+        if gone is not None:
+            log.warning("microphone %r stopped delivering; reopening it", self.mic_name)
+            gone.stop()
+            self.microphone = None
+            self._mic_wait = MIC_RETRY_FIRST
+        microphone = self._open_microphone()
+        if microphone is None:
+            self._mic_wait = min(self._mic_wait * 2, MIC_RETRY_LAST)
+            return
+        log.info("microphone %r is back", self.mic_name)
+        with self._lock:
+            self.microphone = microphone
 
     def close(self) -> None:
         if self.recording:
@@ -99,9 +149,11 @@ class Rig:
 
     def health(self) -> dict[str, Any]:
         take = self.take if self.recording else None
-        mic = self.microphone
-        error = self.camera.error or self.mic_error or (
-            "microphone stopped delivering" if mic and not mic.alive else None)
+        mic = take.microphone if take else self.microphone  # during a take: the sound that take records
+        silent_take = take is not None and mic is None and self.mic_name.lower() != "none"
+        error = self.camera.error or (
+            "this take records no sound: the microphone was missing when it started" if silent_take else None) \
+            or self.mic_error or ("microphone stopped delivering" if mic and not mic.alive else None)
         return {
             "recording": take is not None,
             "take_id": take.spooled.take_id if take else None,

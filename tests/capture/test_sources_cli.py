@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.capture.analyse import decode
 from tests.capture.conftest import capture_cmd
 from tests.capture.pulse import VirtualMic
-from tests.capture.test_agent_protocol import record, start_agent
+from tests.capture.test_agent_protocol import record, start_agent, take_ends
 from tests.capture.test_faults import silent_camera  # noqa: F401  (fixture)
 from tests.stage_process import DEMO_SHOW, REPO
 
@@ -46,7 +46,8 @@ def test_doctor_lists_inputs_and_checks_each_rig(tmp_path: Path, pulse, camera, 
     assert "cannot open camera" in bad and "no audio input 'no such mic'" in bad
 
 
-def test_microphone_vanishing_mid_take_keeps_the_video(tmp_path: Path, camera, server, agents) -> None:
+def test_microphone_vanishing_mid_take_keeps_the_video_and_the_next_take_has_sound(tmp_path: Path, camera, server,
+                                                                                     agents) -> None:
     own = VirtualMic(tmp_path / "own-pulse").start()  # a PulseAudio of this test's own, to pull out
     try:
         os.environ["XDG_RUNTIME_DIR"], previous = str(own.xdg), os.environ.get("XDG_RUNTIME_DIR")
@@ -68,6 +69,18 @@ def test_microphone_vanishing_mid_take_keeps_the_video(tmp_path: Path, camera, s
     (tmp_path / "got.mp4").write_bytes(bytes(server.files[take_id]))
     got = decode(tmp_path / "got.mp4")
     assert got.video_times[-1] >= 3.5 and 1.0 <= len(got.audio) / got.rate <= 3.0
+    # The microphone comes back (PulseAudio restarted): the agent reopens it between takes, unasked.
+    own.start()
+    try:
+        back = server.wait_for("health", lambda h: h["error"] is None and h["audio_db"] is not None, timeout=30)
+        assert back["microphone"] == "default"
+        again, ended = take_ends(server, 2)
+        assert ended["state"] == "uploaded", ended
+    finally:
+        own.stop()
+    (tmp_path / "again.mp4").write_bytes(bytes(server.files[again]))
+    second = decode(tmp_path / "again.mp4")
+    assert len(second.audio) / second.rate >= 1.0, "the take after the microphone came back has sound"
 
 
 def test_the_agent_imports_no_server_and_no_green_threads() -> None:
