@@ -3,7 +3,8 @@
 It lives with the rest of the Socket.IO code so that ``stage/capture/`` holds none: the agent gives
 it handlers for the server's commands and calls :meth:`emit`; this module owns connecting (retried
 until the server answers, because ``stage serve`` may start the agent before it listens),
-python-socketio's own reconnects after a drop, and dropping current-state events while reconnecting.
+python-socketio's own reconnects after a drop, and what happens to events sent while not connected:
+current-state ones (health, previews) are dropped, take states are kept and sent on connecting, in order.
 It imports nothing of the server (no Flask, no gevent): the agent is a plain threaded process.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,7 @@ import socketio
 log = logging.getLogger(__name__)
 
 NS = "/capture"
+KEPT_EVENTS = 1000  # take states waiting for a connection; far more than a night's takes
 
 
 class AgentLink:
@@ -28,7 +31,10 @@ class AgentLink:
         self._client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5)
         for event, handler in commands.items():  # their return value is the ack
             self._client.on(event, handler, namespace=NS)
-        self._client.on("connect", lambda: log.info("connected to %s as rig %r", server, rig_name), namespace=NS)
+        self._rig_name = rig_name
+        self._kept: deque[tuple[str, dict[str, Any]]] = deque(maxlen=KEPT_EVENTS)
+        self._sending = threading.Lock()  # kept events go out before any newer one
+        self._client.on("connect", self._connected, namespace=NS)
         self._client.on("disconnect", lambda *a: log.warning("disconnected from %s", server), namespace=NS)
 
     @property
@@ -48,12 +54,36 @@ class AgentLink:
                 stop.wait(delay)
                 delay = min(delay * 2, 10)
 
-    def emit(self, event: str, data: dict[str, Any]) -> None:
-        if self._client.connected:
-            try:
-                self._client.emit(event, data, namespace=NS)
-            except socketio.exceptions.BadNamespaceError:
-                pass  # reconnecting: health and previews are current-state, losing one is fine
+    def emit(self, event: str, data: dict[str, Any], keep: bool = False) -> None:
+        """Send now if connected. Otherwise ``keep`` events (a take's state: the crew's library depends
+        on each) wait for the next connection; others (health, previews: current state) are dropped."""
+        with self._sending:
+            self._send_kept()
+            if not self._kept and self._send(event, data):
+                return
+            if keep:
+                self._kept.append((event, data))
+
+    def _send(self, event: str, data: dict[str, Any]) -> bool:
+        # The namespace, not ``connected``: the client sets that only after the connect handler has run.
+        if NS not in self._client.namespaces:
+            return False
+        try:
+            self._client.emit(event, data, namespace=NS)
+            return True
+        except socketio.exceptions.BadNamespaceError:  # the connection dropped meanwhile
+            return False
+
+    def _send_kept(self) -> None:
+        while self._kept and self._send(*self._kept[0]):
+            self._kept.popleft()
+
+    def _connected(self) -> None:
+        log.info("connected to %s as rig %r", self.server, self._rig_name)
+        with self._sending:
+            if self._kept:
+                log.info("sending %d take state(s) kept while not connected", len(self._kept))
+            self._send_kept()
 
     def close(self) -> None:
         self._client.disconnect()

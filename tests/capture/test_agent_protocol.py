@@ -131,3 +131,28 @@ def test_sigkill_mid_take_leaves_a_playable_file_uploaded_on_restart(tmp_path, c
     (tmp_path / "got.mp4").write_bytes(bytes(server.files[take_id]))
     got = decode(tmp_path / "got.mp4")
     assert len(got.video_times) == len(crashed.video_times) == server.completed[take_id]["frames"]
+
+
+def test_take_states_sent_before_the_connection_arrive_once_it_is_up_and_health_does_not() -> None:
+    """A restarted agent uploads a recovered take while it is still connecting: that take's state must
+    reach the server (the crew's library depends on it); stale health must not."""
+    import threading
+
+    from stage.realtime.agent_link import AgentLink
+    from tests.capture.contract_server import TOKEN
+
+    server = ContractServer().start()
+    link = AgentLink(server.url, "stage", TOKEN, {})
+    try:
+        link.emit("health", {"stale": True})
+        link.emit("take_state", {"take_id": "t1", "state": "uploading", "reason": None}, keep=True)
+        link.emit("take_state", {"take_id": "t1", "state": "uploaded", "reason": None}, keep=True)
+        link.connect(threading.Event())
+        link.emit("health", {"stale": False})
+        assert server.wait_for("connect") == "stage"
+        states = [server.wait_for("take_state")["state"] for _ in range(2)]
+        assert states == ["uploading", "uploaded"], "kept in order"
+        assert server.wait_for("health") == {"stale": False}, "health from before the connection is dropped"
+    finally:
+        link.close()
+        server.stop()
