@@ -17,11 +17,10 @@ from typing import Any
 import click
 import qrcode
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from rich.console import Console
 
 from stage.errors import ShowFileError, StageError
+from stage.limiter import MovingWindowLimiter
 from stage.local_rigs import LocalRigs, agent_command
 from stage.settings import Settings
 from stage.show.loader import load_show
@@ -253,7 +252,7 @@ class _Throttle(logging.Filter):
     def __init__(self, per_minute: int) -> None:
         super().__init__()
         self._limit = parse_limit(f"{per_minute} per minute")
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowLimiter()
         self._dropped = 0
 
     def filter(self, record: logging.LogRecord) -> bool:

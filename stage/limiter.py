@@ -8,10 +8,13 @@ keys nobody used for a whole window are swept now and then, amortised over hits.
 
 Same call shape as ``limits.strategies.MovingWindowRateLimiter``: ``hit(item, *ids)`` and ``test(item, *ids)``
 with a ``limits`` rate item (``parse("20 per 2 seconds")``), so call sites only change the constructor.
+Stage's one limiter: also the login, OSC-in and log-throttle limits. Safe across threads (the log
+filter runs on the capture agent's threads too); the lock is a green one under gevent or eventlet.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,6 +30,7 @@ class MovingWindowLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._window: dict[str, float] = {}  # key -> its window, for the sweep
         self._until_sweep = SWEEP_EVERY
+        self._lock = threading.Lock()
 
     def _recent(self, item: RateLimitItem, identifiers: tuple[str, ...], now: float) -> tuple[str, deque[float]]:
         key = item.key_for(*identifiers)
@@ -41,20 +45,22 @@ class MovingWindowLimiter:
 
     def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """True when one more hit would be allowed (nothing is counted)."""
-        _, hits = self._recent(item, identifiers, self._clock())
-        return len(hits) < item.amount
+        with self._lock:
+            _, hits = self._recent(item, identifiers, self._clock())
+            return len(hits) < item.amount
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count a hit if the window has room; False (and nothing counted) when it is full."""
-        now = self._clock()
-        _, hits = self._recent(item, identifiers, now)
-        allowed = len(hits) < item.amount
-        if allowed:
-            hits.append(now)
-        self._until_sweep -= 1
-        if self._until_sweep <= 0:
-            self._sweep(now)
-        return allowed
+        with self._lock:
+            now = self._clock()
+            _, hits = self._recent(item, identifiers, now)
+            allowed = len(hits) < item.amount
+            if allowed:
+                hits.append(now)
+            self._until_sweep -= 1
+            if self._until_sweep <= 0:
+                self._sweep(now)
+            return allowed
 
     def _sweep(self, now: float) -> None:
         self._until_sweep = SWEEP_EVERY

@@ -22,13 +22,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pythonosc.osc_packet import OscPacket
 
 from stage.errors import StageError
 from stage.lighting.commands import REPLY_PREFIX, CommandError, RemoteHandlers, parse, reply_address
 from stage.lighting.messages import OscMessage
+from stage.limiter import MovingWindowLimiter
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ class OscRemote:
             self._rate = parse_limit(rate)
         except ValueError as exc:
             raise RemoteError(f"OSC in rate {rate!r} is not a limit like '200 per second'") from exc
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowLimiter()
         self._sock: socket.socket | None = None
         self._closed = False
         self._done = threading.Event()

@@ -7,10 +7,9 @@ import logging
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from werkzeug.wrappers import Response
 
+from stage.limiter import MovingWindowLimiter
 from stage.settings import ROLES
 from stage.web.context import night
 
@@ -18,7 +17,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = parse_limit("10 per minute")
-_limiter = MovingWindowRateLimiter(MemoryStorage())
+_limiter = MovingWindowLimiter()
 
 
 def current_role() -> str | None:
