@@ -31,7 +31,6 @@ class AgentLink:
         self._client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5)
         for event, handler in commands.items():  # their return value is the ack
             self._client.on(event, handler, namespace=NS)
-        self._rig_name = rig_name
         self._kept: deque[tuple[str, dict[str, Any]]] = deque(maxlen=KEPT_EVENTS)
         self._sending = threading.Lock()  # kept events go out before any newer one
         self._client.on("connect", self._connected, namespace=NS)
@@ -79,7 +78,7 @@ class AgentLink:
             self._kept.popleft()
 
     def _connected(self) -> None:
-        log.info("connected to %s as rig %r", self.server, self._rig_name)
+        log.info("connected to %s as rig %r", self.server, self._auth["rig"])
         with self._sending:
             if self._kept:
                 log.info("sending %d take state(s) kept while not connected", len(self._kept))

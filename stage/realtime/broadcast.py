@@ -131,7 +131,8 @@ class Broadcaster(TakesBroadcast):
         items = [{**curation.public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
                   "comments": talk.get(r.id, []), "approved_at": r.updated_at} for r in shown]
         gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
-        self._to_phones("feed_update", {"records": items, "removed": gone})
+        if items or gone:  # a change to records phones never see (a take, a display-only card) sends nothing
+            self._to_phones("feed_update", {"records": items, "removed": gone})
 
     def _to_phones(self, event: str, data: dict[str, Any]) -> None:
         """One emit per slice of the phones (encoded once per slice), yielding between slices: the writes

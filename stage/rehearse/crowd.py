@@ -60,7 +60,7 @@ class SimPhone(LeanPhone):
                 if item["id"] in self.seen:
                     continue
                 self.seen.add(item["id"])
-                self.crowd.seen_ids.append(item["id"])
+                self.crowd.saw(item["id"])
                 approved_at = item.get("approved_at")
                 if approved_at is not None and approved_at >= self.joined_at:
                     self.tally.counts["updates"] += 1
@@ -77,8 +77,14 @@ class Crowd:
         self.live_phones: list[SimPhone] = []  # those still connected: kept as phones drop, never rescanned
         self.prompt: str | None = None
         self.prompt_checked = False
-        self.seen_ids: list[str] = []  # records some phone here has seen: what they recommend
+        self.seen_ids: list[str] = []  # records some phone here has seen, once each: what they recommend
+        self._seen: set[str] = set()
         self.pending: set[asyncio.Task] = set()
+
+    def saw(self, record_id: str) -> None:
+        if record_id not in self._seen:
+            self._seen.add(record_id)
+            self.seen_ids.append(record_id)
 
     def set_prompt(self, prompt: dict | None) -> None:
         self.prompt_checked = True
@@ -91,12 +97,9 @@ class Crowd:
         else:
             self.prompt = prompt["id"]
 
-    def live(self) -> list[SimPhone]:
-        return self.live_phones
-
-    def _dropped(self, phone: LeanPhone) -> None:
+    def _dropped(self, phone: SimPhone) -> None:
         self.tally.counts["dropped"] += 1
-        slot = getattr(phone, "slot", None)
+        slot = phone.slot
         if slot is not None:  # swap-remove: O(1) per drop, even when a restarting server drops them all
             last = self.live_phones.pop()
             if last is not phone:
@@ -122,7 +125,7 @@ class Crowd:
         self.report.put(("delta", self.tally.take_delta()))  # every join counted before the phones leave (the peak)
         for phone in self.phones:  # from here an ending connection is ours, not a drop: never counted twice
             phone.closed_by_us = True
-        self.tally.counts["left"] += len(self.live())
+        self.tally.counts["left"] += len(self.live_phones)
         await asyncio.gather(*(p.close() for p in self.phones), return_exceptions=True)
         reporter.cancel()
         self.report.put(("delta", self.tally.take_delta()))
@@ -186,7 +189,7 @@ class Crowd:
             if due >= end:
                 return
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-            phones = self.live()
+            phones = self.live_phones
             if scaled and random.random() * self.plan.phones >= len(phones):
                 continue
             if phones:  # round robin: each phone's own submit limit is never the bottleneck

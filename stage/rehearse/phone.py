@@ -51,7 +51,7 @@ class LeanPhone:
         self.on_event = on_event
         self.closed_by_us = False
         self.dropped = asyncio.Event()  # set when the connection ends without close() from us
-        self.on_drop: Callable[[LeanPhone], None] | None = None
+        self.on_drop: Callable[[Any], None] | None = None  # called with this phone when it drops
         self._reader: asyncio.Task | None = None
 
     async def connect(self, timeout: float = 30) -> None:
