@@ -27,7 +27,7 @@ import socketio
 from rich.console import Console
 from rich.table import Table
 
-from harness import REPO, free_port, machine, save
+from harness import REPO, free_port, machine, save, stop
 
 SHOW = REPO / "bench" / "shows" / "night.yaml"
 PASSWORD = "bench-pass"
@@ -83,31 +83,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_pid(proc: subprocess.Popen) -> int:
-    return proc.pid  # taskset execs the server: same pid
-
-
 def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path) -> dict:
     proc, url = start_server(kind, tmp)
     load_before = os.getloadavg()[0]
     figures_path = tmp / f"{kind}-{phones}.json"
     try:
-        cpu_before = cpu_seconds(server_pid(proc))
+        cpu_before = cpu_seconds(proc.pid)
         command = ["taskset", "-c", "1", sys.executable, "-m", "stage", "rehearse", "--url", url, "--phones", str(phones),
                    "--submit-rate", str(args.submit_rate), "--approve-rate", "2", "--recommend-share", "0.1",
                    "--duration", str(args.duration), "--ramp", str(args.ramp), "--processes", str(args.processes),
                    "--host-password", PASSWORD, "--json", str(figures_path)]
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=args.duration * 3 + 120)
-        cpu = cpu_seconds(server_pid(proc)) - cpu_before
+        cpu = cpu_seconds(proc.pid) - cpu_before
         rss = int(next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
                        if line.startswith("VmHWM")).split()[1]) // 1024
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     if not figures_path.exists():
         raise SystemExit(f"rehearse against {kind} wrote no figures:\n{done.stderr[-2000:]}")
     figures = json.loads(figures_path.read_text())

@@ -1,5 +1,5 @@
 """Submit-ack latency with N phones connected and R submissions a second (the audience issue's goal:
-p99 <= 100 ms at 2,000 phones and 100/s). Phones are lean simulated ones (bench/lean_phone.py).
+p99 <= 100 ms at 2,000 phones and 100/s). Phones are lean simulated ones (stage/rehearse/phone.py).
 
     .venv/bin/python bench/submit_load.py [--phones 2000] [--rate 100] [--seconds 30]
 """
@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from harness import REPO, free_port, machine, percentile, save, start, stop
-from lean_phone import LeanPhone
+from stage.rehearse.phone import LeanPhone
 
 SHOW = REPO / "bench" / "shows" / "submit-load.yaml"
 
