@@ -30,9 +30,6 @@ def _refusal(code: str, message: str) -> dict[str, Any]:
 
 class Agent:
     def __init__(self, server: str, rig_name: str, token: str, rig: Rig) -> None:
-        self.server = server
-        self.rig_name = rig_name
-        self.token = token
         self.rig = rig
         self.link = AgentLink(server, rig_name, token, {"record": self._on_record, "stop": self._on_stop})
         self.uploader = Uploader(server, token, rig_name, self._upload_state)

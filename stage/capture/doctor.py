@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import cv2
@@ -11,8 +10,6 @@ from rich.table import Table
 
 from stage.capture.camera import Camera
 from stage.capture.microphone import MicrophoneError, input_devices, resolve
-
-log = logging.getLogger(__name__)
 
 
 def _camera_ok(source: str, wait: float = 7.0) -> str | None:

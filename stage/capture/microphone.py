@@ -78,7 +78,6 @@ class Microphone:
         self.overflows = 0
         self.level_db: float | None = None
         self.last_callback = 0.0
-        self.error: str | None = None
         self._stream: Any = None
         self.capturing = False  # only queue blocks while a take wants them (no unbounded growth)
 

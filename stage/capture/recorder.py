@@ -10,7 +10,6 @@ fast or slow), silence is inserted or samples are dropped, so sync holds over a 
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -23,7 +22,7 @@ import numpy as np
 
 from stage.capture.camera import Camera, Frame
 from stage.capture.microphone import RATE, Microphone
-from stage.capture.spool import SpooledTake, remux, slate_title
+from stage.capture.spool import SpooledTake, remux, slate_metadata
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,7 @@ class Take:
         if first is None:
             return
         height, width = first.image.shape[:2]
-        metadata = {"title": slate_title(self.spooled.slate), "comment": json.dumps(self.spooled.slate)}
+        metadata = slate_metadata(self.spooled.slate)
         with av.open(str(self.spooled.part), "w", format="mp4", options=FRAG_OPTIONS) as out:
             out.metadata.update(metadata)
             video = out.add_stream("libx264", rate=30, options={
@@ -182,8 +181,7 @@ class Take:
                            "av_offset_ms": self.av_offset_ms})
         try:
             if sp.part.exists() and self.frames_out:
-                sp.figures.update(remux(sp.part, sp.final, {"title": slate_title(sp.slate),
-                                                            "comment": json.dumps(sp.slate)}))
+                sp.figures.update(remux(sp.part, sp.final, slate_metadata(sp.slate)))
                 sp.part.unlink()
                 sp.state = "failed" if self.failed else "finished"
             else:

@@ -37,6 +37,11 @@ def slate_title(slate: dict[str, Any]) -> str:
     return f"{get('show')} — cue {get('cue')} — {get('story')} — {get('performer')} — take {get('take')}"
 
 
+def slate_metadata(slate: dict[str, Any]) -> dict[str, str]:
+    """The MP4 tags a take carries: its slate as a readable title and as JSON."""
+    return {"title": slate_title(slate), "comment": json.dumps(slate)}
+
+
 @dataclass
 class SpooledTake:
     spool: Path
@@ -144,8 +149,7 @@ def recover(spool: Path) -> list[SpooledTake]:
             continue
         if not take.final.exists() and take.part.exists():
             try:
-                take.figures.update(remux(take.part, take.final, {"title": slate_title(take.slate),
-                                                                  "comment": json.dumps(take.slate)}))
+                take.figures.update(remux(take.part, take.final, slate_metadata(take.slate)))
             except (av.error.FFmpegError, OSError) as exc:
                 log.error("spool: take %s is not recoverable: %s", take.take_id, exc)
                 continue

@@ -10,7 +10,6 @@ import hashlib
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,10 @@ log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 BACKOFF = (0.5, 1, 2, 4, 8, 15, 30)  # seconds between attempts; the last one repeats
 CHECKSUM_ATTEMPTS = 2  # a refused checksum is retried once from zero (damage on the wire), then failed
+
+
+def _backoff(attempt: int) -> float:
+    return BACKOFF[min(attempt, len(BACKOFF) - 1)]
 
 
 class UploadRefused(Exception):
@@ -76,7 +79,7 @@ class Uploader:
             except Exception as exc:  # a garbled reply, a spool file gone...: this take only, never the thread
                 log.exception("upload of take %s failed (file kept if present: %s)", take.take_id, take.final)
                 self.on_state(take, "failed", f"upload failed: {type(exc).__name__}: {exc}")
-                self._stop.wait(BACKOFF[min(failures, len(BACKOFF) - 1)])
+                self._stop.wait(_backoff(failures))
                 failures += 1
             else:
                 failures = 0
@@ -144,7 +147,7 @@ class Uploader:
 
     def _pause(self, attempt: int) -> None:
         """Back off before asking the server again; gives up when the agent stops."""
-        if self._stop.wait(BACKOFF[min(attempt, len(BACKOFF) - 1)]):
+        if self._stop.wait(_backoff(attempt)):
             raise UploadRefused("agent stopping")
 
     def _retrying(self, call: Callable[[], requests.Response]) -> requests.Response:
@@ -158,11 +161,8 @@ class Uploader:
                 problem = f"HTTP {reply.status_code}"
             except requests.RequestException as exc:
                 problem = type(exc).__name__
-            if self._stop.is_set():
-                raise UploadRefused(f"agent stopping ({problem})")
-            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
-            log.warning("upload: %s; retrying in %.1f s", problem, delay)
-            time.sleep(delay)
+            log.warning("upload: %s; retrying in %.1f s", problem, _backoff(attempt))
+            self._pause(attempt)  # interrupted when the agent stops, not a sleep of up to 30 s
             attempt += 1
 
 

@@ -142,6 +142,5 @@ class TakesBroadcast:
             if scene.get("record") in hidden:
                 self.socketio.emit("scene", self.scene_for(name), namespace="/display",  # type: ignore[attr-defined]
                                    to=f"display:{name}")
-        if hidden:
-            self._feed_removed.update(hidden)  # type: ignore[attr-defined]
-            self.feed_changed(None)  # type: ignore[attr-defined]
+        self._feed_removed.update(hidden)  # type: ignore[attr-defined]
+        self.feed_changed(None)  # type: ignore[attr-defined]
