@@ -75,6 +75,7 @@ class LocalRigs:
         self._procs[rig.name] = proc
         log.info("local capture agent for rig %s started (pid %d)", rig.name, proc.pid)
         if self._closed:  # Popen yields under gevent: the server may have closed us meanwhile
+            proc.terminate()
             self._stop(rig.name, proc)
             return
         assert proc.stdout is not None
@@ -92,13 +93,17 @@ class LocalRigs:
     def close(self) -> None:
         """Stop every agent by its pid: TERM, then KILL if it has not ended after STOP_SECONDS."""
         self._closed = True
-        for name, proc in list(self._procs.items()):
+        procs = list(self._procs.items())
+        for _, proc in procs:  # every agent is told first, so each finishes its take at once, not in turn
+            if proc.poll() is None:
+                proc.terminate()
+        for name, proc in procs:
             self._stop(name, proc)
 
     @staticmethod
     def _stop(name: str, proc: subprocess.Popen) -> None:
+        """Wait for an agent already sent TERM; KILL it after STOP_SECONDS."""
         if proc.poll() is None:
-            proc.terminate()
             try:
                 proc.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:

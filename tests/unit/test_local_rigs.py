@@ -64,3 +64,27 @@ def test_close_stops_a_running_agent_by_its_pid(caplog):
     assert not os.path.exists(f"/proc/{pid}"), "the agent was stopped and reaped"
     time.sleep(0.3)
     assert sum("started (pid" in r.message for r in caplog.records) == 1, "a closed set is not restarted"
+
+
+def test_close_tells_every_agent_before_waiting_for_any(tmp_path, caplog):
+    """Each agent finishes its take when told to stop: all are told at once, so the second rig's take
+    does not go on recording while the first rig's agent winds down."""
+    script = ("import signal, sys, time, pathlib; d = pathlib.Path(sys.argv[1]); name = sys.argv[2]\n"
+              "def stop(*a):\n"
+              "    (d / (name + '.term')).write_text(str(time.monotonic()))\n"
+              "    time.sleep(1.0)  # finishing the take\n"
+              "    (d / (name + '.exit')).write_text(str(time.monotonic()))\n"
+              "    sys.exit(0)\n"
+              "signal.signal(signal.SIGTERM, stop)\nprint('up', flush=True)\ntime.sleep(60)\n")
+    two = (Rig(name="left", camera="test", microphone="none", local=True),
+           Rig(name="right", camera="test", microphone="none", local=True))
+    rigs = LocalRigs(two, "http://127.0.0.1:1", "pass", spawn, time.sleep, time.monotonic,
+                     command=lambda rig, url: [sys.executable, "-c", script, str(tmp_path), rig.name])
+    caplog.set_level(logging.INFO, logger="stage.local_rigs")
+    rigs.start()
+    # both have installed their TERM handler: they print 'up' after it
+    assert wait_until(lambda: sum(r.message.endswith(" agent: up") for r in caplog.records) == 2)
+    rigs.close()
+    told = {name: float((tmp_path / f"{name}.term").read_text()) for name in ("left", "right")}
+    ended = {name: float((tmp_path / f"{name}.exit").read_text()) for name in ("left", "right")}
+    assert max(told.values()) < min(ended.values()), f"one agent was told only after another ended: {told} {ended}"
