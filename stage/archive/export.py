@@ -74,8 +74,7 @@ def _drop_withheld(db: sqlite3.Connection) -> list[str]:
     db.executemany("UPDATE volunteers SET story_id = NULL WHERE story_id = ?", marks)
     db.executemany("DELETE FROM state WHERE key = 'remix.' || ?", marks)
     db.executemany("DELETE FROM records WHERE id = ?", marks)
-    db.commit()
-    db.execute("VACUUM")
+    db.commit()  # _forget_private, always next, vacuums these rows out of the file's free pages too
     return sorted(ids)
 
 
@@ -86,7 +85,7 @@ def _forget_private(db: sqlite3.Connection) -> None:
     db.execute("UPDATE participants SET device_key_hash = 'archived:' || id")
     db.execute("DELETE FROM state WHERE key LIKE 'take.started.%'")
     db.commit()
-    db.execute("VACUUM")  # the old values must not survive in free pages of the copied file
+    db.execute("VACUUM")  # old values (and withheld rows) must not survive in free pages of the copied file
 
 
 class _Rows:

@@ -27,8 +27,7 @@ def build(store: Queryable, lineage: Lineage, title: str, credits: list[dict[str
         " WHERE a.action IN ('approve', 'reject') AND r.participant_id IS NOT NULL")
     recommended = [(f"{n.kind} by {n.author}: {n.text or ''}".strip(": "), count) for n, count in _top(store, lineage)]
     remixes = {n.id for n in shown if n.kind == "remix"}
-    tree_ids = dict.fromkeys(i for r in remixes for i in lineage.ancestors(r))
-    tree = lineage.subgraph(list(tree_ids), root=None)
+    tree = lineage.upstream(list(remixes))
     figures = [
         ("Phones over time", charts.phones_over_time(joined, start)),
         ("Submissions per minute by kind", charts.submissions_per_minute(all_records, start)),

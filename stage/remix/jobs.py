@@ -99,8 +99,9 @@ class RenderJobs:
         draft = self.drafts.get(job_id)
         if draft is None:
             raise NotFound(f"no finished render {job_id}", code="no_draft")
-        for source in draft["sources"]:  # a source may have been hidden or withdrawn while the crew watched
-            if not lineage.load(self.store).visible(source):
+        now = lineage.load(self.store)  # a source may have been hidden or withdrawn while the crew watched
+        for source in draft["sources"]:
+            if not now.visible(source):
                 raise Conflict(f"the source {source} can no longer be shown; render again without it",
                                code="not_usable")
         record = saving.save(self.store, draft, actor, approve=approve, allowed=allowed)
