@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> None:
     from stage.realtime.audience import AudienceNamespace
     from stage.realtime.capture import CaptureNamespace, SocketRigLink
-    from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
+    from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace, SessionLink
     from stage.realtime.devices import DisplayNamespace
 
     socketio.on_namespace(AudienceNamespace("/audience", night, hub))
@@ -30,3 +30,4 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> None:
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
     socketio.start_background_task(hub.watch_displays)
     night.rigs.link = SocketRigLink(socketio)
+    night.sessions.on_revoked = SessionLink(socketio).revoked  # logout disconnects that session's sockets
