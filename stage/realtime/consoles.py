@@ -78,9 +78,13 @@ class ConsoleNamespace(RoleNamespace):
         if event not in ("connect", "disconnect") and sid in self._consoles \
                 and self.night.sessions.by_key(self._consoles[sid].key) is None:
             log.warning("%s refused %r from %s: its session has ended; disconnecting", self.namespace, event, sid)
-            self.socketio.start_background_task(self.socketio.server.disconnect, sid, namespace=self.namespace)
+            self.socketio.start_background_task(self._end, sid)  # after the ack, so the console reads why
             return error_ack("session_ended", SESSION_ENDED)
         return super().trigger_event(event, *args)
+
+    def _end(self, sid: str) -> None:
+        self.socketio.emit("session_ended", {"message": SESSION_ENDED}, namespace=self.namespace, to=sid)
+        self.socketio.server.disconnect(sid, namespace=self.namespace)
 
     def send_state(self) -> None:
         """What this console needs on (re)connect, to be in sync with every other console."""

@@ -66,6 +66,18 @@ def test_logout_disconnects_that_sessions_sockets_only(stage, peers):
         moderation.close()
 
 
+def test_a_socket_whose_session_ended_elsewhere_can_do_nothing_more(stage, peers):
+    host = peers.host()
+    host.wait_for("cues")
+    # Another process sharing the store (scale-out) revoked it: this process's sockets never heard.
+    with sqlite3.connect(stage.data_dir / "stage.db", timeout=10) as db:
+        db.execute("UPDATE console_sessions SET revoked_at = 1, revoked_why = 'logout'")
+    ack = host.call("go")
+    assert ack["ok"] is False and ack["error"]["code"] == "session_ended", ack
+    host.wait_for("disconnect")
+    assert requests.get(f"{stage.url}/healthz").json()["cue"] == "1", "the GO did not fire"
+
+
 @pytest.mark.parametrize("role", ["host", "crew"])
 def test_successful_logins_never_count_toward_the_limit(stage, role):
     sessions = [stage.login(role) for _ in range(15)]  # login() asserts each answer is the redirect
