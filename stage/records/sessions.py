@@ -7,6 +7,12 @@ process that shares the store (the store, not one process's memory, is the truth
 
 The table keeps the sha256 of the session id, never the id itself, and an HMAC of the passphrase, never
 the passphrase: a copy of the database logs nobody in. Logins, logouts and revocations are audited.
+
+Why not a library: Flask's session is a signed client-side cookie by design, so no Flask release
+revokes one. Flask-Session (pallets-eco, 0.8) moves the whole session server-side, but into its own
+backends (Redis, SQLAlchemy, cachelib), outside this store and its one migration history, for every
+phone too, and has no "end every session of this role" (asked for in flask-session2 issue #21, still
+open). The cookie's signing stays Flask's (itsdangerous); only what the cookie means moved here.
 """
 
 from __future__ import annotations
