@@ -7,6 +7,7 @@ The host may do everything (its page uses ``/host`` and ``/moderation``); a mode
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from flask import request
@@ -18,7 +19,7 @@ from stage.realtime.base import RoleNamespace, error_ack, handler
 from stage.realtime.remix import RemixEvents
 from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
-from stage.records.sessions import ConsoleSession
+from stage.records.sessions import ConsoleSession, ConsoleSessions
 from stage.web.auth import console_session, has_session_cookie
 
 log = logging.getLogger(__name__)
@@ -26,13 +27,8 @@ log = logging.getLogger(__name__)
 HOSTS = "hosts"
 MODERATORS = "moderators"
 CREW = "crew"
-CONSOLE_NAMESPACES = ("/host", "/moderation", "/crew")
 SESSION_ENDED = "your session has ended (logged out, expired or the passphrase changed); log in again"
-
-
-def session_room(key: str) -> str:
-    """Every socket of one console session, on each console namespace: logout disconnects them."""
-    return f"session:{key}"
+SWEEP_SECONDS = 5  # how often connected consoles' sessions are re-checked (a handful of indexed reads)
 
 
 class ConsoleNamespace(RoleNamespace):
@@ -48,7 +44,6 @@ class ConsoleNamespace(RoleNamespace):
         if console is None or console.role not in self.roles:
             self._refuse(console)
         join_room(self.room)
-        join_room(session_room(console.key))
         self._consoles[request.sid] = console
         log.info("%s console connected to %s (%s)", console.role, self.namespace, request.sid)
         self.reply("counts", self.hub.counts())
@@ -82,6 +77,14 @@ class ConsoleNamespace(RoleNamespace):
             return error_ack("session_ended", SESSION_ENDED)
         return super().trigger_event(event, *args)
 
+    def end_sessions(self, ended: Callable[[ConsoleSession], bool]) -> int:
+        """Tell and disconnect every socket of this process whose session ``ended``; how many."""
+        sids = [sid for sid, console in list(self._consoles.items()) if ended(console)]
+        for sid in sids:
+            self._consoles.pop(sid, None)
+            self._end(sid)
+        return len(sids)
+
     def _end(self, sid: str) -> None:
         self.socketio.emit("session_ended", {"message": SESSION_ENDED}, namespace=self.namespace, to=sid)
         self.socketio.server.disconnect(sid, namespace=self.namespace)
@@ -96,25 +99,32 @@ class ConsoleNamespace(RoleNamespace):
 
 
 class SessionLink:
-    """``ConsoleSessions.on_revoked``: a revoked session's sockets are told, then disconnected.
+    """Ends console sockets whose session ended: at once on this process's logouts
+    (``ConsoleSessions.on_revoked``), and within ``SWEEP_SECONDS`` for a session that expired while
+    connected or was revoked by another process sharing the store (``watch``)."""
 
-    Sockets on this process only (the manager knows its own rooms); a socket on another process is
-    refused at its next event (``ConsoleNamespace.trigger_event``).
-    """
-
-    def __init__(self, socketio: SocketIO) -> None:
+    def __init__(self, socketio: SocketIO, sessions: ConsoleSessions, consoles: list[ConsoleNamespace]) -> None:
         self.socketio = socketio
+        self.sessions = sessions
+        self.consoles = consoles
 
     def revoked(self, keys: list[str]) -> None:
-        server = self.socketio.server
-        for key in keys:
-            for namespace in CONSOLE_NAMESPACES:
-                sids = [sid for sid, _ in server.manager.get_participants(namespace, session_room(key))]
-                for sid in sids:
-                    self.socketio.emit("session_ended", {"message": SESSION_ENDED}, namespace=namespace, to=sid)
-                    server.disconnect(sid, namespace=namespace)
-                if sids:
-                    log.info("%s: %d socket(s) of a revoked session disconnected", namespace, len(sids))
+        gone = set(keys)
+        self._end(lambda console: console.key in gone, "logged out")
+
+    def watch(self) -> None:
+        while True:
+            self.socketio.sleep(SWEEP_SECONDS)
+            try:
+                self._end(lambda console: self.sessions.by_key(console.key) is None, "ended")
+            except Exception:  # a store hiccup must not end the watch for the rest of the night
+                log.exception("checking the console sessions failed; trying again in %ds", SWEEP_SECONDS)
+
+    def _end(self, ended: Callable[[ConsoleSession], bool], why: str) -> None:
+        for namespace in self.consoles:
+            count = namespace.end_sessions(ended)
+            if count:
+                log.info("%s: %d socket(s) of a session that %s disconnected", namespace.namespace, count, why)
 
 
 class HostNamespace(ConsoleNamespace):

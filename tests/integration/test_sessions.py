@@ -78,6 +78,15 @@ def test_a_socket_whose_session_ended_elsewhere_can_do_nothing_more(stage, peers
     assert requests.get(f"{stage.url}/healthz").json()["cue"] == "1", "the GO did not fire"
 
 
+def test_an_idle_socket_whose_session_ended_elsewhere_is_disconnected(stage, peers):
+    moderation = peers.moderation()
+    moderation.wait_for("queue")  # a moderator console that only listens: it would keep seeing the queue
+    with sqlite3.connect(stage.data_dir / "stage.db", timeout=10) as db:
+        db.execute("UPDATE console_sessions SET revoked_at = 1, revoked_why = 'logout'")
+    moderation.wait_for("disconnect", timeout=30)  # within the server's sweep, without sending anything
+    assert moderation.drain("session_ended"), "told why"
+
+
 @pytest.mark.parametrize("role", ["host", "crew"])
 def test_successful_logins_never_count_toward_the_limit(stage, role):
     sessions = [stage.login(role) for _ in range(15)]  # login() asserts each answer is the redirect
