@@ -35,6 +35,7 @@ def test_a_cookie_replayed_after_logout_is_refused_everywhere(stage):
     host = stage.login("host")
     copied = cookie_of(host)  # what anyone on the venue Wi-Fi could have read off the air
     assert requests.get(f"{stage.url}/api/rehearsal/status", headers={"Cookie": copied}).status_code == 200
+    assert 'action="/logout"' in host.get(f"{stage.url}/host").text, "the console offers Log out"
     assert host.post(f"{stage.url}/logout", allow_redirects=False).status_code == 302
     replay = {"Cookie": copied}
     page = requests.get(f"{stage.url}/host", headers=replay, allow_redirects=False)
