@@ -19,8 +19,9 @@ from stage.errors import CueError, InvalidInput, RateLimited, StageError
 from stage.records import curation, moderation, participants, submissions, takes, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
+from stage.records.sessions import ConsoleSessions
 from stage.records.store import Store
-from stage.settings import Settings
+from stage.settings import ROLES, Settings
 from stage.show.clock import Clock
 from stage.show.engine import CueEngine
 from stage.lighting.messages import OscMessage
@@ -78,6 +79,8 @@ class Night:
         self.presence = Presence()
         self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
+        self.sessions = ConsoleSessions(store, settings.secret_key, settings.passphrase)
+        self.sessions.revoke_changed_passphrases(ROLES)  # a new passphrase at this start logs that role out
         self._limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 
     # -- cue actions (the engine calls these) ---------------------------------------------------

@@ -52,3 +52,13 @@ def test_idle_keys_are_swept_without_a_thread():
     clock.now += 3
     limiter.hit(item, "sid", "late")  # the sweep runs on this hit: only the key just used is left
     assert len(limiter) == 1
+
+
+def test_clear_forgets_one_key_only():
+    limiter = MovingWindowLimiter(Clock())
+    two = parse("2 per minute")
+    for key in ("a", "b"):
+        limiter.hit(two, "login", key, "host")
+        limiter.hit(two, "login", key, "host")
+    limiter.clear(two, "login", "a", "host")
+    assert limiter.test(two, "login", "a", "host") and not limiter.test(two, "login", "b", "host")
