@@ -197,6 +197,36 @@ class OscRemote:
         if self._limiter.hit(LOG_EVERY, "osc-in-log", kind, key):
             log.warning(fmt, *args)
 
+WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def osc_in_bind(explicit: str | None, server_bind: str) -> str:
+    """Where OSC in listens: the show's ``osc_in.bind`` when it names one, else the server's own bind
+    (``serve --bind 127.0.0.1`` must not leave a remote-GO port open on the LAN). An explicit bind
+    wider than the server's is kept (a lighting VLAN on another interface is a real set-up) but logged."""
+    if explicit is None:
+        return server_bind
+    if _wider(explicit, server_bind):
+        log.warning("OSC in binds %s, wider than the server's %s (show osc_in.bind): remotes beyond it can "
+                    "press GO; keep it to the lighting network and osc_in.allow", explicit or "0.0.0.0", server_bind)
+    return explicit
+
+
+def _wider(osc: str, server: str) -> bool:
+    if osc in WILDCARDS:
+        return server not in WILDCARDS
+    return _loopback(server) and not _loopback(osc)
+
+
+def _loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False  # a host name: not known to be loopback
+
+
 def _networks(entries: Iterable[str]) -> tuple[Network, ...]:
     networks = []
     for entry in entries:

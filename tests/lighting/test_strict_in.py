@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from stage.lighting.datagrams import MAX_DATAGRAM_BYTES
-from stage.lighting.remote import OscRemote
+from stage.lighting.remote import OscRemote, osc_in_bind
 from tests.lighting.conftest import Client, Recorder
 from tests.lighting.osc_peers import osc_bytes, wait_until
 
@@ -112,3 +112,15 @@ def test_every_supported_type_still_decodes(make_remote: Callable[..., OscRemote
     assert client.reply() == ("/stage/reply/go", ["ok", "GO cue 3"])
     assert feedback == [("/eos/out/x", [-7, 0.5, 1.25, "ab", True, False, b"xyz"])]
     assert remote.counters["malformed"] == 0
+
+
+@pytest.mark.parametrize(("explicit", "server", "warns"), [
+    (None, "127.0.0.1", False), (None, "0.0.0.0", False), ("10.1.0.5", "127.0.0.1", True),
+    ("0.0.0.0", "127.0.0.1", True), ("0.0.0.0", "10.0.0.2", True), ("0.0.0.0", "0.0.0.0", False),
+    ("10.1.0.5", "0.0.0.0", False), ("127.0.0.1", "0.0.0.0", False), ("10.1.0.5", "192.168.1.2", False),
+])
+def test_osc_in_follows_the_server_bind_unless_the_show_names_one(explicit: str | None, server: str, warns: bool,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="stage.lighting.remote"):
+        assert osc_in_bind(explicit, server) == (server if explicit is None else explicit)
+    assert len(caplog.records) == (1 if warns else 0), caplog.text
