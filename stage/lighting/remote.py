@@ -20,9 +20,11 @@ import ipaddress
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from limits import RateLimitItem
 from limits import parse as parse_limit
 
 from stage.errors import StageError
@@ -41,6 +43,8 @@ FEEDBACK_PREFIX = "/eos/out/"
 PING = "/stage/ping"
 # One log line per kind of refusal and sender in this window: a flood must not flood the log.
 LOG_EVERY = parse_limit("1 per 10 seconds")
+# Commands that ran (or that the night refused): each GO is an event for the log, 200 a second are not.
+COMMAND_LOG = parse_limit("5 per second")
 POLL = 0.25  # the loop wakes this often to notice close()
 MAX_DATAGRAM = 65535
 COUNTERS = ("received", "handled", "dropped", "rate_limited", "malformed", "unknown", "errors", "feedback")
@@ -54,7 +58,8 @@ class RemoteError(StageError):
 
 class OscRemote:
     def __init__(self, port: int, bind: str, allow: Iterable[str], handlers: RemoteHandlers, *, spawn: Spawn,
-                 on_feedback: OnFeedback | None = None, rate: str = "200 per second") -> None:
+                 on_feedback: OnFeedback | None = None, rate: str = "200 per second",
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.bind = bind
         self.handlers = handlers
         self.allow = _networks(allow)
@@ -66,7 +71,7 @@ class OscRemote:
             self._rate = parse_limit(rate)
         except ValueError as exc:
             raise RemoteError(f"OSC in rate {rate!r} is not a limit like '200 per second'") from exc
-        self._limiter = MovingWindowLimiter()
+        self._limiter = MovingWindowLimiter(clock)  # the rate limit and the log throttle
         self._sock: socket.socket | None = None
         self._closed = False
         self._done = threading.Event()
@@ -110,7 +115,8 @@ class OscRemote:
                     self.handle(data, sender)
                 except Exception:  # the loop outlives any bug in one datagram's handling
                     self.counters["errors"] += 1
-                    log.exception("OSC in: datagram from %s failed", sender[0])
+                    self._log_sometimes("failed", sender[0], "OSC in: datagram from %s failed", sender[0],
+                                        level=logging.ERROR, exc_info=True)
         finally:
             self._sock.close()
             self._done.set()
@@ -161,17 +167,22 @@ class OscRemote:
             result = command.call()
         except StageError as exc:
             self.counters["errors"] += 1
-            log.info("OSC in %s from %s refused: %s", address, sender[0], exc.message)
+            self._log_sometimes("command", sender[0], "OSC in %s from %s refused: %s", address, sender[0], exc.message,
+                                level=logging.INFO, limit=COMMAND_LOG)
             self._reply(command.reply_address, "error", exc.message, sender)
             return
         except Exception:
             self.counters["errors"] += 1
-            log.exception("OSC in %s from %s failed", address, sender[0])
+            self._log_sometimes("failed", sender[0], "OSC in %s from %s failed", address, sender[0],
+                                level=logging.ERROR, exc_info=True)
             self._reply(command.reply_address, "error", "internal error", sender)
             return
         self.counters["handled"] += 1
-        # A remote's keep-alive ping (up to the rate limit, every second) is no event for the operator's log.
-        log.log(logging.DEBUG if address == PING else logging.INFO, "OSC in %s from %s: %s", address, sender[0], result)
+        if address == PING:  # a remote's keep-alive, every second: no event for the operator's log
+            log.debug("OSC in %s from %s: %s", address, sender[0], result)
+        else:
+            self._log_sometimes("command", sender[0], "OSC in %s from %s: %s", address, sender[0], result,
+                                level=logging.INFO, limit=COMMAND_LOG)
         self._reply(command.reply_address, "ok", result or "", sender)
 
     def _reply(self, address: str, status: str, detail: str, sender: tuple[Any, ...]) -> None:
@@ -192,10 +203,11 @@ class OscRemote:
             ip = ip.ipv4_mapped
         return any(ip in network for network in self.allow)
 
-    def _log_sometimes(self, kind: str, key: str, fmt: str, *args: Any) -> None:
-        """Log at most one line per kind and key (the sender) per ``LOG_EVERY``; the counters count all."""
-        if self._limiter.hit(LOG_EVERY, "osc-in-log", kind, key):
-            log.warning(fmt, *args)
+    def _log_sometimes(self, kind: str, key: str, fmt: str, *args: Any, level: int = logging.WARNING,
+                       limit: RateLimitItem = LOG_EVERY, exc_info: bool = False) -> None:
+        """Log a line unless this kind and key (the sender) already used up ``limit``; the counters count all."""
+        if self._limiter.hit(limit, "osc-in-log", kind, key):
+            log.log(level, fmt, *args, exc_info=exc_info)
 
 WILDCARDS = ("", "0.0.0.0", "::")
 

@@ -118,7 +118,7 @@ class Lines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
-        self.tracebacks += record.exc_info is not None
+        self.tracebacks += bool(record.exc_info)
 
 
 @pytest.fixture(scope="module")

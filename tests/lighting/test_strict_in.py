@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from stage.lighting.datagrams import MAX_DATAGRAM_BYTES
-from stage.lighting.remote import OscRemote, osc_in_bind
+from stage.lighting.remote import COMMAND_LOG, OscRemote, osc_in_bind
 from tests.lighting.conftest import Client, Recorder
 from tests.lighting.osc_peers import osc_bytes, wait_until
 
@@ -77,6 +77,18 @@ def test_a_tag_flood_writes_one_log_line_and_go_still_works(make_remote: Callabl
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "refused a datagram from 127.0.0.1" in warnings[0].getMessage(), caplog.text
     assert client.call("/stage/go")[1][0] == "ok"
+
+
+def test_a_flood_of_refused_commands_logs_a_few_lines(make_remote: Callable[..., OscRemote],
+                                                     client_for: Callable[..., Client],
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    client = client_for(make_remote(clock=lambda: 100.0))  # time stands still: one window for the whole flood
+    with caplog.at_level(logging.INFO, logger="stage.lighting.remote"):
+        for _ in range(100):
+            client.send(osc_bytes("/stage/cue/bad/go"))  # answered, refused by the night, each time
+            assert client.reply()[1][0] == "error"
+    refused = [r for r in caplog.records if "refused: no cue 'bad'" in r.getMessage()]
+    assert len(refused) == COMMAND_LOG.amount
 
 
 @pytest.mark.parametrize("release", [
