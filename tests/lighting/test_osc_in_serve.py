@@ -25,10 +25,12 @@ FLOOD = osc_bytes("/stage/ping", "x" * 16_000)
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[StageProcess, int]]:
-    """``serve --bind 127.0.0.1`` (StageProcess always binds loopback) with a show that sets no osc_in.bind."""
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[StageProcess, int]]:
+    """``serve --bind 127.0.0.1`` (StageProcess always binds loopback) with a show that sets no osc_in.bind;
+    gevent unless the test asks for another async mode (indirect parametrisation)."""
     osc_in = free_udp_port()
-    server = StageProcess(demo_show(tmp_path, None, f"  port: {osc_in}\n  allow: [127.0.0.1]"), tmp_path / "data")
+    server = StageProcess(demo_show(tmp_path, None, f"  port: {osc_in}\n  allow: [127.0.0.1]"), tmp_path / "data",
+                          async_mode=getattr(request, "param", "gevent"))
     server.start()
     yield server, osc_in
     server.stop()
@@ -86,6 +88,7 @@ def test_a_tag_flood_writes_a_handful_of_lines_and_go_still_works(served: tuple[
     assert "Unhandled parameter type" not in server.log_text() + server.stderr_path.read_text()
 
 
+@pytest.mark.parametrize("served", ["gevent", "eventlet"], indirect=True)
 def test_go_with_an_unknown_type_tag_moves_nothing(served: tuple[StageProcess, int]) -> None:
     server, osc_in = served
     assert cue(server) == "1"
