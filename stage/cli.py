@@ -129,7 +129,7 @@ def _serve(settings: Any, show: Any) -> None:
 
     app, socketio = create_app(settings, show)
     night = app.extensions["stage.night"]
-    _print_banner(app.extensions["stage.join_url"], settings, night)
+    _print_banner(app.extensions["stage.join_url"], settings, night, app.extensions["stage.osc"][1])
     rigs = _local_rigs(settings, night, socketio)
 
     def stop(signum: int, frame: Any) -> None:
@@ -177,7 +177,7 @@ def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:
     return rigs
 
 
-def _print_banner(join_url: str, settings: Any, night: Any) -> None:
+def _print_banner(join_url: str, settings: Any, night: Any, remote: Any) -> None:
     base = join_url.rstrip("/")
     qr = qrcode.QRCode(border=1)
     qr.add_data(join_url)
@@ -191,8 +191,8 @@ def _print_banner(join_url: str, settings: Any, night: Any) -> None:
     console.print(f"Crew console     {base}/crew     passphrase: [bold]{settings.crew_password}[/bold]")
     for display in night.show.displays:
         console.print(f"Display {display.name:<8} {base}/display/{display.name}?key={night.display_key(display.name)}")
-    if settings.osc_port:
-        console.print(f"OSC remote       udp {night.show.osc_in.bind}:{settings.osc_port}  (/stage/go, /stage/back, ...)")
+    if remote is not None:  # where it really listens: osc_in.bind may follow --bind
+        console.print(f"OSC remote       udp {remote.bind}:{remote.port}  (/stage/go, /stage/back, ...)")
     if settings.osc_dry_run:
         console.print("OSC dry run      messages are logged, not sent")
     for rig in night.show.rigs:
