@@ -192,14 +192,25 @@ def test_malformed_frames_end_only_their_connection_and_print_no_traceback(serve
             ws.sock.close()
         else:
             closed_by_server(ws)
-    for garbage in (b"\x16\x03\x01\x02\x00" + os.urandom(200), b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
-                    b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n"):
+    upgrade = b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    bad_handshakes = [  # each one printed a TypeError traceback from gevent-websocket's handler
+        upgrade + b"Sec-WebSocket-Version: 13\r\n\r\n",  # no key
+        upgrade + b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: !!!\r\n\r\n",  # an invalid key
+        upgrade + b"Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        upgrade + b"\r\n",  # no version
+        upgrade.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n",
+    ]
+    for garbage in bad_handshakes * 3 + [
+            b"\x16\x03\x01\x02\x00" + os.urandom(200), b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+            b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n"]:
         with socket.create_connection(("127.0.0.1", stage.port), timeout=5) as raw:
             raw.sendall(garbage)
             try:
-                raw.recv(1024)
+                answer = raw.recv(1024)
             except OSError:
-                pass
+                answer = b""
+            if garbage in bad_handshakes and stage.async_mode == "gevent":  # eventlet is laxer about these
+                assert answer.startswith(b"HTTP/1.1 4"), answer  # a clear refusal, not a dropped connection
     assert other.call("feed", {"limit": 1})["ok"]
     stage.stop()
     stderr = stage.stderr_path.read_text()
