@@ -17,6 +17,7 @@ with one throttled log line, never a traceback.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from stage.realtime.transport import CLOSE_TOO_BIG, MessageCaps, MessageTooBig, 
 
 TEXT, BINARY, CONTINUATION = WebSocket.OPCODE_TEXT, WebSocket.OPCODE_BINARY, WebSocket.OPCODE_CONTINUATION
 CLOSE, PING, PONG = WebSocket.OPCODE_CLOSE, WebSocket.OPCODE_PING, WebSocket.OPCODE_PONG
+CLOSE_REASONS = {CLOSE_TOO_BIG: b"message too big", 1007: b"invalid UTF-8", 1002: b"protocol error"}
 
 
 def read_payload(ws: WebSocket, header: Header) -> bytes:
@@ -115,11 +117,14 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
             return None
 
         def _close(self, code: int | None) -> None:
+            # gevent-websocket's close(code) drops the code (it sends an empty close frame): send our own.
+            ws = self._sock
             try:
-                if code is not None and not self._sock.closed:
-                    self._sock.close(code)
+                if code is not None and not ws.closed:
+                    ws.send_frame(struct.pack("!H", code) + CLOSE_REASONS.get(code, b""), CLOSE)
             except (OSError, AttributeError):  # the peer is gone already
                 pass
+            ws.closed = True
             self._drop_connection()
 
         def _drop_connection(self) -> None:
