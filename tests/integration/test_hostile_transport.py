@@ -19,6 +19,7 @@ import pytest
 import requests
 import websocket
 
+from tests.agent_peer import AgentPeer
 from tests.conftest import PeerFactory, demo_show
 from tests.peers import go
 from tests.stage_process import StageProcess
@@ -217,3 +218,23 @@ def test_malformed_frames_end_only_their_connection_and_print_no_traceback(serve
     stderr = stage.stderr_path.read_text()
     assert "Traceback" not in stderr, stderr[-3000:]
     assert len(stderr.splitlines()) < 60, stderr[-3000:]
+
+
+def test_a_rigs_largest_preview_passes_on_capture_and_only_an_accepted_connect_earns_that_cap(server):
+    stage, peers = server
+    agent = AgentPeer(stage.url)
+    try:
+        crew = peers.crew()
+        assert crew.call("watch_preview", {"rig": "stage"})["ok"]
+        jpeg = b"\xff\xd8\xff\xe0" + os.urandom(256 * 1024 - 4)  # Preview's own limit, far over a phone's cap
+        assert agent.send("preview", {"jpeg": jpeg})["ok"]
+        assert crew.wait_for("preview")["jpeg"] == jpeg
+    finally:
+        agent.client.disconnect()
+    intruder = websocket.create_connection(stage.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                           timeout=10)
+    assert intruder.recv().startswith("0{")
+    intruder.send('40/capture,{"token":"wrong","rig":"stage"}')
+    assert intruder.recv().startswith("44/capture,")  # refused: the session keeps a phone's cap
+    intruder.send_binary(bytes(PHONE_CAP + 1))
+    assert closed_by_server(intruder) in (1009, None)
