@@ -13,7 +13,10 @@ reads the same number. Measured on this machine (2 cores, Python 3.11), one 320 
 gevent-websocket's ``unmask_payload`` 66 ms and ``Utf8Validator`` 52 ms (run twice); the C
 ``websockets.speedups.apply_mask`` 0.017 ms and ``bytes.decode`` 0.019 ms. wsaccel (which
 gevent-websocket would use for UTF-8 only) is unmaintained and not needed once masks and UTF-8 go
-through C code; the header cap bounds what is read at all.
+through C code; the header cap bounds what is read at all. End to end (gevent, one phone asking for
+its feed every 100 ms while another sends 30 frames back to back): before, 30 frames of 131 KB held
+the asking phone's ack up to 1.4 s, and of 320 KB up to 3.1 s; now 30 frames at the phone cap (128 KiB)
+leave it at 7.5 ms at most (3.8 ms median), and a 320 KB frame closes its sender from the header.
 """
 
 from __future__ import annotations
