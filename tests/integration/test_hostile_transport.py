@@ -194,7 +194,8 @@ def test_malformed_frames_end_only_their_connection_and_print_no_traceback(serve
             ws.sock.close()
         else:
             closed_by_server(ws)
-    upgrade = b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    upgrade = (b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+               b"Upgrade: websocket\r\nConnection: Upgrade\r\n")
     bad_handshakes = [  # each one printed a TypeError traceback from gevent-websocket's handler
         upgrade + b"Sec-WebSocket-Version: 13\r\n\r\n",  # no key
         upgrade + b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: !!!\r\n\r\n",  # an invalid key
