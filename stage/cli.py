@@ -149,9 +149,13 @@ def _serve(settings: Any, show: Any) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    extra = {"max_size": 20_000} if settings.async_mode == "eventlet" else {}
     try:
-        socketio.run(app, host=settings.bind, port=settings.port, log_output=False, **extra)
+        if settings.async_mode == "gevent":
+            from stage.web import gevent_server
+
+            gevent_server.serve(app, socketio, settings.bind, settings.port)
+        else:
+            socketio.run(app, host=settings.bind, port=settings.port, log_output=False, max_size=20_000)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -241,8 +245,8 @@ def _configure_logging(logfile: Path) -> None:
     # gevent-websocket's handler logs every HTTP request at INFO (display keys in URLs included) and
     # ignores the server's log=None: keep it to warnings; Stage logs what an operator needs itself.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
-    # A phone can make the Socket.IO libraries log a traceback per bad packet: cap them.
-    for name in ("engineio.server", "socketio.server"):
+    # A phone can make the Socket.IO libraries (or gevent, per bad request) log a line per bad packet: cap them.
+    for name in ("engineio.server", "socketio.server", "stage.web.gevent_server", "geventwebsocket.handler"):
         logging.getLogger(name).addFilter(_Throttle(per_minute=20))
 
 

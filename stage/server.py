@@ -17,6 +17,7 @@ from stage.network import public_url
 from stage.lighting.remote import OscRemote, osc_in_bind
 from stage.lighting.sender import OscSender
 from stage.night import Night, RemoteControl
+from stage.realtime import transport
 from stage.realtime.broadcast import Broadcaster
 from stage.records.store import Store
 from stage.settings import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         logger=False,
         engineio_logger=False,
     )
+    transport.install(app, socketio, settings)  # per-connection message caps, refused from the frame header
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
     store = Store(settings.data_dir / "stage.db", native=native_runner(settings.async_mode))
     hub = Broadcaster(socketio, join_url)
