@@ -2,9 +2,11 @@
 past that is a mistake or an attack, and must end in a clear ``file:line:column`` error, never a
 stall, a ``RecursionError`` or a traceback.
 
-PyYAML (6.0.3, the newest release; upstream has no limits of its own for this — see yaml/pyyaml
-issues on billion-laughs and deep nesting, still open) composes nodes recursively and lets an alias
-point at the node that holds it, so the limits are enforced here, in Stage's own loader class:
+PyYAML 6.0.3 (the newest release) has no limits of its own: yaml/pyyaml#235 (billion laughs, open
+since 2018; the maintainers consider shared alias nodes harmless, which holds only until something
+walks them, as our duplicate-key check did) and yaml/pyyaml#604 (RecursionError on deep nesting,
+open). Its composer recurses per level and lets an alias point at the node that holds it, so the
+limits are enforced here, in Stage's own loader class:
 
 - nesting depth (``MAX_DEPTH``): checked before each collection is composed, so 5,000 nested ``[``
   stop at level ``MAX_DEPTH`` instead of exhausting Python's stack;
