@@ -61,9 +61,12 @@ def import_archive(archive_path: Path, data_dir: Path, step: Step = lambda what,
                                  f"{describe_size(shutil.disk_usage(anchor).free)} free", code="too_large")
         staging = Path(tempfile.mkdtemp(dir=anchor, prefix=f".{data_dir.name}.import-"))
         try:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would become the data directory's mode
             counts = _unpack_and_check(archive, manifest, sizes, staging, step)
             data_dir.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging, data_dir)  # rename(2) replaces an empty directory; the night appears whole
+            # rename(2) replaces an empty directory, so the night appears whole. resolve(): a --data
+            # that is a symlink to an empty directory is filled, not replaced by a directory here.
+            os.replace(staging, data_dir.resolve())
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -99,21 +102,24 @@ def _check_listing(archive: zipfile.ZipFile, archive_path: Path) -> Manifest:
 
 def _unpack_and_check(archive: zipfile.ZipFile, manifest: Manifest, sizes: dict[str, int], staging: Path,
                       step: Step) -> dict[str, int]:
+    """Each member is checked as soon as it is unpacked, so a bad one stops the import early."""
     (staging / "media").mkdir()
-    media = [n for n in manifest.files if n.startswith("media/")]
-    total = len(manifest.files) + len(media) + 1
+    total = len(manifest.files) + 1
     for done, (name, expected) in enumerate(manifest.files.items(), start=1):
         target = _placed(staging, name)
+        step(f"unpacking {name}", done - 1, total)
         if _stream(archive, name, sizes[name], target) != expected:
             raise ArchiveRefused(f"{name} does not match its checksum in the manifest; the archive is damaged "
                                  "or was changed", code="bad_checksum")
-        step(f"unpacking {name}", done, total)
-    check_database(staging / "stage.db")
-    for done, name in enumerate(media, start=len(manifest.files) + 1):
-        check_media(staging / name, name)
-        step(f"checking {name}", done, total)
-    step("opening the database", total, total)
-    return {"records": _migrate_and_count(staging / "stage.db"), "media": len(media)}
+        if name == "data/stage.db":
+            check_database(staging / "stage.db")
+        elif target is not None:
+            check_media(target, name)
+    step("opening the database", total - 1, total)
+    media = sum(1 for n in manifest.files if n.startswith("media/"))
+    counts = {"records": _migrate_and_count(staging / "stage.db"), "media": media}
+    step("imported", total, total)
+    return counts
 
 
 def _placed(staging: Path, name: str) -> Path | None:
@@ -169,9 +175,15 @@ def _migrate_and_count(db_path: Path) -> int:
         store.close()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _existing_ancestor(path: Path) -> Path:
     """The data directory's nearest existing ancestor: staging goes there, on the same file system."""
-    for candidate in path.absolute().parents:
+    for candidate in path.resolve().parents:
         if candidate.is_dir():
             return candidate
     return Path("/")

@@ -100,6 +100,12 @@ def declared_sizes(archive: zipfile.ZipFile, manifest: Manifest, archive_size: i
                                  "such files (a zip bomb?)", code="too_large")
         sizes[name] = size
     total = sum(sizes.values())
+    packed = sum(archive.getinfo(name).compress_size for name in sizes)
+    if total > RATIO_FLOOR and total > MAX_RATIO * max(1, min(packed, archive_size)):
+        # Many members each under the floor (1 MiB of zeros packs into 1 KiB) add up the same way.
+        raise ArchiveRefused(f"the archive unpacks from {describe_size(packed)} to {describe_size(total)}, more "
+                             f"than {MAX_RATIO} times; Stage does not make such archives (a zip bomb?)",
+                             code="too_large")
     if total > MAX_TOTAL:
         raise ArchiveRefused(f"the archive unpacks to {describe_size(total)}; the limit is "
                              f"{describe_size(MAX_TOTAL)}", code="too_large")

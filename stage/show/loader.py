@@ -87,8 +87,8 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, yaml.Mark]]:
         raise ShowFileError([ShowProblem(filename, line, col, "", f"{kind}: {exc.problem or exc}")]) from None
     except yaml.reader.ReaderError as exc:  # a NUL or other non-printable character
         line, col = reader_position(text, exc.position)
-        raise ShowFileError([ShowProblem(filename, line, col, "",
-                                         f"YAML: character U+{_code(exc.character):04X} is not allowed in a show file")]) from None
+        message = f"YAML: character U+{_code(exc.character):04X} is not allowed in a show file"
+        raise ShowFileError([ShowProblem(filename, line, col, "", message)]) from None
     except yaml.YAMLError as exc:
         raise ShowFileError([ShowProblem(filename, 1, 1, "", f"YAML: {exc}")]) from None
     finally:

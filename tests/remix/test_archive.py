@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import json
-import shutil
+import os
 import sqlite3
 import subprocess
 import sys
@@ -272,6 +272,13 @@ def test_a_clip_that_unpacks_a_thousand_times_its_size_is_refused(tmp_path):
     refused(archive, tmp_path / "night", "more than 100 times; Stage does not make such files (a zip bomb?)")
 
 
+def test_many_small_members_that_add_up_to_a_bomb_are_refused(tmp_path):
+    members = good_members(tmp_path)
+    members.update({f"media/{i:064x}.mp4": ZEROS for i in range(40)})  # each at the per-member floor
+    write_archive(tmp_path / "many.zip", members)
+    refused(tmp_path / "many.zip", tmp_path / "night", "more than 100 times; Stage does not make such archives")
+
+
 def test_a_garbage_database_is_refused_before_anything_is_written_and_a_retry_works(tmp_path):
     members = good_members(tmp_path)
     garbage = tmp_path / "garbage.zip"
@@ -315,7 +322,8 @@ def test_a_member_larger_than_the_manifest_says_is_refused(tmp_path):
     body = write_archive(archive, members)
     sizes = {**body["sizes"], "records.json": 1}
     write_archive(archive, members, manifest={"sizes": sizes})
-    refused(archive, tmp_path / "night", "records.json does not match its checksum and size in the manifest (2 bytes in the zip, 1 listed)")
+    refused(archive, tmp_path / "night",
+            "records.json does not match its checksum and size in the manifest (2 bytes in the zip, 1 listed)")
 
 
 def test_a_member_longer_than_the_zip_directory_says_is_stopped_while_unpacking(tmp_path):
@@ -349,3 +357,18 @@ def test_import_of_a_missing_archive_or_into_a_file_is_one_line(tmp_path):
     (tmp_path / "afile").write_text("x")
     done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(tmp_path / "afile"))
     assert done.returncode == 1 and "is not empty" in done.stderr
+
+
+def test_import_into_an_empty_directory_or_through_a_symlink_keeps_them(tmp_path):
+    write_archive(tmp_path / "good.zip", good_members(tmp_path))
+    real = tmp_path / "disk" / "night"
+    real.mkdir(parents=True)
+    link = tmp_path / "night"
+    link.symlink_to(real)
+    done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and (real / "stage.db").is_file() and len(list((real / "media").iterdir())) == 1
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert real.stat().st_mode & 0o777 == 0o777 & ~mask, "the mode mkdir gives, not mkdtemp's 0700"
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["night"], "no staging directory left"
