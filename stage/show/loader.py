@@ -16,7 +16,7 @@ from stage.show.models import DisplayCue, GroupCue, OscCue, PromptCue, RecordCue
 from stage.show.safe_yaml import ShowYamlLoader, YamlLimit, reader_position
 
 Loc = tuple[Any, ...]
-# The demo show is 5 KiB; a long night with hundreds of cues stays well under 100 KiB. PyYAML parses
+# The demo show is 2 KiB; a long night with hundreds of cues stays well under 200 KiB. PyYAML parses
 # about 1.5 MB/s and builds ~18 bytes of objects per byte of text (a 20 MB file took 13-17 s and
 # 360 MiB), so a cap keeps `stage check` and `stage serve` start-up under a second and small.
 MAX_SHOW_BYTES = 1024 * 1024

@@ -11,6 +11,7 @@ limits are enforced here, in Stage's own loader class:
 - nesting depth (``MAX_DEPTH``): checked before each collection is composed, so 5,000 nested ``[``
   stop at level ``MAX_DEPTH`` instead of exhausting Python's stack;
 - recursive aliases (``cues: &loop [{cues: *loop}]``) are refused: a show is a tree;
+- nodes in all (``MAX_NODES``), counted as they are composed, so parsing time stays under a second;
 - alias expansion (``MAX_ALIAS_NODES``): each anchor's expanded size is counted once, when it is
   composed, and every alias charges that size, so a billion-laughs bomb (9 levels x 9) is refused
   after a few thousand nodes of bookkeeping rather than walked a billion times.
@@ -29,6 +30,10 @@ MAX_DEPTH = 64
 # Nodes that aliases may add to a show in total. Aliases in shows reuse a few cues or a theme
 # (dozens of nodes); 10,000 is generous for that and tiny next to a bomb's 9**9.
 MAX_ALIAS_NODES = 10_000
+# Nodes in all (keys, values and what aliases add). Pure-Python PyYAML composes ~25,000 nodes a
+# second here, so the 1 MiB size cap alone still let a file of 500,000 one-character items run for
+# 23 s and 435 MiB. The demo has 186 nodes; a night of 500 cues about 10,000.
+MAX_NODES = 20_000
 
 
 class YamlLimit(yaml.MarkedYAMLError):
@@ -61,7 +66,7 @@ class ShowYamlLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 raise YamlLimit(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
         before = self._nodes
-        self._nodes += 1
+        self._count(1, event)
         if anchor is not None:
             self._open.add(anchor)
         try:
@@ -78,10 +83,16 @@ class ShowYamlLoader(yaml.SafeLoader):
             raise YamlLimit(f"the alias *{event.anchor} refers to the node that contains it (a loop)",
                             event.start_mark)
         size = self._sizes.get(event.anchor, 0)  # 0: undefined, PyYAML's composer says so
-        self._nodes += size
         self._alias_nodes += size
         if self._alias_nodes > MAX_ALIAS_NODES:
             raise YamlLimit(f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes", event.start_mark)
+        self._count(size, event)
+
+    def _count(self, nodes: int, event: Any) -> None:
+        self._nodes += nodes
+        if self._nodes > MAX_NODES:
+            raise YamlLimit(f"more than {MAX_NODES:,} YAML nodes (keys and values); a show needs far fewer",
+                            event.start_mark)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # Scalars whose text matches a YAML type but not its range (2024-02-30, an int of 5,000
