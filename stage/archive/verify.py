@@ -19,15 +19,14 @@ from stage.media.clips import ClipError, probe_clip
 from stage.media.images import DECODE_ERRORS, sniff_format
 from stage.records.migrations import MIGRATIONS
 
-# Tables the first migration makes: a file without them is not a Stage night.
-CORE_TABLES = frozenset({"participants", "records", "record_sources", "audit", "state"})
 IMAGE_FORMATS = {"jpg": "JPEG", "png": "PNG"}
 MAX_PIXELS = 40_000_000  # as for phone uploads (stage.media.images.ingest_image)
 
 
 def check_database(path: Path) -> None:
     """Opens as SQLite (read-only, so a bad file is never changed), passes integrity_check and has
-    Stage's schema at a version this Stage knows."""
+    exactly the schema Stage's migrations make at its version: no table missing, and nothing extra
+    (a trigger or view an archive brought along would run inside ``stage serve`` later)."""
     bad = "data/stage.db is not a Stage database"
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -38,7 +37,7 @@ def check_database(path: Path) -> None:
         if result != ["ok"]:
             raise ArchiveRefused(f"{bad}: SQLite integrity check failed: {result[0]}", code="bad_database")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        schema = _schema(db)
     except sqlite3.Error as exc:  # "file is not a database", "database disk image is malformed"
         raise ArchiveRefused(f"{bad}: {exc}", code="bad_database") from None
     finally:
@@ -46,9 +45,30 @@ def check_database(path: Path) -> None:
     if version > len(MIGRATIONS):
         raise ArchiveRefused(f"data/stage.db was written by a newer Stage (schema {version}); upgrade Stage",
                              code="bad_database")
-    missing = sorted(CORE_TABLES - tables)
-    if version < 1 or missing:
-        raise ArchiveRefused(f"{bad}: schema {version}, missing tables {missing}", code="bad_database")
+    if version < 1:
+        raise ArchiveRefused(f"{bad}: it has no Stage schema (version {version})", code="bad_database")
+    expected = _reference_schema(version)
+    if schema != expected:
+        missing = sorted(name for _, name, _ in expected - schema)
+        unexpected = sorted(name for _, name, _ in schema - expected)
+        raise ArchiveRefused(f"{bad}: its schema differs from Stage's schema {version} (missing or changed: "
+                             f"{missing[:5]}, unexpected: {unexpected[:5]})", code="bad_database")
+
+
+def _schema(db: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    """(type, name, sql) of every table, index, view and trigger, SQLite's own ones aside."""
+    rows = db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {(kind, name, sql or "") for kind, name, sql in rows}
+
+
+def _reference_schema(version: int) -> set[tuple[str, str, str]]:
+    db = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS[:version]:
+            db.executescript(script)
+        return _schema(db)
+    finally:
+        db.close()
 
 
 def check_media(path: Path, name: str) -> None:

@@ -289,7 +289,15 @@ def test_a_garbage_database_is_refused_before_anything_is_written_and_a_retry_wo
     sqlite3.connect(empty_sqlite).close()
     sqlite3.connect(empty_sqlite).execute("CREATE TABLE notes (x)").connection.commit()
     write_archive(garbage, {**members, "data/stage.db": empty_sqlite.read_bytes()})
-    refused(garbage, target, "data/stage.db is not a Stage database: schema 0, missing tables")
+    refused(garbage, target, "data/stage.db is not a Stage database: it has no Stage schema (version 0)")
+    sneaky = tmp_path / "sneaky.db"
+    sneaky.write_bytes(members["data/stage.db"])
+    db = sqlite3.connect(sneaky)  # a real night's schema plus a trigger of the archive's own
+    db.execute("CREATE TRIGGER wipe AFTER INSERT ON records BEGIN DELETE FROM records; END")
+    db.commit()
+    db.close()  # the last connection checkpoints the WAL into the file
+    write_archive(garbage, {**members, "data/stage.db": sneaky.read_bytes()})
+    refused(garbage, target, "its schema differs from Stage's schema 4 (missing or changed: [], unexpected: ['wipe'])")
     write_archive(tmp_path / "good.zip", members)
     done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(target))
     assert done.returncode == 0, done.stderr
