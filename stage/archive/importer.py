@@ -39,6 +39,9 @@ __all__ = ["ArchiveRefused", "import_archive"]
 log = logging.getLogger(__name__)
 Step = Callable[[str, int, int], None]
 CHUNK = 1 << 20
+# Python's zipfile truncates a member at its directory size (and fails its CRC) and, since
+# python/cpython gh-109858, refuses overlapping entries (the "quoted-overlap" bomb) when read; it has
+# no size or ratio limits (upstream leaves those to applications), hence stage.archive.manifest.
 # What a damaged or hostile zip makes zipfile raise while reading (bad CRC, truncated or bad deflate
 # data, an unsupported compression method, an encrypted member).
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
