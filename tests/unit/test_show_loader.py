@@ -248,3 +248,10 @@ def test_a_show_of_too_many_nodes_is_refused_while_it_is_composed():
     assert len(text) < 1024 * 1024
     [problem] = problems(text)
     assert problem.startswith("night.yaml:") and "YAML limit: more than 20,000 YAML nodes" in problem
+
+
+def test_serve_of_a_directory_is_the_same_one_line_error(tmp_path):
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path), "--bind", "127.0.0.1", "--data", str(tmp_path / "d")])
+    assert result.exit_code == 1, result.output  # click's usage error was exit 2, before the loader ran
+    assert result.output.strip() == f"{tmp_path}:1:1: cannot read show file: {tmp_path} is a directory, not a show file"
+    assert not (tmp_path / "d").exists(), "nothing started"
