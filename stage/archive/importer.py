@@ -117,6 +117,8 @@ def _unpack_and_check(archive: zipfile.ZipFile, manifest: Manifest, sizes: dict[
         if name == "data/stage.db":
             check_database(staging / "stage.db")
         elif target is not None:
+            if target.stem != expected:  # media are named by their content's sha256 (stage.media.library)
+                raise ArchiveRefused(f"{name} holds other content than its name says", code="bad_media")
             check_media(target, name)
     step("opening the database", total - 1, total)
     media = sum(1 for n in manifest.files if n.startswith("media/"))

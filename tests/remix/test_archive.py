@@ -312,6 +312,9 @@ def test_media_that_is_not_what_its_name_says_is_refused(tmp_path):
     clip = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
     write_archive(tmp_path / "clip.zip", {**members, f"media/{hashlib.sha256(clip).hexdigest()}.mp4": clip})
     refused(tmp_path / "clip.zip", tmp_path / "night", "is not a clip Stage can play")
+    jpeg = picture()
+    write_archive(tmp_path / "named.zip", {**members, f"media/{'d' * 64}.jpg": jpeg})
+    refused(tmp_path / "named.zip", tmp_path / "night", f"media/{'d' * 64}.jpg holds other content than its name")
 
 
 @pytest.mark.parametrize("files, message", [
