@@ -41,7 +41,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("shows", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay/exists checks here: the loader reports a missing file or a directory as file:line:col
+# and exit status 1, like every other problem in a show, instead of click's usage error (exit 2).
+@click.argument("shows", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(shows: tuple[Path, ...]) -> None:
     """Validate show files without starting anything."""
     failed = 0
@@ -81,7 +83,7 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 
 
 @cli.command()
-@click.argument("show_path", metavar="SHOW", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("show_path", metavar="SHOW", type=click.Path(path_type=Path))  # checked by the loader
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
 @click.option("--bind", help="Address to listen on (default 0.0.0.0: the whole LAN).")
 @click.option("--port", type=int, help="Port (default 8080).")
