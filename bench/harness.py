@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -50,6 +51,15 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
+
+
+def interrupt(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a `stage rehearse` by its pid as Ctrl-C would: it stops its own workers, then exits."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop(proc)
 
 
 def percentile(values: list[float], p: float) -> float:

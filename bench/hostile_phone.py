@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from attacks import KINDS, Hostile, Plan
-from harness import REPO, free_port, machine, open_fds, proc_status_mb, record_or_print, stop
+from harness import REPO, interrupt, free_port, machine, open_fds, proc_status_mb, record_or_print, stop
 from stage.rehearse.tally import Tally
 from phones_held import Server, TARGET, rehearse_command, start_server
 
@@ -39,6 +39,7 @@ def run_phase(phase: str, args: argparse.Namespace, tmp: Path) -> dict:
     osc_port = free_port()  # a free TCP port number is as good a guess for UDP on loopback
     server = start_server("stage", tmp, SHOW, ["--osc-port", str(osc_port)])
     figures_path = tmp / f"{phase}.json"
+    load: subprocess.Popen | None = None
     hostile = Hostile(Plan(server.url, args.frame_cap, args.poll_bytes, osc_port, args.osc_rate, kinds=args.attacks))
     try:
         before = {"rss_mb": proc_status_mb(server.proc.pid), "fds": open_fds(server.proc.pid)}
@@ -57,6 +58,8 @@ def run_phase(phase: str, args: argparse.Namespace, tmp: Path) -> dict:
         stderr = load_log.read_text()
     finally:
         hostile.stop()
+        if load is not None and load.poll() is None:  # interrupted: the load goes too, by its pid
+            interrupt(load)
         stop(server.proc)
     if figures_path.exists():
         figures = json.loads(figures_path.read_text())
@@ -172,4 +175,7 @@ With / without: ack p99 ×{ratios['ack_p99']}, update p99 ×{ratios['update_p99'
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # everything started was stopped on the way out (finally blocks)
+        raise SystemExit("interrupted: nothing recorded") from None
