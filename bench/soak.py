@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import REPO, interrupt, display_key, login_cookie, machine, proc_status_mb, record_or_print, stop
-from phones_held import PASSWORD, rehearse_command, start_server
+from phones_held import PASSWORD, cpu_seconds, rehearse_command, start_server
 from soak_clients import ReloadingDisplay, Sampler, TakeCrew
 
 SHOW = REPO / "bench" / "shows" / "soak.yaml"
@@ -93,6 +93,14 @@ class Cohorts:
             else:
                 self.figures.append({"failed": True})
         return len(ended)
+
+
+def children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (the local capture agent that `stage serve` starts)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def growth(samples: list[dict], key: str, warm_up: float) -> dict:
@@ -162,13 +170,15 @@ def soak(args: argparse.Namespace, tmp: Path) -> dict:
             client.join(args.take_seconds + 30)  # a take in progress is stopped first
         idle_after = sampler.idle()  # every phone left: what stays is what leaked
         peak = proc_status_mb(server.proc.pid, "VmHWM")
+        cpu = {"server": round(cpu_seconds(server.proc.pid), 1),  # what the takes cost: the local agent's CPU
+               "capture_agent": round(sum(cpu_seconds(pid) for pid in children(server.proc.pid)), 1)}
     finally:
         halt.set()
         cohorts.kill()
         stop(server.proc)
     warm_up = args.minutes * 60 * 0.1
     return {"samples": sampler.samples, "growth": {k: growth(sampler.samples, k, warm_up) for k in SERIES},
-            "idle": {"before": idle_before, "after": idle_after}, "load": totals(cohorts.figures), "peak_rss_mb": peak,
+            "idle": {"before": idle_before, "after": idle_after}, "load": totals(cohorts.figures), "peak_rss_mb": peak, "cpu_s": cpu,
             "side_clients": {type(c).__name__: dict(c.counts) for c in clients}}
 
 
@@ -183,7 +193,7 @@ def report(result: dict, args: argparse.Namespace) -> None:
     idle_text = ", ".join(f"{k} {idle['before'][k]} → {idle['after'][k]}" for k in SERIES)
     console.print(f"idle (no phone connected) before → after the load: {idle_text}", markup=False)
     load, sides = result["load"], result["side_clients"]
-    console.print(f"load: {load}\nside clients: {sides}", markup=False)
+    console.print(f"load: {load}\nside clients: {sides}\nCPU seconds: {result['cpu_s']}", markup=False)
     met = all(g["flat"] for g in result["growth"].values())
     command = (f"`.venv/bin/python bench/soak.py --minutes {args.minutes:g} --phones {args.phones} "
                f"--rate-multiplier {args.rate_multiplier:g} --cohorts {args.cohorts} --cohort-seconds "
@@ -207,7 +217,9 @@ the least-squares trend over that span, both in % of the first value.
 |---|---:|---:|---:|---:|---:|---:|---|
 {rows}
 
-With no phone connected, before → after the whole load: {idle_text}. Peak RSS {result['peak_rss_mb']} MB. Load, all cohorts: {load['cohorts']} cohorts ({load['cohorts_failed']} failed),
+With no phone connected, before → after the whole load: {idle_text}. Peak RSS {result['peak_rss_mb']} MB. CPU seconds: server
+{result['cpu_s']['server']}, local capture agent (the takes; it inherits the server's CPU 0, as it would share the
+server's machine at a venue) {result['cpu_s']['capture_agent']}. Load, all cohorts: {load['cohorts']} cohorts ({load['cohorts_failed']} failed),
 {load['phones_connected']}/{load['phones_wanted']} phones joined, {load['dropped']} dropped, {load['connect_failed']}
 could not connect, {load['refused']} refused, {load['acks']}/{load['submits']} stories acked, {load['lost']} lost,
 {load['approvals']} approved; worst cohort ack p99 {load['worst_ack_ms_p99']} ms, update p99
