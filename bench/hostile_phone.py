@@ -7,8 +7,9 @@ long-polling POSTs and an OSC flood, as fast as it can. Goal: with it, ack p99 <
     .venv/bin/python bench/hostile_phone.py [--phones 500] [--seconds 60] [--frame-cap 16384] [--no-record]
 
 The phones' message cap is read from the server's settings (``max_phone_event_bytes``; 16 KiB where it
-does not exist yet) or given with --frame-cap: frames go just under and just over it. The server log's growth is watched: an OSC flood that makes the server log
-past --log-cap-mb stops (and says so) rather than fill the shared disk.
+does not exist yet) or given with --frame-cap: frames go just under and just over it. The server log's
+growth is watched: an OSC flood that makes the server log past --log-cap-mb stops (and says so) rather
+than fill the shared disk. --attacks picks some of the attacks, to tell their effects apart.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ console = Console(width=200)
 
 def run_phase(phase: str, args: argparse.Namespace, tmp: Path) -> dict:
     osc_port = free_port()  # a free TCP port number is as good a guess for UDP on loopback
-    server = start_server("stage", tmp, SHOW, ["--osc-port", str(osc_port)])
+    kind = "stage-eventlet" if args.mode == "eventlet" else "stage"
+    server = start_server(kind, tmp, SHOW, ["--osc-port", str(osc_port)])
     figures_path = tmp / f"{phase}.json"
     load: subprocess.Popen | None = None
     hostile = Hostile(Plan(server.url, args.frame_cap, args.poll_bytes, osc_port, args.osc_rate, kinds=args.attacks))
@@ -69,7 +71,8 @@ def run_phase(phase: str, args: argparse.Namespace, tmp: Path) -> dict:
         console.print(f"[red]{phase}: stage rehearse wrote no figures[/red]: {stderr.strip()[-300:]}")
     return {"phase": phase, "rss_before_mb": before["rss_mb"], "rss_after_mb": after["rss_mb"],
             "peak_rss_mb": after["peak_rss_mb"], "fds_before": before["fds"], "fds_after": after["fds"],
-            "server_log_mb": round(server.log.stat().st_size / 2**20, 1), "attacks": dict(sorted(hostile.counts.items())),
+            "server_log_mb": round(server.log.stat().st_size / 2**20, 1),
+            "attacks": dict(sorted(hostile.counts.items())),
             **{k: figures[k] for k in ("phones_wanted", "phones_connected", "dropped", "connect_failed", "refused",
                                        "submits", "acks", "errors", "lost", "updates", "ack_ms", "update_ms",
                                        "load_loop_lag_ms", "notes")}}
@@ -119,6 +122,7 @@ def main() -> None:
     parser.add_argument("--attacks", default=",".join(KINDS), type=lambda text: frozenset(text.split(",")),
                         help=f"which attacks, comma-separated (default all: {','.join(KINDS)})")
     parser.add_argument("--log-cap-mb", type=int, default=200)
+    parser.add_argument("--mode", choices=("gevent", "eventlet"), default="gevent", help="the server's async mode")
     parser.add_argument("--no-record", action="store_true", help="a trial: print, write no results or docs")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -144,7 +148,8 @@ def report(runs: list[dict], args: argparse.Namespace) -> None:
                       str(r["connect_failed"]), str(r["lost"]), str(r["ack_ms"]["p50"]), str(r["ack_ms"]["p99"]),
                       str(r["update_ms"]["p50"]), str(r["update_ms"]["p99"]),
                       f"{r['rss_before_mb']}→{r['rss_after_mb']} ({r['peak_rss_mb']})",
-                      f"{r['fds_before']}→{r['fds_after']}", str(r["server_log_mb"]), str(r["load_loop_lag_ms"]["p99"]))
+                      f"{r['fds_before']}→{r['fds_after']}", str(r["server_log_mb"]),
+                      str(r["load_loop_lag_ms"]["p99"]))
     console.print(table)
     for r in runs:
         for note in r["notes"]:
@@ -156,9 +161,10 @@ def report(runs: list[dict], args: argparse.Namespace) -> None:
     verdict = "met" if met else "NOT met"
     console.print(f"with/without: ack p99 ×{ratios['ack_p99']}, update p99 ×{ratios['update_p99']}; "
                   f"goal (with it: ack p99 ≤ 250 ms, none dropped): {verdict}")
-    command = (f"`.venv/bin/python bench/hostile_phone.py --phones {args.phones} --seconds {args.seconds:g} "
-               f"--ramp {args.ramp:g} --submit-rate {args.submit_rate:g} --frame-cap {args.frame_cap} "
-               f"--poll-bytes {args.poll_bytes} --osc-rate {args.osc_rate:g} --attacks {','.join(sorted(args.attacks))}`")
+    command = (f"`.venv/bin/python bench/hostile_phone.py --mode {args.mode} --phones {args.phones} "
+               f"--seconds {args.seconds:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g} "
+               f"--frame-cap {args.frame_cap} --poll-bytes {args.poll_bytes} --osc-rate {args.osc_rate:g} "
+               f"--attacks {','.join(sorted(args.attacks))}`")
     rows = "\n".join(
         f"| {r['phase']} | {r['phones_connected']}/{r['phones_wanted']} | {r['dropped']} | {r['connect_failed']} | "
         f"{r['lost']} | {r['acks']}/{r['submits']} | {r['ack_ms']['p50']} | {r['ack_ms']['p99']} | "

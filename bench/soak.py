@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--take-every", type=float, default=300, help="seconds between takes (0: no takes)")
     parser.add_argument("--take-seconds", type=float, default=10)
     parser.add_argument("--sample-every", type=float, default=60)
+    parser.add_argument("--mode", choices=("gevent", "eventlet"), default="gevent", help="the server's async mode")
     parser.add_argument("--no-record", action="store_true", help="a trial: print, write no results or docs")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -150,7 +151,7 @@ def main() -> None:
 
 def soak(args: argparse.Namespace, tmp: Path) -> dict:
     extra = ["--crew-password", PASSWORD] + ([] if args.take_every else ["--no-local-rigs"])
-    server = start_server("stage", tmp, SHOW, extra)
+    server = start_server("stage-eventlet" if args.mode == "eventlet" else "stage", tmp, SHOW, extra)
     halt = threading.Event()
     cohorts = Cohorts(server.url, args, tmp, time.monotonic() + args.minutes * 60)
     try:
@@ -178,7 +179,8 @@ def soak(args: argparse.Namespace, tmp: Path) -> dict:
         stop(server.proc)
     warm_up = args.minutes * 60 * 0.1
     return {"samples": sampler.samples, "growth": {k: growth(sampler.samples, k, warm_up) for k in SERIES},
-            "idle": {"before": idle_before, "after": idle_after}, "load": totals(cohorts.figures), "peak_rss_mb": peak, "cpu_s": cpu,
+            "idle": {"before": idle_before, "after": idle_after}, "load": totals(cohorts.figures),
+            "peak_rss_mb": peak, "cpu_s": cpu,
             "side_clients": {type(c).__name__: dict(c.counts) for c in clients}}
 
 
@@ -195,8 +197,9 @@ def report(result: dict, args: argparse.Namespace) -> None:
     load, sides = result["load"], result["side_clients"]
     console.print(f"load: {load}\nside clients: {sides}\nCPU seconds: {result['cpu_s']}", markup=False)
     met = all(g["flat"] for g in result["growth"].values())
-    command = (f"`.venv/bin/python bench/soak.py --minutes {args.minutes:g} --phones {args.phones} "
-               f"--rate-multiplier {args.rate_multiplier:g} --cohorts {args.cohorts} --cohort-seconds "
+    command = (f"`.venv/bin/python bench/soak.py --mode {args.mode} --minutes {args.minutes:g} "
+               f"--phones {args.phones} --rate-multiplier {args.rate_multiplier:g} --cohorts {args.cohorts} "
+               f"--cohort-seconds "
                f"{args.cohort_seconds:g} --display-reload {args.display_reload:g} --take-every {args.take_every:g} "
                f"--take-seconds {args.take_seconds:g} --sample-every {args.sample_every:g}`")
     rows = "\n".join(f"| {k} | {g['samples']} | {g.get('first', '-')} | {g.get('last', '-')} | {g.get('max', '-')} | "
