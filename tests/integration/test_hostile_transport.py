@@ -25,6 +25,7 @@ from tests.peers import go
 from tests.stage_process import StageProcess
 
 PHONE_CAP = 128 * 1024  # Settings.max_phone_event_bytes
+PHONE_BURST = 6 * PHONE_CAP  # Settings.phone_byte_burst
 MASK = b"\x11\x22\x33\x44"
 
 
@@ -111,6 +112,40 @@ def test_a_phone_over_its_cap_is_closed_while_other_phones_keep_getting_acks(ser
     assert len(acks) >= count + 3 and all(ack["ok"] for ack in acks)
     assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
     assert "websocket from 127.0.0.1 closed" in stage.log_text()  # one line says why
+
+
+def send_until_closed(ws: websocket.WebSocket, message: str, count: int) -> int:
+    """Send ``message`` up to ``count`` times back to back, without reading; how many went out."""
+    for sent in range(count):
+        try:
+            ws.send(message)
+        except (OSError, websocket.WebSocketException):  # the server closed it meanwhile
+            return sent
+    return count
+
+
+def live_greenlets(crew: requests.Session, url: str) -> int:
+    return crew.get(f"{url}/healthz", timeout=10).json()["greenlets"]
+
+
+def test_a_phone_sending_cap_sized_frames_back_to_back_is_closed_after_its_budget(server):
+    """The benchmark's attack: 128 KiB frames, each under the cap, as fast as one connection goes.
+    Before the byte budget every frame was decoded and queued a greenlet that could not run: the
+    others stalled and the server grew by gigabytes. Now the sender is closed with 1008 (policy)."""
+    stage, peers = server
+    other = peers.phone("Bo")
+    crew = stage.login("crew")
+    settled = live_greenlets(crew, stage.url)
+    attacker = raw_phone(stage.url)
+    frames = 4 * PHONE_BURST // PHONE_CAP  # four times what its budget allows at once: 3 MiB
+    send_until_closed(attacker, feed_event(PHONE_CAP - 100), frames)
+    assert closed_by_server(attacker) in (1008, None)
+    assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
+    deadline = time.monotonic() + 10  # what the flood queued is gone, not piled up in greenlets
+    while live_greenlets(crew, stage.url) > settled + 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert live_greenlets(crew, stage.url) <= settled + 10
+    assert "over this connection's byte budget" in stage.log_text()  # one line says why
 
 
 def test_a_16_mib_frame_is_refused_from_its_header_before_its_payload_is_sent(server):

@@ -1,4 +1,5 @@
-"""Stage's websocket frame reader under gevent (stage.realtime.ws_gevent), on bytes in memory."""
+"""Stage's websocket frame reader under gevent (stage.realtime.ws_gevent), on bytes in memory, and the
+per-connection byte budget (stage.realtime.transport) it charges."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.websocket import WebSocket
 from hypothesis import given, settings, strategies as st
 
-from stage.realtime.transport import MessageTooBig
-from stage.realtime.ws_gevent import read_message
+from stage.realtime.transport import MIN_CHARGE, ByteBudget, MessageCaps, MessageTooBig
+from stage.realtime.ws_gevent import guarded_websocket_class, read_message
 
 MASK = b"\x0f\xf0\x55\xaa"
 
@@ -102,3 +103,46 @@ def test_random_bytes_never_raise_past_the_reader(data):
             pass
     except (MessageTooBig, UnicodeError, OSError):  # OSError covers gevent-websocket's WebSocketError
         pass
+
+
+class Session:
+    """Stands in for python-engineio's Socket: the guard finds it as its handler's ``__self__``."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+
+    def handler(self, ws) -> None:
+        self.loop(ws)
+
+
+def guarded_reader(data: bytes, caps: MessageCaps, loop) -> CountingStream:
+    """Run python-engineio's side of one connection (``loop(ws)``) over Stage's gevent websocket class."""
+    ws, stream = socket_over(data)
+    reader = guarded_websocket_class(caps)(Session(loop).handler, server=None)
+    reader({"wsgi.websocket": ws, "REMOTE_ADDR": "203.0.113.9"}, start_response=None)
+    return stream
+
+
+def test_a_connection_over_its_byte_budget_is_closed_with_1008_and_the_message_not_handed_on():
+    messages: list[str] = []
+
+    def engineio_loop(ws) -> None:
+        while (message := ws.wait()) is not None:
+            messages.append(message)
+
+    caps = MessageCaps(1024, {}, default_budget=(2000, 1))
+    stream = guarded_reader(frame(b"a" * 900) * 5, caps, engineio_loop)
+    assert messages == ["a" * 900] * 2  # the third went over: read (under the cap), never dispatched
+    close = stream.written[-1]
+    assert close[0] == 0x88 and struct.unpack("!H", close[2:4])[0] == 1008
+
+
+def test_a_budget_refills_at_its_rate_and_charges_tiny_messages_their_minimum():
+    now = [0.0]
+    budget = ByteBudget(burst=4 * MIN_CHARGE, rate=MIN_CHARGE, clock=lambda: now[0])
+    assert all(budget.take(1) for _ in range(4))  # four one-byte frames cost the whole burst
+    assert not budget.take(1)
+    now[0] = 2.0  # two seconds: two minimum charges back, never more than the burst
+    assert budget.take(MIN_CHARGE) and budget.take(MIN_CHARGE) and not budget.take(1)
+    now[0] = 1000.0
+    assert budget.take(4 * MIN_CHARGE) and not budget.take(1)
