@@ -25,7 +25,8 @@ yields. A phone sending 128 KiB frames back to back (bench/hostile_phone.py, 200
 other phone (193 of 200 could not connect) and grew the server to 4 GB of queued greenlets (py-spy:
 the one busy stack was ``Packet.decode`` under ``_websocket_handler``). So each connection also has a
 **byte budget** (``ByteBudget``, charged per message before it is handed to python-engineio, nothing
-of it decoded): over it, the connection is closed with 1008.
+of it decoded): over it, the connection is closed with 1008; and the readers yield to the hub between
+messages, so one socket never holds it for more than one message.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ total, and ``_apply_mask`` unmasks byte by byte in Python (as slow as gevent-web
 connection's socket reads its cap from the Engine.IO session for every frame, a message's fragments
 are capped together, and masks go through ``websockets.speedups.apply_mask`` (C). As under gevent
 (ws_gevent.py), each message is charged to the connection's byte budget before python-engineio sees
-it (over it: closed with 1008).
+it (over it: closed with 1008), and the reader yields to the hub between messages.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 from engineio.async_drivers.eventlet import WebSocketWSGI
 from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 from websockets.speedups import apply_mask
@@ -57,6 +58,7 @@ class CappedWebSocket(RFC6455WebSocket):
         return apply_mask(bytes(data[:length] if length is not None else data), key)
 
     def wait(self) -> str | bytes | None:
+        eventlet.sleep(0)  # let the handlers of the message just read (and every other socket) run first
         message = super().wait()
         if message is not None:
             try:

@@ -11,7 +11,9 @@ UTF-8 in Python, per frame and again per message. This reader keeps its handshak
 - masks are removed by ``websockets.speedups.apply_mask`` (C, from the pinned ``websockets``) and
   UTF-8 is checked once, by ``bytes.decode``: a max-size frame costs microseconds, not ~170 ms.
 
-Each message is charged to the connection's byte budget (transport.py)
+Between messages the reader yields to the hub (``gevent.sleep(0)``): a socket whose data is always
+buffered never blocks in ``recv``, so without it one flooding phone held the hub while its events'
+greenlets piled up unrun. Each message is charged to the connection's byte budget (transport.py)
 before it is handed on; over it, the connection is closed with 1008.
 
 Every frame-level failure (bad opcode, bad UTF-8, truncated frame, reset) ends only that connection,
@@ -24,6 +26,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import gevent
 from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from websockets.speedups import apply_mask
@@ -103,6 +106,7 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
 
         def wait(self) -> str | bytes | None:
             ws = self._sock
+            gevent.sleep(0)  # let the handlers of the message just read (and every other socket) run first
             if ws.closed:
                 return None
             try:

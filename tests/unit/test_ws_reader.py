@@ -8,6 +8,7 @@ import logging
 import struct
 from types import SimpleNamespace
 
+import gevent
 import pytest
 from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.websocket import WebSocket
@@ -121,6 +122,25 @@ def guarded_reader(data: bytes, caps: MessageCaps, loop) -> CountingStream:
     reader = guarded_websocket_class(caps)(Session(loop).handler, server=None)
     reader({"wsgi.websocket": ws, "REMOTE_ADDR": "203.0.113.9"}, start_response=None)
     return stream
+
+
+def test_the_reader_yields_to_other_greenlets_between_messages_of_a_full_buffer():
+    """A socket whose data is always buffered never blocks in recv: without a yield its read loop
+    held the hub, and the greenlets of the events it read (and every other phone) waited."""
+    order: list[str] = []
+
+    def other_phone() -> None:
+        for _ in range(3):
+            order.append("other")
+            gevent.sleep(0)
+
+    def engineio_loop(ws) -> None:
+        gevent.spawn(other_phone)
+        while (message := ws.wait()) is not None:
+            order.append(message)
+
+    guarded_reader(frame(b"m") * 3, MessageCaps(1024, {}), engineio_loop)
+    assert order[:2] == ["other", "m"] and order.count("other") == 3 and order.index("other", 1) < order.index("m", 2)
 
 
 def test_a_connection_over_its_byte_budget_is_closed_with_1008_and_the_message_not_handed_on():
