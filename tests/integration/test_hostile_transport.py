@@ -211,6 +211,24 @@ def test_an_oversized_polling_post_is_answered_at_once_and_its_session_dropped(s
     assert poll.status_code == 400
 
 
+def test_cap_sized_polling_posts_back_to_back_are_refused_past_the_budget_and_the_session_dropped(server):
+    stage, _ = server
+    base = f"{stage.url}/socket.io/?EIO=4&transport=polling"
+    sid = json.loads(requests.get(base, timeout=10).text[1:])["sid"]
+    assert requests.post(f"{base}&sid={sid}", data="40/audience,", timeout=10).text == "OK"
+    body = feed_event(PHONE_CAP - 100)[1:].replace("2/audience,1", "42/audience,", 1)  # engine.io "4" + event
+    answers = [requests.post(f"{base}&sid={sid}", data=body, timeout=10) for _ in range(2 * PHONE_BURST // PHONE_CAP)]
+    refused = [a for a in answers if a.status_code != 200]
+    assert refused and refused[0].status_code == 429 and refused[0].json()["error"]["code"] == "over_budget"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the session is gone: a later poll with its sid is refused
+        poll = requests.get(f"{base}&sid={sid}", timeout=10)
+        if poll.status_code == 400:
+            break
+    assert poll.status_code == 400
+    assert "polling POST from 127.0.0.1 refused: over this connection's byte budget" in stage.log_text()
+
+
 def test_malformed_frames_end_only_their_connection_and_print_no_traceback(server):
     stage, peers = server
     other = peers.phone("Bo")
