@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import struct
+import warnings
 from types import SimpleNamespace
 
 import gevent
@@ -166,3 +167,54 @@ def test_a_budget_refills_at_its_rate_and_charges_tiny_messages_their_minimum():
     assert budget.take(MIN_CHARGE) and budget.take(MIN_CHARGE) and not budget.take(1)
     now[0] = 1000.0
     assert budget.take(4 * MIN_CHARGE) and not budget.take(1)
+
+
+class MemorySocket:
+    """What eventlet's websocket reads from and writes to, in memory."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+        self.written: list[bytes] = []
+
+    def recv(self, n: int) -> bytes:
+        return self.buffer.read(n)
+
+    def sendall(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def shutdown(self, how: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def eventlet_socket(data: bytes, caps: MessageCaps):
+    with warnings.catch_warnings():  # eventlet's deprecation notice at import: not this test's subject
+        warnings.simplefilter("ignore")
+        from stage.realtime.ws_eventlet import CappedWebSocket
+
+    sock = MemorySocket(data)
+    ws = CappedWebSocket(sock, {"REMOTE_ADDR": "203.0.113.9"})
+    ws.caps, ws.session = caps, SimpleNamespace()
+    return ws, sock
+
+
+def test_under_eventlet_the_reader_yields_between_messages_and_closes_over_budget_with_1008():
+    ws, sock = eventlet_socket(frame(b"m") * 3 + frame(b"a" * 900) * 3, MessageCaps(1024, {}, (2500, 1)))
+    import eventlet
+
+    order: list[str] = []
+
+    def other_phone() -> None:
+        for _ in range(3):
+            order.append("other")
+            eventlet.sleep(0)
+
+    eventlet.spawn(other_phone)
+    while (message := ws.wait()) is not None:
+        order.append(message)
+    assert order[:4] == ["other", "m", "other", "m"]  # the other greenlet ran between messages
+    assert order.count("a" * 900) == 1  # 3 x 512 + 900 of 2500 spent: the next 900 went over
+    close = sock.written[-1]
+    assert close[0] == 0x88 and struct.unpack("!H", close[2:4])[0] == 1008
