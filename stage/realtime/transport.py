@@ -27,6 +27,12 @@ the one busy stack was ``Packet.decode`` under ``_websocket_handler``). So each 
 **byte budget** (``ByteBudget``, charged per message before it is handed to python-engineio, nothing
 of it decoded): over it, the connection is closed with 1008; and the readers yield to the hub between
 messages, so one socket never holds it for more than one message.
+
+Upstream has neither (python-engineio 4.15.1, python-socketio 5.18.1, the newest that resolve here):
+no per-client byte or message rate, and ``async_handlers`` is all or nothing; the maintainer's answer
+to a similar report is that large transfers are the websocket servers' business (python-socketio#531).
+``async_handlers=False`` would serialise a client's events but forbids ``call()``, which the rig
+commands use (stage/realtime/capture.py), so Stage bounds what enters instead.
 """
 
 from __future__ import annotations
