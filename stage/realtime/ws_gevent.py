@@ -36,7 +36,8 @@ from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, MessageCaps, 
 
 TEXT, BINARY, CONTINUATION = WebSocket.OPCODE_TEXT, WebSocket.OPCODE_BINARY, WebSocket.OPCODE_CONTINUATION
 CLOSE, PING, PONG = WebSocket.OPCODE_CLOSE, WebSocket.OPCODE_PING, WebSocket.OPCODE_PONG
-CLOSE_REASONS = {CLOSE_TOO_BIG: b"message too big", CLOSE_POLICY: b"over the byte budget", 1007: b"invalid UTF-8", 1002: b"protocol error"}
+CLOSE_REASONS = {CLOSE_TOO_BIG: b"message too big", CLOSE_POLICY: b"over the byte budget", 1007: b"invalid UTF-8",
+                 1002: b"protocol error"}
 
 
 def read_payload(ws: WebSocket, header: Header) -> bytes:

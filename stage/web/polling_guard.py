@@ -68,7 +68,8 @@ class PollingGuard:
         try:
             self.caps.charge(session, length)
         except OverBudget as exc:
-            note_refusal("polling POST from %s refused: %s; session %s closed", environ.get("REMOTE_ADDR", "?"), exc, sid)
+            note_refusal("polling POST from %s refused: %s; session %s closed",
+                         environ.get("REMOTE_ADDR", "?"), exc, sid)
             self._end(sid, session)
             return self._answer(start_response, "429 Too Many Requests", "over_budget",
                                 f"this connection sent more than it may ({exc}); reconnect later")
