@@ -41,7 +41,10 @@ class LocalRigs:
         self._spool_root = spool_root  # takes wait here until uploaded: inside the night's data directory
         self._command, self._backoff = command, backoff
         self._url = server_url
-        self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1"}
+        # STAGE_AGENT_PARENT_PID (stage/capture/agent.py): an agent stops itself if this process dies
+        # without stopping it (SIGKILL, a crash), instead of running on, orphaned.
+        self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1",
+                     "STAGE_AGENT_PARENT_PID": str(os.getpid())}
         self._spawn, self._sleep, self._now = spawn, sleep, now
         self._procs: dict[str, subprocess.Popen] = {}
         self._closed = False
