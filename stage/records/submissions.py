@@ -10,7 +10,7 @@ from collections.abc import Callable
 from stage.errors import Conflict, Forbidden, InvalidInput
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
-from stage.records.text import clean_text, word_count
+from stage.records.text import clean_text, is_blank, word_count
 from stage.show.models import Prompt
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def submit_media(store: Store, participant_id: str, record_id: str, kind: str, m
 
 def _checked_text(text: str, what: str, max_chars: int, max_words: int | None) -> str:
     text = clean_text(text)
-    if not text:
+    if is_blank(text):  # also a text of zero-width characters only
         raise InvalidInput(f"the {what} is empty", code="empty")
     if len(text) > max_chars:
         raise InvalidInput(f"the {what} is {len(text)} characters; at most {max_chars}", code="too_long")
