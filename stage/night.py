@@ -142,6 +142,7 @@ class Night:
         prompt = self.prompts.require_open(prompt_id)
         if kind not in prompt.kinds:
             raise InvalidInput(f"this prompt does not take a {kind}", code="kind_not_open")
+        submissions.check_sources(self.store, sources)  # before the worker: a refusal writes nothing to media/
         self._check_submit_limit(participant_id)
         log.info("ingesting a %s upload for record %s", kind, record_id)
         result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
