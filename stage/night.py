@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +29,7 @@ from stage.lighting.messages import OscMessage
 from stage.media import worker
 from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
-from stage.limiter import MovingWindowLimiter
+from stage.limiter import InFlight, MovingWindowLimiter
 from stage.rigs import Rigs
 from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, RecordCue, Show
 from stage.show.prompts import PromptBoard
@@ -39,6 +41,14 @@ CHOSEN_KEY = "chosen"  # chosen.story, chosen.image, chosen.media: what those sc
 MAX_CLIP_SECONDS = 60
 LONG_CLIP_SECONDS = 30
 LARGE_UPLOAD_BYTES = 10_000_000
+UPLOADS_IN_FLIGHT = 2  # per phone: each runs a media worker (a clip transcode is ~35 MiB and a core)
+
+
+@dataclass
+class SubmitSlot:
+    """A reserved submission; ``created`` says the work made a new record (it keeps its slot)."""
+
+    created: bool = False
 
 
 class NightListener(Protocol):
@@ -79,6 +89,7 @@ class Night:
         self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
         self._limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
+        self._uploading = InFlight(UPLOADS_IN_FLIGHT)
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
 
@@ -128,56 +139,89 @@ class Night:
         if existing is not None:  # answer a retry with the first record, whatever changed since
             return existing
         prompt = self.prompts.require_open(prompt_id)
-        self._check_submit_limit(participant_id)
-        record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
-                                                   self.flagger.flags, sources)
-        return self._accepted(participant_id, record, created, prompt.auto_approve)
+        with self._submit_slot(participant_id) as slot:
+            record, slot.created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
+                                                            self.flagger.flags, sources)
+        return self._accepted(record, slot.created, prompt.auto_approve)
+
+    @contextmanager
+    def upload_slot(self, participant_id: str) -> Iterator[None]:
+        """One of the phone's UPLOADS_IN_FLIGHT slots for the whole upload: saving it and its media worker.
+
+        Taken before the file is written, so a phone cannot run more workers (or temp files) at once.
+        """
+        if not self._uploading.acquire(participant_id):
+            log.info("participant %s has %d uploads in flight; refusing another", participant_id,
+                     self._uploading.cap)
+            raise RateLimited(f"{self._uploading.cap} uploads are still on their way; wait for one to finish",
+                              code="busy")
+        try:
+            yield
+        finally:
+            self._uploading.release(participant_id)
 
     def submit_media(self, participant_id: str, record_id: str, kind: str, prompt_id: str, upload: Path,
                      sources: tuple[str, ...] = ()) -> Record:
-        """Ingest an uploaded drawing, photo or clip (in a worker process) and store it as pending."""
+        """Ingest an uploaded drawing, photo or clip (in a worker process) and store it as pending.
+
+        Everything that can refuse it is checked before the worker runs, so a refused upload writes
+        nothing to media/. Callers hold :meth:`upload_slot` (stage/web/uploads.py does).
+        """
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:
             return existing
         prompt = self.prompts.require_open(prompt_id)
         if kind not in prompt.kinds:
             raise InvalidInput(f"this prompt does not take a {kind}", code="kind_not_open")
-        submissions.check_sources(self.store, sources)  # before the worker: a refusal writes nothing to media/
-        self._check_submit_limit(participant_id)
-        log.info("ingesting a %s upload for record %s", kind, record_id)
-        result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
-                            max_seconds=MAX_CLIP_SECONDS,
-                            on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
-        if not result["ok"]:
-            raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
-        record, created = submissions.submit_media(self.store, participant_id, record_id, kind, result["media"],
-                                                   prompt, sources, media_flags(result, upload.stat().st_size))
-        return self._accepted(participant_id, record, created, prompt.auto_approve)
+        submissions.check_sources(self.store, sources)
+        with self._submit_slot(participant_id) as slot:
+            log.info("ingesting a %s upload for record %s", kind, record_id)
+            result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
+                                max_seconds=MAX_CLIP_SECONDS,
+                                on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
+            if not result["ok"]:
+                raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
+            record, slot.created = submissions.submit_media(
+                self.store, participant_id, record_id, kind, result["media"], prompt, sources,
+                media_flags(result, upload.stat().st_size))
+        return self._accepted(record, slot.created, prompt.auto_approve)
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:
             return existing
-        self._check_submit_limit(participant_id)
-        record, created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
-                                                     self.flagger.flags)
-        return self._accepted(participant_id, record, created, auto_approve=False)
+        with self._submit_slot(participant_id) as slot:
+            record, slot.created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
+                                                              self.flagger.flags)
+        return self._accepted(record, slot.created, auto_approve=False)
 
-    def _accepted(self, participant_id: str, record: Record, created: bool, auto_approve: bool) -> Record:
-        """A new record counts against the phone's limit, reaches the moderators, and skips them only
-        when its prompt auto-approves and nothing flagged it."""
+    @contextmanager
+    def _submit_slot(self, participant_id: str) -> Iterator[SubmitSlot]:
+        """Reserve one of the phone's submissions before the work (the commit, a media worker), give it
+        back unless the work made a new record: refused, failed and retried submissions cost nothing.
+
+        Reserving is one step (``MovingWindowLimiter.reserve``): testing first and charging after the
+        commit let twelve events in flight at once all pass a test of the same empty window.
+        """
+        stamp = self._limiter.reserve(SUBMIT_LIMIT, "submit", participant_id)
+        if stamp is None:
+            raise RateLimited("too many submissions at once; wait a few seconds")
+        slot = SubmitSlot()
+        try:
+            yield slot
+        finally:
+            if not slot.created:
+                self._limiter.release(SUBMIT_LIMIT, stamp, "submit", participant_id)
+
+    def _accepted(self, record: Record, created: bool, auto_approve: bool) -> Record:
+        """A new record reaches the moderators, and skips them only when its prompt auto-approves and
+        nothing flagged it."""
         if not created:
             return record
-        self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
         self.listener.record_submitted(record)
         if auto_approve and not record.flags:
             record = self.decide(record.id, "approve", "auto-approve")
         return record
-
-    def _check_submit_limit(self, participant_id: str) -> None:
-        # Only new records count against the limit; it is checked before and charged after.
-        if not self._limiter.test(SUBMIT_LIMIT, "submit", participant_id):
-            raise RateLimited("too many submissions at once; wait a few seconds")
 
     def recommend(self, participant_id: str, record_id: str, on: bool) -> int:
         count = curation.recommend(self.store, participant_id, record_id, on)
