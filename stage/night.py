@@ -46,9 +46,11 @@ UPLOADS_IN_FLIGHT = 2  # per phone: each runs a media worker (a clip transcode i
 
 @dataclass
 class SubmitSlot:
-    """A reserved submission; ``created`` says the work made a new record (it keeps its slot)."""
+    """A reserved submission. It keeps its slot when the work made a new record (``created``) or ran a
+    media worker (``worked``: a refused upload still cost a worker, so garbage files are limited too)."""
 
     created: bool = False
+    worked: bool = False
 
 
 class NightListener(Protocol):
@@ -179,6 +181,7 @@ class Night:
             result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
                                 max_seconds=MAX_CLIP_SECONDS,
                                 on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
+            slot.worked = True
             if not result["ok"]:
                 raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
             record, slot.created = submissions.submit_media(
@@ -198,7 +201,8 @@ class Night:
     @contextmanager
     def _submit_slot(self, participant_id: str) -> Iterator[SubmitSlot]:
         """Reserve one of the phone's submissions before the work (the commit, a media worker), give it
-        back unless the work made a new record: refused, failed and retried submissions cost nothing.
+        back unless the work made a new record or ran a media worker: submissions refused before any
+        work (empty, closed, bad sources, banned) and retries cost nothing.
 
         Reserving is one step (``MovingWindowLimiter.reserve``): testing first and charging after the
         commit let twelve events in flight at once all pass a test of the same empty window.
@@ -210,7 +214,7 @@ class Night:
         try:
             yield slot
         finally:
-            if not slot.created:
+            if not (slot.created or slot.worked):
                 self._limiter.release(SUBMIT_LIMIT, stamp, "submit", participant_id)
 
     def _accepted(self, record: Record, created: bool, auto_approve: bool) -> Record:

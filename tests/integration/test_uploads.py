@@ -192,3 +192,15 @@ def test_uploads_with_bad_sources_are_refused_before_any_media_is_written(upload
     assert stage.log_text().count("ingesting a photo upload") == 0, "no media worker ran"
     ok = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", sources=approved[:4])
     assert ok.status_code == 200 and sorted(ok.json()["record"]["sources"]) == sorted(approved[:4])
+
+
+def test_uploads_the_media_worker_refused_still_count_against_the_limit(uploading):
+    stage, _, _, phone = uploading
+    for _ in range(6):  # each of these ran a media worker: garbage must not buy unlimited workers
+        refused = upload(stage, phone, "photo", b"just some text, honestly", "x.jpg")
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "unsupported"
+    seventh = upload(stage, phone, "photo", photo_with_gps(), "a.jpg")
+    assert seventh.status_code == 429 and seventh.json()["error"]["code"] == "rate_limited"
+    assert stage.log_text().count("ingesting a photo upload") == 6, "the seventh ran no worker"
+    closed = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", prompt="nope")
+    assert closed.json()["error"]["code"] == "prompt_closed", "refused before any work: no slot needed"
