@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from limits import parse as parse_limit
-
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.display.keys import display_key
-from stage.errors import CueError, InvalidInput, RateLimited, StageError
+from stage.errors import CueError, InvalidInput, StageError
 from stage.records import curation, moderation, participants, submissions, takes, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
@@ -29,28 +25,17 @@ from stage.lighting.messages import OscMessage
 from stage.media import worker
 from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
-from stage.limiter import InFlight, MovingWindowLimiter
+from stage.phone_limits import PhoneLimits
 from stage.rigs import Rigs
 from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, RecordCue, Show
 from stage.show.prompts import PromptBoard
 
 log = logging.getLogger(__name__)
 
-SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
 CHOSEN_KEY = "chosen"  # chosen.story, chosen.image, chosen.media: what those scenes show
 MAX_CLIP_SECONDS = 60
 LONG_CLIP_SECONDS = 30
 LARGE_UPLOAD_BYTES = 10_000_000
-UPLOADS_IN_FLIGHT = 2  # per phone: each runs a media worker (a clip transcode is ~35 MiB and a core)
-
-
-@dataclass
-class SubmitSlot:
-    """A reserved submission. It keeps its slot when the work made a new record (``created``) or ran a
-    media worker (``worked``: a refused upload still cost a worker, so garbage files are limited too)."""
-
-    created: bool = False
-    worked: bool = False
 
 
 class NightListener(Protocol):
@@ -90,8 +75,7 @@ class Night:
         self.presence = Presence()
         self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
-        self._limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
-        self._uploading = InFlight(UPLOADS_IN_FLIGHT)
+        self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
 
@@ -141,33 +125,17 @@ class Night:
         if existing is not None:  # answer a retry with the first record, whatever changed since
             return existing
         prompt = self.prompts.require_open(prompt_id)
-        with self._submit_slot(participant_id) as slot:
+        with self.limits.submission(participant_id) as slot:
             record, slot.created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
                                                             self.flagger.flags, sources)
         return self._accepted(record, slot.created, prompt.auto_approve)
-
-    @contextmanager
-    def upload_slot(self, participant_id: str) -> Iterator[None]:
-        """One of the phone's UPLOADS_IN_FLIGHT slots for the whole upload: saving it and its media worker.
-
-        Taken before the file is written, so a phone cannot run more workers (or temp files) at once.
-        """
-        if not self._uploading.acquire(participant_id):
-            log.info("participant %s has %d uploads in flight; refusing another", participant_id,
-                     self._uploading.cap)
-            raise RateLimited(f"{self._uploading.cap} uploads are still on their way; wait for one to finish",
-                              code="busy")
-        try:
-            yield
-        finally:
-            self._uploading.release(participant_id)
 
     def submit_media(self, participant_id: str, record_id: str, kind: str, prompt_id: str, upload: Path,
                      sources: tuple[str, ...] = ()) -> Record:
         """Ingest an uploaded drawing, photo or clip (in a worker process) and store it as pending.
 
         Everything that can refuse it is checked before the worker runs, so a refused upload writes
-        nothing to media/. Callers hold :meth:`upload_slot` (stage/web/uploads.py does).
+        nothing to media/. Callers hold ``limits.upload`` (stage/web/uploads.py does).
         """
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:
@@ -176,7 +144,7 @@ class Night:
         if kind not in prompt.kinds:
             raise InvalidInput(f"this prompt does not take a {kind}", code="kind_not_open")
         submissions.check_sources(self.store, sources)
-        with self._submit_slot(participant_id) as slot:
+        with self.limits.submission(participant_id) as slot:
             log.info("ingesting a %s upload for record %s", kind, record_id)
             result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
                                 max_seconds=MAX_CLIP_SECONDS,
@@ -193,29 +161,10 @@ class Night:
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:
             return existing
-        with self._submit_slot(participant_id) as slot:
+        with self.limits.submission(participant_id) as slot:
             record, slot.created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
                                                               self.flagger.flags)
         return self._accepted(record, slot.created, auto_approve=False)
-
-    @contextmanager
-    def _submit_slot(self, participant_id: str) -> Iterator[SubmitSlot]:
-        """Reserve one of the phone's submissions before the work (the commit, a media worker), give it
-        back unless the work made a new record or ran a media worker: submissions refused before any
-        work (empty, closed, bad sources, banned) and retries cost nothing.
-
-        Reserving is one step (``MovingWindowLimiter.reserve``): testing first and charging after the
-        commit let twelve events in flight at once all pass a test of the same empty window.
-        """
-        stamp = self._limiter.reserve(SUBMIT_LIMIT, "submit", participant_id)
-        if stamp is None:
-            raise RateLimited("too many submissions at once; wait a few seconds")
-        slot = SubmitSlot()
-        try:
-            yield slot
-        finally:
-            if not (slot.created or slot.worked):
-                self._limiter.release(SUBMIT_LIMIT, stamp, "submit", participant_id)
 
     def _accepted(self, record: Record, created: bool, auto_approve: bool) -> Record:
         """A new record reaches the moderators, and skips them only when its prompt auto-approves and

@@ -39,7 +39,7 @@ def upload() -> tuple[Response, int]:
         if file is None:
             raise InvalidInput("no file in the upload", code="empty")
         sources = tuple(str(uuid.UUID(s)) for s in request.form.getlist("sources"))
-        with night().upload_slot(participant_id), tempfile.TemporaryDirectory(dir=night().media.root) as tmp:
+        with night().limits.upload(participant_id), tempfile.TemporaryDirectory(dir=night().media.root) as tmp:
             path = Path(tmp) / "upload"
             file.save(path)
             record = night().submit_media(participant_id, record_id, kind, request.form.get("prompt", ""), path,
