@@ -3,7 +3,13 @@
 Both are taken *before* the work they stand for, in one step with their check (no yield between
 test and charge): testing the window first and charging it after the commit, in another
 greenlet's time, let twelve ``submit_story`` events in flight at once all pass a test of the same
-empty window, and ten parallel uploads all ran a media worker (issue 14, finding 4).
+empty window, and ten parallel uploads all ran a media worker (issue 14, finding 4). That is how
+the dependency is meant to work, not a bug to patch: Flask-SocketIO's ``async_handlers`` (default
+True, https://flask-socketio.readthedocs.io/en/latest/api.html) runs each event of one client in its
+own greenlet, and gevent's WSGI server serves each upload in its own greenlet too.
+
+In-process only: with several ``stage serve`` processes (ARCHITECTURE.md section 3) these counts
+would have to move to Redis, like the other limits.
 """
 
 from __future__ import annotations
