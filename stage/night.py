@@ -75,6 +75,7 @@ class Night:
         self.presence = Presence()
         self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
+        self._ingesting = 0  # uploads between their worker and their commit (see _drop_unused)
         self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
@@ -144,18 +145,35 @@ class Night:
         if kind not in prompt.kinds:
             raise InvalidInput(f"this prompt does not take a {kind}", code="kind_not_open")
         submissions.check_sources(self.store, sources)
-        with self.limits.submission(participant_id) as slot:
-            log.info("ingesting a %s upload for record %s", kind, record_id)
-            result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
-                                max_seconds=MAX_CLIP_SECONDS,
-                                on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
-            slot.worked = True
-            if not result["ok"]:
-                raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
-            record, slot.created = submissions.submit_media(
-                self.store, participant_id, record_id, kind, result["media"], prompt, sources,
-                media_flags(result, upload.stat().st_size))
+        self._ingesting += 1
+        try:
+            with self.limits.submission(participant_id) as slot:
+                log.info("ingesting a %s upload for record %s", kind, record_id)
+                result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
+                                    max_seconds=MAX_CLIP_SECONDS,
+                                    on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
+                slot.worked = True
+                if not result["ok"]:
+                    raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
+                try:
+                    record, slot.created = submissions.submit_media(
+                        self.store, participant_id, record_id, kind, result["media"], prompt, sources,
+                        media_flags(result, upload.stat().st_size))
+                except StageError:
+                    self._drop_unused(result["media"])
+                    raise
+        finally:
+            self._ingesting -= 1
         return self._accepted(record, slot.created, prompt.auto_approve)
+
+    def _drop_unused(self, name: str) -> None:
+        """An upload refused after its worker ran (a source rejected or the phone banned meanwhile):
+        its new file goes again, unless a record or another upload in flight may use the same bytes."""
+        if self._ingesting > 1 or self.store.query("SELECT 1 FROM records WHERE media = ?", (name,)):
+            log.info("kept %s after a refused upload: another record or upload may use it", name)
+            return
+        self.media.path(name).unlink(missing_ok=True)
+        log.info("removed %s: its upload was refused after it was ingested", name)
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
         existing = submissions.retry(self.store, participant_id, record_id)

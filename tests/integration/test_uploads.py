@@ -204,3 +204,21 @@ def test_uploads_the_media_worker_refused_still_count_against_the_limit(uploadin
     assert stage.log_text().count("ingesting a photo upload") == 6, "the seventh ran no worker"
     closed = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", prompt="nope")
     assert closed.json()["error"]["code"] == "prompt_closed", "refused before any work: no slot needed"
+
+
+def test_an_upload_whose_source_is_rejected_during_its_ingest_leaves_no_file(uploading, tmp_path):
+    stage, peers, moderator, phone = uploading
+    (source,) = approved_stories(peers, moderator, 1)
+    clip = tmp_path / "clip.webm"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6",
+                    "-c:v", "libvpx-vp9", "-deadline", "realtime", str(clip)], check=True, timeout=60)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(upload, stage, phone, "clip", clip.read_bytes(), "clip.webm", sources=[source])
+        phone.wait_for("upload_progress", timeout=30)  # the worker is transcoding: the source goes now
+        assert moderator.call("moderate", {"id": source, "decision": "reject"})["ok"]
+        response = sent.result(timeout=60)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "source_not_approved"
+    assert [p.name for p in (stage.data_dir / "media").iterdir()] == [], "the transcoded clip was removed again"
+    assert "its upload was refused after it was ingested" in stage.log_text()
