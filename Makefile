@@ -10,6 +10,11 @@ SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 # B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.
 B1_SIZES ?= 500,1000,2000,5000,10000
 B1_SECONDS ?= 300
+# Issue 14: the hostile phone (phones, seconds per phase) and the soak (minutes, phones at once).
+HOSTILE_PHONES ?= 500
+HOSTILE_SECONDS ?= 60
+SOAK_MINUTES ?= 60
+SOAK_PHONES ?= 2000
 
 .PHONY: setup run test test-fast check bench .apt-ok
 
@@ -56,3 +61,7 @@ bench: setup
 	# B1 phones held + B2 submit ack under load (the night scenario; about 2 h at these sizes), then gevent vs eventlet.
 	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,bare,node --duration $(B1_SECONDS) --ramp 60
 	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,stage-eventlet --duration $(B1_SECONDS) --ramp 60 --name phones_held_modes
+	# Hostile phone: the night's load without, then with, one client sending the worst it may (2 min at these sizes).
+	$(PY) bench/hostile_phone.py --phones $(HOSTILE_PHONES) --seconds $(HOSTILE_SECONDS)
+	# Soak: a three-hour night in one hour, 2,000 churning phones at ten times the night's rates, a take every 5 min.
+	$(PY) bench/soak.py --minutes $(SOAK_MINUTES) --phones $(SOAK_PHONES) --rate-multiplier 10

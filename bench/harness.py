@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -52,9 +53,53 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
+def interrupt(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a `stage rehearse` by its pid as Ctrl-C would: it stops its own workers, then exits."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop(proc)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def proc_status_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of a running process from /proc/PID/status (VmRSS now, VmHWM the peak), in MiB."""
+    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(field + ":"))
+    return round(int(line.split()[1]) / 1024, 1)
+
+
+def open_fds(pid: int) -> int:
+    """Open descriptors of a process (sockets, files, pipes): a leak shows as a count that keeps growing."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def login_cookie(url: str, role: str, passphrase: str) -> str:
+    """Log in to a console role; the session cookie as a ``Cookie`` header value."""
+    session = requests.Session()
+    answer = session.post(f"{url}/login/{role}", data={"passphrase": passphrase}, allow_redirects=False, timeout=10)
+    if answer.status_code != 302:
+        raise RuntimeError(f"login as {role} at {url} was refused (HTTP {answer.status_code})")
+    return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+
+def display_key(log: Path, name: str) -> str:
+    """A display's key, from the URL `stage serve` prints for it at start."""
+    return next(line.split("key=")[1].strip() for line in log.read_text().splitlines()
+                if f"/display/{name}?key=" in line)
+
+
+def record_or_print(record: bool, name: str, figures: dict, markdown: str) -> None:
+    """``save`` for a real run; for a trial (``--no-record``) the section is only printed."""
+    if record:
+        save(name, figures, markdown)
+    else:
+        print(markdown.strip())
+        print(f"(--no-record: nothing written to bench/results/{name}.json or {DOC.name})")
 
 
 def machine() -> str:

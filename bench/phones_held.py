@@ -21,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import socketio
 from rich.console import Console
@@ -35,11 +37,17 @@ TARGET = {"ack_p99": 250.0, "update_p99": 2000.0}
 console = Console(width=220)
 
 
-def server_command(kind: str, port: int, data: Path) -> list[str]:
+class Server(NamedTuple):
+    proc: subprocess.Popen
+    url: str
+    log: Path
+
+
+def server_command(kind: str, port: int, data: Path, show: Path = SHOW, extra: Sequence[str] = ()) -> list[str]:
     if kind.startswith("stage"):
         mode = "eventlet" if kind.endswith("eventlet") else "gevent"
-        return [sys.executable, "-m", "stage", "serve", str(SHOW), "--data", str(data), "--bind", "127.0.0.1",
-                "--port", str(port), "--host-password", PASSWORD, "--async-mode", mode]
+        return [sys.executable, "-m", "stage", "serve", str(show), "--data", str(data), "--bind", "127.0.0.1",
+                "--port", str(port), "--host-password", PASSWORD, "--async-mode", mode, *extra]
     if kind.startswith("bare"):
         return [sys.executable, "bench/bare_audience.py", str(port), "eventlet" if kind.endswith("eventlet") else "gevent"]
     if kind == "node":
@@ -47,15 +55,16 @@ def server_command(kind: str, port: int, data: Path) -> list[str]:
     raise SystemExit(f"unknown server {kind!r}")
 
 
-def start_server(kind: str, tmp: Path) -> tuple[subprocess.Popen, str]:
+def start_server(kind: str, tmp: Path, show: Path = SHOW, extra: Sequence[str] = ()) -> Server:
+    """Start a server pinned to CPU 0, wait for /healthz, and (Stage) press GO to open the prompt.
+    ``show`` and ``extra`` (more ``stage serve`` options) let other benchmarks run their own night."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(tmp / f"{kind}-{port}.log", "w")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("NODE_PATH", str(REPO / "node_modules"))
-    proc = subprocess.Popen(["taskset", "-c", "0", *server_command(kind, port, tmp / f"data-{port}")], cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT, env=env,
-                            )
+    command = server_command(kind, port, tmp / f"data-{port}", show, extra)
+    proc = subprocess.Popen(["taskset", "-c", "0", *command], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     import requests
 
     deadline = time.monotonic() + 30
@@ -75,7 +84,7 @@ def start_server(kind: str, tmp: Path) -> tuple[subprocess.Popen, str]:
                      headers={"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.items())})
         host.call("go", {}, namespace="/host")
         host.disconnect()
-    return proc, url
+    return Server(proc, url, Path(log.name))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -83,16 +92,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rehearse_command(url: str, phones: int, figures_path: Path, *, duration: float, ramp: float,
+                     submit_rate: float = 50, approve_rate: float = 2, processes: int = 1) -> list[str]:
+    """The night's load as `stage rehearse` on CPU 1 (the server has CPU 0), figures to ``figures_path``."""
+    return ["taskset", "-c", "1", sys.executable, "-m", "stage", "rehearse", "--url", url, "--phones", str(phones),
+            "--submit-rate", str(submit_rate), "--approve-rate", str(approve_rate), "--recommend-share", "0.1",
+            "--duration", str(duration), "--ramp", str(ramp), "--processes", str(processes),
+            "--host-password", PASSWORD, "--json", str(figures_path)]
+
+
 def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path) -> dict:
-    proc, url = start_server(kind, tmp)
+    proc, url, _ = start_server(kind, tmp)
     load_before = os.getloadavg()[0]
     figures_path = tmp / f"{kind}-{phones}.json"
     try:
         cpu_before = cpu_seconds(proc.pid)
-        command = ["taskset", "-c", "1", sys.executable, "-m", "stage", "rehearse", "--url", url, "--phones", str(phones),
-                   "--submit-rate", str(args.submit_rate), "--approve-rate", "2", "--recommend-share", "0.1",
-                   "--duration", str(args.duration), "--ramp", str(args.ramp), "--processes", str(args.processes),
-                   "--host-password", PASSWORD, "--json", str(figures_path)]
+        command = rehearse_command(url, phones, figures_path, duration=args.duration, ramp=args.ramp,
+                                   submit_rate=args.submit_rate, processes=args.processes)
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=args.duration * 3 + 120)
         cpu = cpu_seconds(proc.pid) - cpu_before
         rss = int(next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()

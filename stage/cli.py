@@ -41,7 +41,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("shows", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay/exists checks here: the loader reports a missing file or a directory as file:line:col
+# and exit status 1, like every other problem in a show, instead of click's usage error (exit 2).
+@click.argument("shows", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(shows: tuple[Path, ...]) -> None:
     """Validate show files without starting anything."""
     failed = 0
@@ -81,7 +83,7 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 
 
 @cli.command()
-@click.argument("show_path", metavar="SHOW", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("show_path", metavar="SHOW", type=click.Path(path_type=Path))  # checked by the loader
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
 @click.option("--bind", help="Address to listen on (default 0.0.0.0: the whole LAN).")
 @click.option("--port", type=int, help="Port (default 8080).")
@@ -129,7 +131,7 @@ def _serve(settings: Any, show: Any) -> None:
 
     app, socketio = create_app(settings, show)
     night = app.extensions["stage.night"]
-    _print_banner(app.extensions["stage.join_url"], settings, night)
+    _print_banner(app.extensions["stage.join_url"], settings, night, app.extensions["stage.osc"][1])
     rigs = _local_rigs(settings, night, socketio)
 
     def stop(signum: int, frame: Any) -> None:
@@ -149,9 +151,13 @@ def _serve(settings: Any, show: Any) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    extra = {"max_size": 20_000} if settings.async_mode == "eventlet" else {}
     try:
-        socketio.run(app, host=settings.bind, port=settings.port, log_output=False, **extra)
+        if settings.async_mode == "gevent":
+            from stage.web import gevent_server
+
+            gevent_server.serve(app, socketio, settings.bind, settings.port)
+        else:
+            socketio.run(app, host=settings.bind, port=settings.port, log_output=False, max_size=20_000)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -177,7 +183,7 @@ def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:
     return rigs
 
 
-def _print_banner(join_url: str, settings: Any, night: Any) -> None:
+def _print_banner(join_url: str, settings: Any, night: Any, remote: Any) -> None:
     base = join_url.rstrip("/")
     qr = qrcode.QRCode(border=1)
     qr.add_data(join_url)
@@ -191,8 +197,8 @@ def _print_banner(join_url: str, settings: Any, night: Any) -> None:
     console.print(f"Crew console     {base}/crew     passphrase: [bold]{settings.crew_password}[/bold]")
     for display in night.show.displays:
         console.print(f"Display {display.name:<8} {base}/display/{display.name}?key={night.display_key(display.name)}")
-    if settings.osc_port:
-        console.print(f"OSC remote       udp {night.show.osc_in.bind}:{settings.osc_port}  (/stage/go, /stage/back, ...)")
+    if remote is not None:  # where it really listens: osc_in.bind may follow --bind
+        console.print(f"OSC remote       udp {remote.bind}:{remote.port}  (/stage/go, /stage/back, ...)")
     if settings.osc_dry_run:
         console.print("OSC dry run      messages are logged, not sent")
     for rig in night.show.rigs:
@@ -241,8 +247,8 @@ def _configure_logging(logfile: Path) -> None:
     # gevent-websocket's handler logs every HTTP request at INFO (display keys in URLs included) and
     # ignores the server's log=None: keep it to warnings; Stage logs what an operator needs itself.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
-    # A phone can make the Socket.IO libraries log a traceback per bad packet: cap them.
-    for name in ("engineio.server", "socketio.server"):
+    # A phone can make the Socket.IO libraries (or gevent, per bad request) log a line per bad packet: cap them.
+    for name in ("engineio.server", "socketio.server", "stage.web.gevent_server", "geventwebsocket.handler"):
         logging.getLogger(name).addFilter(_Throttle(per_minute=20))
 
 

@@ -84,6 +84,13 @@ class MovingWindowLimiter:
             if hits is not None and stamp in hits:
                 hits.remove(stamp)
 
+    def clear(self, item: RateLimitItem, *identifiers: str) -> None:
+        """Forget every hit of one key (a right passphrase clears that address's failed logins)."""
+        with self._lock:
+            key = item.key_for(*identifiers)
+            self._hits.pop(key, None)
+            self._window.pop(key, None)
+
     def _sweep(self, now: float) -> None:
         self._until_sweep = SWEEP_EVERY
         idle = [key for key, hits in self._hits.items() if not hits or hits[-1] <= now - self._window[key]]

@@ -17,8 +17,9 @@ from stage.errors import CueError, InvalidInput, StageError
 from stage.records import curation, moderation, participants, submissions, takes, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
+from stage.records.sessions import ConsoleSessions
 from stage.records.store import Store
-from stage.settings import Settings
+from stage.settings import ROLES, Settings
 from stage.show.clock import Clock
 from stage.show.engine import CueEngine
 from stage.lighting.messages import OscMessage
@@ -75,6 +76,8 @@ class Night:
         self.presence = Presence()
         self.rigs = Rigs(show, store, lambda: self.chosen_for("story"))
         self.flagger = Flagger(show.moderation)
+        self.sessions = ConsoleSessions(store, settings.secret_key, settings.passphrase)
+        self.sessions.revoke_changed_passphrases(ROLES)  # a new passphrase at this start logs that role out
         self._ingesting = 0  # uploads between their worker and their commit (see _drop_unused)
         self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
 

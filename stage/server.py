@@ -14,9 +14,10 @@ from flask_socketio import SocketIO
 
 from stage import realtime, web
 from stage.network import public_url
-from stage.lighting.remote import OscRemote
+from stage.lighting.remote import OscRemote, osc_in_bind
 from stage.lighting.sender import OscSender
 from stage.night import Night, RemoteControl
+from stage.realtime import transport
 from stage.realtime.broadcast import Broadcaster
 from stage.records.store import Store
 from stage.settings import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         logger=False,
         engineio_logger=False,
     )
+    transport.install(app, socketio, settings)  # per-connection message caps, refused from the frame header
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
     store = Store(settings.data_dir / "stage.db", native=native_runner(settings.async_mode))
     hub = Broadcaster(socketio, join_url)
@@ -81,10 +83,13 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     hub.night = night
     remote = None
     if settings.osc_port:
-        remote = OscRemote(settings.osc_port, show.osc_in.bind, show.osc_in.allow, RemoteControl(night),
+        # An osc_in.bind the show leaves out follows the server's bind (model_fields_set: what the file named).
+        explicit = show.osc_in.bind if "bind" in show.osc_in.model_fields_set else None
+        bind = osc_in_bind(explicit, settings.bind)
+        remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, RemoteControl(night),
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
         remote.start()
-        log.info("OSC in on %s:%d (allowed: %s)", show.osc_in.bind, remote.port, ", ".join(show.osc_in.allow))
+        log.info("OSC in on %s:%d (allowed: %s)", bind, remote.port, ", ".join(show.osc_in.allow))
     web.init_app(app, night, join_url)
     realtime.init_app(socketio, night, hub)
     app.extensions["stage.store"] = store

@@ -48,8 +48,13 @@ class Settings:
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
     max_upload_bytes: int = 25 * 1024 * 1024
-    # One Socket.IO message; a bigger one closes the socket. Room for a capture preview (256 KiB JPEG).
+    # One Socket.IO message on a connection that earned the large cap (/capture): room for a capture
+    # preview (256 KiB JPEG, sent as a binary attachment). A bigger one closes the socket.
     max_event_bytes: int = 320 * 1024
+    # One message on any other connection (phones, displays, consoles). The largest legitimate one is a
+    # 10,000-character story: 40 KB as UTF-8 (4 bytes a character at most), 120 KB from a client whose
+    # JSON escapes non-ASCII (python-socketio: "\ud83e\uddb8", 12 bytes an emoji), plus its envelope.
+    max_phone_event_bytes: int = 128 * 1024
     max_take_bytes: int = 4 * 1024 ** 3  # one take file (show limits.max_take_mb)
     local_rigs: bool = True  # `stage serve` starts an agent for each rig marked local
     secret_key: bytes = field(default=b"", repr=False)

@@ -44,8 +44,9 @@ def export_command(data_dir: Path, out: Path, force: bool, include_withheld: boo
 
 
 @click.command("import")
-@click.argument("archive", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+# Plain paths: a missing archive or a --data that is a file get import's own one-line error (exit 1).
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
               help="A new, empty data directory.")
 def import_command(archive: Path, data_dir: Path) -> None:
     """Load an exported night into an empty data directory."""
@@ -59,5 +60,8 @@ def import_command(archive: Path, data_dir: Path) -> None:
                 task, description=what, completed=done, total=total))
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
+        sys.exit(1)
+    except OSError as exc:  # our side (disk full, permissions): the staging copy is already removed
+        err_console.print(f"stage: cannot import into {data_dir}: {exc.strerror or exc}", markup=False)
         sys.exit(1)
     console.print(f"{data_dir}: {counts['records']} records, {counts['media']} media files imported", markup=False)

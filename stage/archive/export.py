@@ -4,8 +4,8 @@ It works from a snapshot (see :mod:`stage.archive.snapshot`), so ``stage serve``
 Withheld records (rejected, withdrawn, pending, rehearsal phones', deleted takes, takes of a
 performer who withdrew consent, remixes built on any of those) are deleted from the snapshot and
 the snapshot is vacuumed, so not even SQLite's free pages still hold them, unless ``include_withheld``.
-The zip is written beside ``out`` and renamed when complete; ``manifest.json`` lists the sha256 of
-every other file in it.
+The zip is written beside ``out`` and renamed when complete; ``manifest.json`` lists the sha256 and
+the size of every other file in it.
 """
 
 from __future__ import annotations
@@ -137,13 +137,14 @@ def _write(snapshot: Snapshot, db_copy: Path, data_dir: Path, out: Path, include
     fd, tmp = tempfile.mkstemp(dir=out.parent if out.parent.exists() else None, prefix=f".{out.name}.", suffix=".part")
     os.close(fd)
     sums: dict[str, str] = {}
+    sizes: dict[str, int] = {}
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             for done, (name, content) in enumerate(files.items(), start=1):
-                sums[name] = _add(archive, name, content)
+                sums[name], sizes[name] = _add(archive, name, content)
                 step(name, done, len(files) + 1)
             manifest = {"stage": __version__, "created_at": time.time(), "include_withheld": include_withheld,
-                        "withheld_left_out": len(withheld), "files": sums}
+                        "withheld_left_out": len(withheld), "files": sums, "sizes": sizes}
             archive.writestr("manifest.json", json.dumps(manifest, indent=2))
         os.replace(tmp, out)
     finally:
@@ -182,17 +183,20 @@ def _csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> bytes:
     return text.getvalue().encode()
 
 
-def _add(archive: zipfile.ZipFile, name: str, content: bytes | Path) -> str:
+def _add(archive: zipfile.ZipFile, name: str, content: bytes | Path) -> tuple[str, int]:
+    """Write one member; its sha256 and size go in the manifest (import holds the member to both)."""
     digest = hashlib.sha256()
     if isinstance(content, bytes):
         digest.update(content)
         archive.writestr(name, content)
-        return digest.hexdigest()
+        return digest.hexdigest(), len(content)
     info = zipfile.ZipInfo(name, time.localtime(Path(content).stat().st_mtime)[:6])
     # Media are already compressed (JPEG, PNG, H.264): storing them saves minutes of deflate.
     info.compress_type = zipfile.ZIP_STORED if name.startswith("media/") else zipfile.ZIP_DEFLATED
+    size = 0
     with open(content, "rb") as source, archive.open(info, "w") as target:
         while chunk := source.read(1 << 20):
             digest.update(chunk)
             target.write(chunk)
-    return digest.hexdigest()
+            size += len(chunk)
+    return digest.hexdigest(), size

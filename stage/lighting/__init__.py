@@ -5,6 +5,7 @@
 - ``links``: one connection to one target (UDP, TCP 1.0 length-prefix, TCP 1.1 SLIP).
 - ``sender``: ``OscSender``, a paced worker per target that never blocks or raises into a GO.
 - ``commands``: the ``/stage/...`` addresses a remote may send, and the handlers they call.
+- ``datagrams``: strict decoding of received datagrams (all of one, or nothing; no python-osc parser).
 - ``remote``: ``OscRemote``, the UDP listener with allow-list, rate limit, replies and counters.
 
 Concurrency is injected (``spawn``/``sleep``): the server passes Socket.IO's, tests pass threads.

@@ -8,6 +8,7 @@ a second GO.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ def _pressed(address: str, args: list[Any]) -> bool:
     if not args:
         return True
     value = args[0]
+    if len(args) == 1 and isinstance(value, float) and not math.isfinite(value):
+        raise CommandError(f"{address!r}: {value} is neither a press nor a release")  # NaN would be truthy
     if len(args) == 1 and isinstance(value, (bool, int, float)):
         return bool(value)
     raise CommandError(f"{address!r} takes no argument or one number (1 = press, 0 = release)")

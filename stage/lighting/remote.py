@@ -1,10 +1,13 @@
 """OSC in: remote GO from TouchOSC, Companion or a console, on one plain UDP socket.
 
 Each datagram passes, in order: the allow-list (sender IP in one of the allowed addresses or CIDR
-networks; others are dropped and logged at most once per ``DROP_LOG_EVERY`` seconds per IP), the rate
-limit (``limits`` moving window per sender IP; over it, dropped without a reply), the OSC parser
-(python-osc; a bundle's messages run at once, its time tag is ignored), then the command. Console
-feedback under ``/eos/out/`` goes to ``on_feedback``. Nothing a sender does can stop the loop.
+networks; others are dropped and logged at most once per ``LOG_EVERY``), the rate
+limit (``stage.limiter`` moving window per sender IP; over it, dropped without a reply), the strict
+decoder (``stage.lighting.datagrams``: a datagram with an unsupported type tag, a tag/argument mismatch,
+truncated or trailing bytes, or over its size cap is refused whole, and nothing in it runs; a bundle's
+messages run at once, its time tag is ignored), then the command. Console feedback under ``/eos/out/``
+goes to ``on_feedback``. Nothing a sender does can stop the loop or flood the log: each kind of refusal
+logs at most one line per sender every ``LOG_EVERY``.
 
 Replies go back to the datagram's source address and port: ``/stage/cue/5/go`` is answered on
 ``/stage/reply/cue/5/go`` with ``,ss "ok" "<result>"`` or ``,ss "error" "<message>"``. Rate-limited,
@@ -21,11 +24,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from limits import RateLimitItem
 from limits import parse as parse_limit
-from pythonosc.osc_packet import OscPacket
 
 from stage.errors import StageError
 from stage.lighting.commands import REPLY_PREFIX, CommandError, RemoteHandlers, parse, reply_address
+from stage.lighting.datagrams import DatagramError, decode
 from stage.lighting.messages import OscMessage
 from stage.limiter import MovingWindowLimiter
 
@@ -36,7 +40,11 @@ OnFeedback = Callable[[str, list[Any]], None]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 FEEDBACK_PREFIX = "/eos/out/"
-DROP_LOG_EVERY = 10.0  # seconds between two log lines about one refused or flooding sender
+PING = "/stage/ping"
+# One log line per kind of refusal and sender in this window: a flood must not flood the log.
+LOG_EVERY = parse_limit("1 per 10 seconds")
+# Commands that ran (or that the night refused): each GO is an event for the log, 200 a second are not.
+COMMAND_LOG = parse_limit("5 per second")
 POLL = 0.25  # the loop wakes this often to notice close()
 MAX_DATAGRAM = 65535
 COUNTERS = ("received", "handled", "dropped", "rate_limited", "malformed", "unknown", "errors", "feedback")
@@ -50,7 +58,8 @@ class RemoteError(StageError):
 
 class OscRemote:
     def __init__(self, port: int, bind: str, allow: Iterable[str], handlers: RemoteHandlers, *, spawn: Spawn,
-                 on_feedback: OnFeedback | None = None, rate: str = "200 per second") -> None:
+                 on_feedback: OnFeedback | None = None, rate: str = "200 per second",
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.bind = bind
         self.handlers = handlers
         self.allow = _networks(allow)
@@ -62,11 +71,10 @@ class OscRemote:
             self._rate = parse_limit(rate)
         except ValueError as exc:
             raise RemoteError(f"OSC in rate {rate!r} is not a limit like '200 per second'") from exc
-        self._limiter = MovingWindowLimiter()
+        self._limiter = MovingWindowLimiter(clock)  # the rate limit and the log throttle
         self._sock: socket.socket | None = None
         self._closed = False
         self._done = threading.Event()
-        self._last_log: dict[tuple[str, str], float] = {}
 
     @property
     def port(self) -> int:
@@ -104,33 +112,38 @@ class OscRemote:
                     log.debug("OSC in recvfrom: %s", exc)
                     continue
                 try:
-                    self._datagram(data, sender)
+                    self.handle(data, sender)
                 except Exception:  # the loop outlives any bug in one datagram's handling
                     self.counters["errors"] += 1
-                    log.exception("OSC in: datagram from %s failed", sender[0])
+                    self._log_sometimes("failed", sender[0], "OSC in: datagram from %s failed", sender[0],
+                                        level=logging.ERROR, exc_info=True)
         finally:
             self._sock.close()
             self._done.set()
 
-    def _datagram(self, data: bytes, sender: tuple[Any, ...]) -> None:
+    def handle(self, data: bytes, sender: tuple[Any, ...]) -> None:
+        """One received datagram from ``sender`` (``(ip, port, ...)``): check, decode, run its commands."""
         self.counters["received"] += 1
         ip = sender[0]
         if not self._allowed(ip):
             self.counters["dropped"] += 1
-            self._log_sometimes("refused", ip, "OSC in: dropped datagram(s) from %s, not in the allow-list", ip)
+            # Keyed by kind only: spoofed source addresses must not grow the limiter without bound.
+            self._log_sometimes("refused", "*", "OSC in: dropped datagram(s) from %s, not in the allow-list", ip)
             return
         if not self._limiter.hit(self._rate, "osc-in", ip):
             self.counters["rate_limited"] += 1
             self._log_sometimes("rate", ip, "OSC in: %s is over the rate limit (%s); dropping", ip, self._rate)
             return
         try:
-            messages = [timed.message for timed in OscPacket(data).messages]
-        except Exception as exc:  # ParseError mostly; any parser failure means the bytes are not OSC
+            messages = decode(data)
+        except DatagramError as exc:
             self.counters["malformed"] += 1
-            self._log_sometimes("malformed", ip, "OSC in: malformed datagram from %s: %s", ip, exc)
+            self._log_sometimes("malformed", ip, "OSC in: refused a datagram from %s (%d bytes): %s "
+                                "(further refusals from it are not logged for %ds)", ip, len(data), exc.message,
+                                LOG_EVERY.get_expiry())
             return
         for msg in messages:
-            self._message(msg.address, list(msg.params), sender)
+            self._message(msg.address, [value for _, value in msg.args], sender)
 
     def _message(self, address: str, args: list[Any], sender: tuple[Any, ...]) -> None:
         if address.startswith(FEEDBACK_PREFIX):
@@ -154,16 +167,22 @@ class OscRemote:
             result = command.call()
         except StageError as exc:
             self.counters["errors"] += 1
-            log.info("OSC in %s from %s refused: %s", address, sender[0], exc.message)
+            self._log_sometimes("command", sender[0], "OSC in %s from %s refused: %s", address, sender[0], exc.message,
+                                level=logging.INFO, limit=COMMAND_LOG)
             self._reply(command.reply_address, "error", exc.message, sender)
             return
         except Exception:
             self.counters["errors"] += 1
-            log.exception("OSC in %s from %s failed", address, sender[0])
+            self._log_sometimes("failed", sender[0], "OSC in %s from %s failed", address, sender[0],
+                                level=logging.ERROR, exc_info=True)
             self._reply(command.reply_address, "error", "internal error", sender)
             return
         self.counters["handled"] += 1
-        log.info("OSC in %s from %s: %s", address, sender[0], result)
+        if address == PING:  # a remote's keep-alive, every second: no event for the operator's log
+            log.debug("OSC in %s from %s: %s", address, sender[0], result)
+        else:
+            self._log_sometimes("command", sender[0], "OSC in %s from %s: %s", address, sender[0], result,
+                                level=logging.INFO, limit=COMMAND_LOG)
         self._reply(command.reply_address, "ok", result or "", sender)
 
     def _reply(self, address: str, status: str, detail: str, sender: tuple[Any, ...]) -> None:
@@ -184,14 +203,40 @@ class OscRemote:
             ip = ip.ipv4_mapped
         return any(ip in network for network in self.allow)
 
-    def _log_sometimes(self, kind: str, ip: str, fmt: str, *args: Any) -> None:
-        """Log one line per kind and sender every ``DROP_LOG_EVERY`` seconds: a flood must not flood the log."""
-        now = time.monotonic()
-        if len(self._last_log) > 4096:  # spoofed source addresses must not grow this without bound
-            self._last_log.clear()
-        if now - self._last_log.get((kind, ip), -DROP_LOG_EVERY) >= DROP_LOG_EVERY:
-            self._last_log[(kind, ip)] = now
-            log.warning(fmt, *args)
+    def _log_sometimes(self, kind: str, key: str, fmt: str, *args: Any, level: int = logging.WARNING,
+                       limit: RateLimitItem = LOG_EVERY, exc_info: bool = False) -> None:
+        """Log a line unless this kind and key (the sender) already used up ``limit``; the counters count all."""
+        if self._limiter.hit(limit, "osc-in-log", kind, key):
+            log.log(level, fmt, *args, exc_info=exc_info)
+
+WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def osc_in_bind(explicit: str | None, server_bind: str) -> str:
+    """Where OSC in listens: the show's ``osc_in.bind`` when it names one, else the server's own bind
+    (``serve --bind 127.0.0.1`` must not leave a remote-GO port open on the LAN). An explicit bind
+    wider than the server's is kept (a lighting VLAN on another interface is a real set-up) but logged."""
+    if explicit is None:
+        return server_bind
+    if _wider(explicit, server_bind):
+        log.warning("OSC in binds %s, wider than the server's %s (show osc_in.bind): remotes beyond it can "
+                    "press GO; keep it to the lighting network and osc_in.allow", explicit or "0.0.0.0", server_bind)
+    return explicit
+
+
+def _wider(osc: str, server: str) -> bool:
+    if osc in WILDCARDS:
+        return server not in WILDCARDS
+    return _loopback(server) and not _loopback(osc)
+
+
+def _loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False  # a host name: not known to be loopback
 
 
 def _networks(entries: Iterable[str]) -> tuple[Network, ...]:

@@ -19,14 +19,18 @@ if TYPE_CHECKING:
 def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> None:
     from stage.realtime.audience import AudienceNamespace
     from stage.realtime.capture import CaptureNamespace, SocketRigLink
-    from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace
+    from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace, SessionLink
     from stage.realtime.devices import DisplayNamespace
 
+    consoles = [HostNamespace("/host", night, hub), ModerationNamespace("/moderation", night, hub),
+                CrewNamespace("/crew", night, hub)]
     socketio.on_namespace(AudienceNamespace("/audience", night, hub))
-    socketio.on_namespace(HostNamespace("/host", night, hub))
-    socketio.on_namespace(ModerationNamespace("/moderation", night, hub))
-    socketio.on_namespace(CrewNamespace("/crew", night, hub))
+    for console in consoles:
+        socketio.on_namespace(console)
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
     socketio.start_background_task(hub.watch_displays)
     night.rigs.link = SocketRigLink(socketio)
+    sessions = SessionLink(socketio, night.sessions, consoles)
+    night.sessions.on_revoked = sessions.revoked  # logout disconnects that session's sockets at once
+    socketio.start_background_task(sessions.watch)

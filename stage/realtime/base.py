@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from stage.errors import StageError
 from stage.limiter import MovingWindowLimiter
 from stage.night import Night
+from stage.realtime import transport
 
 if TYPE_CHECKING:
     from stage.realtime.broadcast import Broadcaster
@@ -90,7 +91,10 @@ class RoleNamespace(Namespace):
             self._connected.add(sid)
         elif event == "disconnect":
             self._connected.discard(sid)
-        return super().trigger_event(event, *args)
+        result = super().trigger_event(event, *args)
+        if event == "connect" and result is not False:  # accepted: the namespace's message cap applies
+            transport.grant_for_namespace(self.socketio, sid, self.namespace)
+        return result
 
     def reply(self, event: str, data: Any) -> None:
         """Emit to the client whose event or connect is being handled (namespace and room named)."""

@@ -7,47 +7,124 @@ The host may do everything (its page uses ``/host`` and ``/moderation``); a mode
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-from flask import request, session
-from flask_socketio import ConnectionRefusedError, join_room
+from flask import request
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
-from stage.realtime.base import RoleNamespace, handler
+from stage.realtime.base import RoleNamespace, error_ack, handler
 from stage.realtime.remix import RemixEvents
 from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
-from stage.web.auth import current_role
+from stage.records.sessions import ConsoleSession, ConsoleSessions
+from stage.web.auth import console_session, has_session_cookie
 
 log = logging.getLogger(__name__)
 
 HOSTS = "hosts"
 MODERATORS = "moderators"
 CREW = "crew"
+SESSION_ENDED = "your session has ended (logged out, expired or the passphrase changed); log in again"
+SWEEP_SECONDS = 5  # how often connected consoles' sessions are re-checked (a handful of indexed reads)
 
 
 class ConsoleNamespace(RoleNamespace):
     roles: frozenset[str] = frozenset()
     room = ""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._consoles: dict[str, ConsoleSession] = {}  # sid -> the session it connected with
+
     def on_connect(self, auth: Any = None) -> None:
-        role = current_role()
-        if role not in self.roles:
-            log.warning("%s refused a connection from %s without a %s login", self.namespace, request.remote_addr,
-                        "/".join(sorted(self.roles)))
-            raise ConnectionRefusedError("log in first")
+        console = console_session()
+        if console is None or console.role not in self.roles:
+            self._refuse(console)
         join_room(self.room)
-        log.info("%s console connected to %s (%s)", role, self.namespace, request.sid)
+        self._consoles[request.sid] = console
+        log.info("%s console connected to %s (%s)", console.role, self.namespace, request.sid)
         self.reply("counts", self.hub.counts())
         self.send_state()
+
+    def _refuse(self, console: ConsoleSession | None) -> NoReturn:
+        # The message stays "log in first" (the pages send the browser to the login form on it); the
+        # data says why, for a console that wants to tell "logged out" from "never logged in".
+        wanted = "/".join(sorted(self.roles))
+        if console is not None:
+            code, message = "wrong_role", f"{self.namespace} needs a {wanted} login"
+        elif has_session_cookie():
+            code, message = "session_ended", SESSION_ENDED
+        else:
+            code, message = "not_logged_in", f"{self.namespace} needs a {wanted} login"
+        log.warning("%s refused a connection from %s without a %s login (%s)", self.namespace,
+                    request.remote_addr, wanted, code)
+        raise ConnectionRefusedError("log in first", {"code": code, "message": message})
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self._consoles.pop(request.sid, None)
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        # Every console event re-checks the session in the store: a socket that logout could not reach
+        # (another process) or whose session expired while connected can do nothing more.
+        sid = args[0] if args else "?"
+        if event not in ("connect", "disconnect") and sid in self._consoles \
+                and self.night.sessions.by_key(self._consoles[sid].key) is None:
+            log.warning("%s refused %r from %s: its session has ended; disconnecting", self.namespace, event, sid)
+            self.socketio.start_background_task(self._end, sid)  # after the ack, so the console reads why
+            return error_ack("session_ended", SESSION_ENDED)
+        return super().trigger_event(event, *args)
+
+    def end_sessions(self, ended: Callable[[ConsoleSession], bool]) -> int:
+        """Tell and disconnect every socket of this process whose session ``ended``; how many."""
+        sids = [sid for sid, console in list(self._consoles.items()) if ended(console)]
+        for sid in sids:
+            self._consoles.pop(sid, None)
+            self._end(sid)
+        return len(sids)
+
+    def _end(self, sid: str) -> None:
+        self.socketio.emit("session_ended", {"message": SESSION_ENDED}, namespace=self.namespace, to=sid)
+        self.socketio.server.disconnect(sid, namespace=self.namespace)
 
     def send_state(self) -> None:
         """What this console needs on (re)connect, to be in sync with every other console."""
 
     @property
     def actor(self) -> str:
-        return f"{session.get('role')}:{request.sid[:8]}"
+        console = self._consoles.get(request.sid)
+        return f"{console.role if console else '?'}:{request.sid[:8]}"
+
+
+class SessionLink:
+    """Ends console sockets whose session ended: at once on this process's logouts
+    (``ConsoleSessions.on_revoked``), and within ``SWEEP_SECONDS`` for a session that expired while
+    connected or was revoked by another process sharing the store (``watch``)."""
+
+    def __init__(self, socketio: SocketIO, sessions: ConsoleSessions, consoles: list[ConsoleNamespace]) -> None:
+        self.socketio = socketio
+        self.sessions = sessions
+        self.consoles = consoles
+
+    def revoked(self, keys: list[str]) -> None:
+        gone = set(keys)
+        self._end(lambda console: console.key in gone, "logged out")
+
+    def watch(self) -> None:
+        while True:
+            self.socketio.sleep(SWEEP_SECONDS)
+            try:
+                self._end(lambda console: self.sessions.by_key(console.key) is None, "ended")
+            except Exception:  # a store hiccup must not end the watch for the rest of the night
+                log.exception("checking the console sessions failed; trying again in %ds", SWEEP_SECONDS)
+
+    def _end(self, ended: Callable[[ConsoleSession], bool], why: str) -> None:
+        for namespace in self.consoles:
+            count = namespace.end_sessions(ended)
+            if count:
+                log.info("%s: %d socket(s) of a session that %s disconnected", namespace.namespace, count, why)
 
 
 class HostNamespace(ConsoleNamespace):

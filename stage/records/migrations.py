@@ -123,4 +123,21 @@ MIGRATIONS: list[str] = [
         r.flags, r.author_name
     FROM records r;
     """,
+    # 5: console sessions (host, moderator, crew). The signed cookie carries only a random session id; the
+    # session lives here, so logout, expiry and a changed passphrase end it for every process that shares
+    # the store. ``key`` is the sha256 of that id (a copy of the database logs nobody in); ``fingerprint``
+    # is an HMAC of the role's passphrase at login, never the passphrase.
+    """
+    CREATE TABLE console_sessions (
+        key TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        address TEXT,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        revoked_at REAL,
+        revoked_why TEXT
+    );
+    CREATE INDEX console_sessions_role ON console_sessions(role, revoked_at);
+    """,
 ]

@@ -13,20 +13,50 @@ from pydantic import ValidationError
 from stage.errors import ShowFileError, ShowProblem, StageError
 from stage.lighting.profiles import messages_for
 from stage.show.models import DisplayCue, GroupCue, OscCue, PromptCue, RecordCue, Show
+from stage.show.safe_yaml import ShowYamlLoader, YamlLimit, reader_position
 
 Loc = tuple[Any, ...]
+# The demo show is 2 KiB; a long night with hundreds of cues stays well under 200 KiB. PyYAML parses
+# about 1.5 MB/s and builds ~18 bytes of objects per byte of text (a 20 MB file took 13-17 s and
+# 360 MiB), so a cap keeps `stage check` and `stage serve` start-up under a second and small.
+MAX_SHOW_BYTES = 1024 * 1024
 
 
 def load_show(path: str | Path) -> Show:
     path = Path(path)
+    raw = _read_capped(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ShowFileError([ShowProblem(str(path), 1, 1, "", f"cannot read show file: {exc}")]) from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", "replace")
+        line, column = reader_position(before, len(before))
+        raise ShowFileError([ShowProblem(str(path), line, column, "",
+                                         f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")]) from None
     return parse_show(text, str(path))
 
 
+def _read_capped(path: Path) -> bytes:
+    """The file's bytes, reading at most one byte past the cap (a FIFO or /dev/zero cannot stall it)."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory, not a show file")
+        with path.open("rb") as file:
+            raw = file.read(MAX_SHOW_BYTES + 1)
+    except OSError as exc:
+        raise ShowFileError([ShowProblem(str(path), 1, 1, "", f"cannot read show file: {exc}")]) from None
+    if len(raw) > MAX_SHOW_BYTES:
+        raise ShowFileError([_too_large(str(path))])
+    return raw
+
+
+def _too_large(filename: str) -> ShowProblem:
+    return ShowProblem(filename, 1, 1, "", f"the show file is larger than {MAX_SHOW_BYTES // 1024} KiB, the limit "
+                       "(a show file describes a night; media go beside it)")
+
+
 def parse_show(text: str, filename: str = "<show>") -> Show:
+    if len(text) > MAX_SHOW_BYTES:
+        raise ShowFileError([_too_large(filename)])
     data, marks = _parse_yaml(text, filename)
     if not isinstance(data, dict):
         raise ShowFileError([ShowProblem(filename, 1, 1, "", "a show file is a mapping (title:, displays:, cues: ...)")])
@@ -42,27 +72,43 @@ def parse_show(text: str, filename: str = "<show>") -> Show:
 
 
 def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, yaml.Mark]]:
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = ShowYamlLoader(text)  # the reader checks every character here: inside the try
         node = loader.get_single_node()
         if node is None:
             raise ShowFileError([ShowProblem(filename, 1, 1, "", "the show file is empty")])
-        _refuse_duplicate_keys(node, filename)
+        _refuse_duplicate_keys(node, filename, set())
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ShowFileError([ShowProblem(filename, line, col, "", f"YAML syntax: {exc.problem or exc}")]) from None
+        kind = "YAML limit" if isinstance(exc, YamlLimit) else "YAML syntax"
+        raise ShowFileError([ShowProblem(filename, line, col, "", f"{kind}: {exc.problem or exc}")]) from None
+    except yaml.reader.ReaderError as exc:  # a NUL or other non-printable character
+        line, col = reader_position(text, exc.position)
+        message = f"YAML: character U+{_code(exc.character):04X} is not allowed in a show file"
+        raise ShowFileError([ShowProblem(filename, line, col, "", message)]) from None
     except yaml.YAMLError as exc:
         raise ShowFileError([ShowProblem(filename, 1, 1, "", f"YAML: {exc}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     marks: dict[Loc, yaml.Mark] = {}
     _collect_marks(node, (), marks)
     return data, marks
 
 
-def _refuse_duplicate_keys(node: yaml.Node, filename: str) -> None:
+def _code(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character)
+
+
+def _refuse_duplicate_keys(node: yaml.Node, filename: str, visited: set[int]) -> None:
+    """Each node once: an alias shares its node, and walking shared nodes again is how a small file
+    made this check take billions of steps."""
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
@@ -71,10 +117,10 @@ def _refuse_duplicate_keys(node: yaml.Node, filename: str) -> None:
                     m = key.start_mark
                     raise ShowFileError([ShowProblem(filename, m.line + 1, m.column + 1, "", f"duplicate key '{key.value}'")])
                 seen.add(key.value)
-            _refuse_duplicate_keys(value, filename)
+            _refuse_duplicate_keys(value, filename, visited)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _refuse_duplicate_keys(item, filename)
+            _refuse_duplicate_keys(item, filename, visited)
 
 
 def _collect_marks(node: yaml.Node, loc: Loc, marks: dict[Loc, yaml.Mark]) -> None:

@@ -1,37 +1,56 @@
-"""Console logins: a passphrase per role, remembered in the signed session cookie."""
+"""Console logins: a passphrase per role; the signed cookie carries only a session id.
+
+The session itself lives in the store (:mod:`stage.records.sessions`), so ``POST /logout`` ends it for
+good: a copy of the cookie (venue Wi-Fi is plain HTTP) is refused afterwards on every page, API and
+Socket.IO namespace.
+
+The login limit counts failures only, per address and role: ``LOGIN_FAILURES`` wrong passphrases lock
+that address out of that role until the oldest failure leaves the window (at most a minute). During a
+lockout even the right passphrase is refused (429), so a locked-out guesser cannot learn which guess was
+right (OWASP). A right passphrase outside a lockout clears that address's failures for that role only
+(clearing every role would let a crew member reset a lockout on the host login); successes never count.
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response
 
 from stage.limiter import MovingWindowLimiter
+from stage.records.sessions import ConsoleSession
 from stage.settings import ROLES
 from stage.web.context import night
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-LOGIN_LIMIT = parse_limit("10 per minute")
-_limiter = MovingWindowLimiter()
+LOGIN_FAILURES = parse_limit("10 per minute")  # wrong passphrases per address and role
+COOKIE_KEY = "console"  # the session id in the signed cookie
+_failures = MovingWindowLimiter()
+_locked: set[tuple[str, str]] = set()  # (address, role) locked out now: one log line per lockout, not per try
+
+
+def console_session() -> ConsoleSession | None:
+    """The live console session of this request's cookie (looked up once per request)."""
+    if "console_session" not in g:
+        token = session.get(COOKIE_KEY)
+        g.console_session = night().sessions.find(token) if isinstance(token, str) else None
+    return g.console_session
 
 
 def current_role() -> str | None:
-    """The console role of this session, if its passphrase is still the one it logged in with."""
-    role = session.get("role")
-    if role not in ROLES or not hmac.compare_digest(session.get("pass", ""), _fingerprint(role)):
-        return None
-    return role
+    """The console role of this request: a live session in the store, not merely a signed cookie."""
+    console = console_session()
+    return console.role if console else None
 
 
-def _fingerprint(role: str) -> str:
-    """Changing a role's passphrase logs out every console that used the old one."""
-    settings = night().settings
-    return hmac.new(settings.secret_key, settings.passphrase(role).encode(), "sha256").hexdigest()[:32]
+def has_session_cookie() -> bool:
+    """Whether the cookie names a session at all (to tell "log in" from "your session ended")."""
+    return isinstance(session.get(COOKIE_KEY), str)
 
 
 @bp.get("/login/<role>")
@@ -45,22 +64,30 @@ def login_form(role: str) -> str:
 def login(role: str) -> Response | tuple[str, int]:
     if role not in ROLES:
         abort(404)
-    if not _limiter.hit(LOGIN_LIMIT, "login", request.remote_addr or "?"):
-        log.warning("login as %s from %s refused: too many attempts", role, request.remote_addr)
-        return render_template("login.html", role=role, error="Too many attempts; wait a minute."), 429
+    address = request.remote_addr or "?"
+    if not _failures.test(LOGIN_FAILURES, address, role):
+        if (address, role) not in _locked:
+            _locked.add((address, role))
+            log.warning("login as %s from %s locked out: %s wrong passphrases", role, address, LOGIN_FAILURES)
+        return render_template("login.html", role=role, error="Too many wrong attempts; wait a minute."), 429
+    _locked.discard((address, role))
     given = request.form.get("passphrase", "").strip()
-    if not hmac.compare_digest(given.encode(), night().settings.passphrase(role).encode()):
-        log.warning("login as %s from %s refused: wrong passphrase", role, request.remote_addr)
+    expected = night().settings.passphrase(role)
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        _failures.hit(LOGIN_FAILURES, address, role)
+        log.warning("login as %s from %s refused: wrong passphrase", role, address)
         return render_template("login.html", role=role, error="That passphrase is not right."), 401
+    _failures.clear(LOGIN_FAILURES, address, role)
     session.clear()
-    session["role"] = role
-    session["pass"] = _fingerprint(role)
+    session[COOKIE_KEY] = night().sessions.open(role, address)
     session.permanent = True
-    log.info("%s logged in from %s", role, request.remote_addr)
     return redirect(url_for(f"pages.{role}"))
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    token = session.get(COOKIE_KEY)
+    if isinstance(token, str):
+        night().sessions.close(token, request.remote_addr or "?")
     session.clear()
     return redirect(url_for("pages.audience"))

@@ -4,110 +4,16 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
-from pythonosc.osc_message import OscMessage as ParsedMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from stage.errors import CueError
 from stage.lighting.remote import OscRemote, RemoteError
-from tests.lighting.conftest import thread_spawn
+from tests.lighting.conftest import Client, Recorder, thread_spawn
 from tests.lighting.osc_peers import LOOPBACK, osc_bytes, oscsend, wait_until
-
-
-class Recorder:
-    """RemoteHandlers that record each call; cue ``bad`` fails like a cue whose part is missing."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-
-    def go(self) -> str:
-        self.calls.append(("go",))
-        return "GO cue 3"
-
-    def back(self) -> str:
-        self.calls.append(("back",))
-        return "standby cue 2"
-
-    def panic(self) -> str:
-        self.calls.append(("panic",))
-        return "panic"
-
-    def cue_go(self, cue_id: str) -> str:
-        if cue_id == "bad":
-            raise CueError("no cue 'bad' in this show")
-        self.calls.append(("cue_go", cue_id))
-        return f"GO cue {cue_id}"
-
-    def display_scene(self, display: str, scene: str) -> str:
-        self.calls.append(("display_scene", display, scene))
-        return f"{display} shows {scene}"
-
-    def count(self, name: str) -> int:
-        return sum(1 for call in self.calls if call[0] == name)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def make_remote(recorder: Recorder) -> Iterator[Callable[..., OscRemote]]:
-    remotes: list[OscRemote] = []
-
-    def make(allow: tuple[str, ...] = ("127.0.0.1",), **kwargs: Any) -> OscRemote:
-        remote = OscRemote(0, LOOPBACK, allow, recorder, spawn=thread_spawn, **kwargs)
-        remote.start()
-        remotes.append(remote)
-        return remote
-
-    yield make
-    for remote in remotes:
-        remote.close()
-
-
-class Client:
-    """A remote-control surface: a UDP socket on a chosen loopback address that reads the replies."""
-
-    def __init__(self, remote: OscRemote, source: str = LOOPBACK) -> None:
-        self.remote = remote
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((source, 0))
-        self.sock.settimeout(10)
-
-    def send(self, dgram: bytes) -> None:
-        self.sock.sendto(dgram, (LOOPBACK, self.remote.port))
-
-    def call(self, address: str, *args: tuple[str, Any]) -> tuple[str, list[Any]]:
-        builder = OscMessageBuilder(address)
-        for tag, value in args:
-            builder.add_arg(value, tag)
-        self.send(builder.build().dgram)
-        return self.reply()
-
-    def reply(self) -> tuple[str, list[Any]]:
-        msg = ParsedMessage(self.sock.recv(65535))
-        return msg.address, list(msg.params)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@pytest.fixture
-def client_for() -> Iterator[Callable[..., Client]]:
-    clients: list[Client] = []
-
-    def make(remote: OscRemote, source: str = LOOPBACK) -> Client:
-        clients.append(Client(remote, source))
-        return clients[-1]
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def test_oscsend_drives_go_cue_and_scene(make_remote: Callable[..., OscRemote], recorder: Recorder) -> None:

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -169,3 +170,216 @@ def test_export_of_a_directory_without_a_night_says_so(tmp_path):
     done = export(tmp_path / "empty", tmp_path / "night.zip")
     assert done.returncode == 1 and "holds no Stage data" in done.stderr
     assert not (tmp_path / "night.zip").exists()
+
+
+# Hostile archives (issue 14, finding 9). They are built here, file by file, in the format
+# stage.archive.export writes (no server needed): a real Stage database, a real picture, a manifest.
+
+ZEROS = bytes(1 << 20)
+
+
+def picture() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def stage_db(tmp_path: Path) -> bytes:
+    from stage.records.store import Store
+
+    path = tmp_path / "made" / "stage.db"
+    Store(path).close()
+    return path.read_bytes()
+
+
+def zeros_sha256(size: int) -> str:
+    digest = hashlib.sha256()
+    for _ in range(size // len(ZEROS)):
+        digest.update(ZEROS)
+    return digest.hexdigest()
+
+
+def write_archive(path: Path, members: dict[str, bytes], *, manifest: dict | None = None,
+                  zeros: dict[str, int] | None = None) -> dict:
+    """``members`` as they are; ``zeros`` maps an extension to a media file of that many zero bytes,
+    named by its real sha256 as Stage names media, and streamed (never held in memory)."""
+    sums = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    sizes = {name: len(data) for name, data in members.items()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for ext, size in (zeros or {}).items():
+            digest = zeros_sha256(size)
+            name = f"media/{digest}.{ext}"
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as out:
+                for _ in range(size // len(ZEROS)):
+                    out.write(ZEROS)
+            sums[name], sizes[name] = digest, size
+        body = {"stage": "test", "created_at": 0.0, "include_withheld": False, "withheld_left_out": 0,
+                "files": sums, "sizes": sizes, **(manifest or {})}
+        archive.writestr("manifest.json", json.dumps(body))
+    return body
+
+
+def good_members(tmp_path: Path) -> dict[str, bytes]:
+    jpeg = picture()
+    return {"data/stage.db": stage_db(tmp_path), "records.json": b"[]",
+            f"media/{hashlib.sha256(jpeg).hexdigest()}.jpg": jpeg}
+
+
+def refused(archive: Path, target: Path, message: str) -> None:
+    """Exit 1 with one line naming the cause, no traceback, and nothing left beside or in the target."""
+    before = sorted(p.name for p in target.parent.iterdir()) if target.parent.exists() else None
+    done = stage_cli("import", str(archive), "--data", str(target))
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and message in done.stderr, done.stderr
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("stage: ")]
+    assert message in line
+    assert not target.exists(), "nothing written"
+    after = sorted(p.name for p in target.parent.iterdir()) if target.parent.exists() else None
+    assert after == before, "no staging directory left behind"
+
+
+def test_a_good_hand_made_archive_imports(tmp_path):
+    members = good_members(tmp_path)
+    write_archive(tmp_path / "good.zip", members)
+    done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(tmp_path / "night" / "data"))
+    assert done.returncode == 0, done.stderr
+    media = [n for n in members if n.startswith("media/")]
+    assert [f"media/{p.name}" for p in (tmp_path / "night" / "data" / "media").iterdir()] == media
+    assert (tmp_path / "night" / "data" / "stage.db").read_bytes()[:16] == b"SQLite format 3\x00"
+
+
+@pytest.mark.timeout(120)
+def test_a_zip_bomb_is_refused_from_its_declared_sizes_with_nothing_written(tmp_path):
+    members = {n: d for n, d in good_members(tmp_path).items() if not n.startswith("media/")}
+    bomb = tmp_path / "bomb.zip"
+    # 1.1 GB of zeros as a photo, listed with its real sha256, in an archive of about 1 MB.
+    body = write_archive(bomb, members, zeros={"jpg": 1100 * len(ZEROS)})
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    [photo] = [n for n in body["files"] if n.startswith("media/")]
+    refused(bomb, tmp_path / "night", f"{photo} is 1100 MB; the limit for it is 32 MB")
+
+
+def test_a_clip_that_unpacks_a_thousand_times_its_size_is_refused(tmp_path):
+    members = good_members(tmp_path)
+    archive = tmp_path / "ratio.zip"
+    write_archive(archive, members, zeros={"mp4": 64 * len(ZEROS)})
+    refused(archive, tmp_path / "night", "more than 100 times; Stage does not make such files (a zip bomb?)")
+
+
+def test_many_small_members_that_add_up_to_a_bomb_are_refused(tmp_path):
+    members = good_members(tmp_path)
+    members.update({f"media/{i:064x}.mp4": ZEROS for i in range(40)})  # each at the per-member floor
+    write_archive(tmp_path / "many.zip", members)
+    refused(tmp_path / "many.zip", tmp_path / "night", "more than 100 times; Stage does not make such archives")
+
+
+def test_a_garbage_database_is_refused_before_anything_is_written_and_a_retry_works(tmp_path):
+    members = good_members(tmp_path)
+    garbage = tmp_path / "garbage.zip"
+    write_archive(garbage, {**members, "data/stage.db": b"SQLite format 3\x00" + b"\x17" * 8192})
+    target = tmp_path / "night"
+    refused(garbage, target, "data/stage.db is not a Stage database")
+    empty_sqlite = tmp_path / "empty.db"
+    sqlite3.connect(empty_sqlite).close()
+    sqlite3.connect(empty_sqlite).execute("CREATE TABLE notes (x)").connection.commit()
+    write_archive(garbage, {**members, "data/stage.db": empty_sqlite.read_bytes()})
+    refused(garbage, target, "data/stage.db is not a Stage database: it has no Stage schema (version 0)")
+    sneaky = tmp_path / "sneaky.db"
+    sneaky.write_bytes(members["data/stage.db"])
+    db = sqlite3.connect(sneaky)  # a real night's schema plus a trigger of the archive's own
+    db.execute("CREATE TRIGGER wipe AFTER INSERT ON records BEGIN DELETE FROM records; END")
+    db.commit()
+    db.close()  # the last connection checkpoints the WAL into the file
+    write_archive(garbage, {**members, "data/stage.db": sneaky.read_bytes()})
+    refused(garbage, target, "its schema differs from Stage's schema 4 (missing or changed: [], unexpected: ['wipe'])")
+    write_archive(tmp_path / "good.zip", members)
+    done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(target))
+    assert done.returncode == 0, done.stderr
+    assert "0 records, 1 media files imported" in done.stdout
+
+
+def test_media_that_is_not_what_its_name_says_is_refused(tmp_path):
+    members = good_members(tmp_path)
+    fake = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+    write_archive(tmp_path / "fake.zip", {**members, f"media/{hashlib.sha256(fake).hexdigest()}.jpg": fake})
+    refused(tmp_path / "fake.zip", tmp_path / "night", "is not a JPEG picture")
+    clip = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+    write_archive(tmp_path / "clip.zip", {**members, f"media/{hashlib.sha256(clip).hexdigest()}.mp4": clip})
+    refused(tmp_path / "clip.zip", tmp_path / "night", "is not a clip Stage can play")
+    jpeg = picture()
+    write_archive(tmp_path / "named.zip", {**members, f"media/{'d' * 64}.jpg": jpeg})
+    refused(tmp_path / "named.zip", tmp_path / "night", f"media/{'d' * 64}.jpg holds other content than its name")
+
+
+@pytest.mark.parametrize("files, message", [
+    ([["data/stage.db", "0" * 64]], "manifest.json: files: Input should be an object"),
+    ({"data/stage.db": 7}, "manifest.json: files.data/stage.db: Input should be a valid string"),
+    ({"data/stage.db": "not-a-sha"}, "manifest.json: files.data/stage.db: String should match pattern"),
+])
+def test_a_manifest_of_the_wrong_shape_is_a_clear_error(tmp_path, files, message):
+    write_archive(tmp_path / "odd.zip", good_members(tmp_path), manifest={"files": files})
+    refused(tmp_path / "odd.zip", tmp_path / "night", message)
+
+
+def test_a_member_larger_than_the_manifest_says_is_refused(tmp_path):
+    members = good_members(tmp_path)
+    archive = tmp_path / "liar.zip"
+    body = write_archive(archive, members)
+    sizes = {**body["sizes"], "records.json": 1}
+    write_archive(archive, members, manifest={"sizes": sizes})
+    refused(archive, tmp_path / "night",
+            "records.json does not match its checksum and size in the manifest (2 bytes in the zip, 1 listed)")
+
+
+def test_a_member_longer_than_the_zip_directory_says_is_stopped_while_unpacking(tmp_path):
+    """The zip's own directory lies too (manifest and directory agree on 1 KiB; the data is 64 KiB)."""
+    members = good_members(tmp_path)
+    clip_name = f"media/{'c' * 64}.mp4"
+    archive = tmp_path / "liar.zip"
+    body = write_archive(archive, {**members, clip_name: b"\x01" * 65536})
+    write_archive(archive, {**members, clip_name: b"\x01" * 65536}, manifest={"sizes": {**body["sizes"],
+                                                                                         clip_name: 1024}})
+    raw = bytearray(archive.read_bytes())
+    entry = raw.index(b"PK\x01\x02")  # the first central directory entry
+    while True:  # find the central directory entry of the clip and make it claim 1 KiB
+        name_len = int.from_bytes(raw[entry + 28:entry + 30], "little")
+        name = bytes(raw[entry + 46:entry + 46 + name_len]).decode()
+        if name == clip_name:
+            raw[entry + 24:entry + 28] = (1024).to_bytes(4, "little")
+            break
+        extra = int.from_bytes(raw[entry + 30:entry + 32], "little")
+        comment = int.from_bytes(raw[entry + 32:entry + 34], "little")
+        entry += 46 + name_len + extra + comment
+    archive.write_bytes(bytes(raw))
+    assert zipfile.ZipFile(archive).getinfo(clip_name).file_size == 1024
+    refused(archive, tmp_path / "night", f"{clip_name} cannot be unpacked (the archive is damaged)")
+
+
+def test_import_of_a_missing_archive_or_into_a_file_is_one_line(tmp_path):
+    done = stage_cli("import", str(tmp_path / "nope.zip"), "--data", str(tmp_path / "night"))
+    assert done.returncode == 1 and "is not a Stage archive" in done.stderr and "Traceback" not in done.stderr
+    write_archive(tmp_path / "good.zip", good_members(tmp_path))
+    (tmp_path / "afile").write_text("x")
+    done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(tmp_path / "afile"))
+    assert done.returncode == 1 and "is not empty" in done.stderr
+
+
+def test_import_into_an_empty_directory_or_through_a_symlink_keeps_them(tmp_path):
+    write_archive(tmp_path / "good.zip", good_members(tmp_path))
+    real = tmp_path / "disk" / "night"
+    real.mkdir(parents=True)
+    link = tmp_path / "night"
+    link.symlink_to(real)
+    done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and (real / "stage.db").is_file() and len(list((real / "media").iterdir())) == 1
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert real.stat().st_mode & 0o777 == 0o777 & ~mask, "the mode mkdir gives, not mkdtemp's 0700"
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["night"], "no staging directory left"

@@ -76,3 +76,13 @@ def test_in_flight_caps_work_running_at_once_per_key():
     for _ in range(2):
         cap.release("a")
     assert cap.running("a") == 0
+
+
+def test_clear_forgets_one_key_only():
+    limiter = MovingWindowLimiter(Clock())
+    two = parse("2 per minute")
+    for key in ("a", "b"):
+        limiter.hit(two, "login", key, "host")
+        limiter.hit(two, "login", key, "host")
+    limiter.clear(two, "login", "a", "host")
+    assert limiter.test(two, "login", "a", "host") and not limiter.test(two, "login", "b", "host")

@@ -146,7 +146,8 @@ AUDIENCE_EVENTS = {name.removeprefix("on_"): _payload_model(getattr(AudienceName
 
 @pytest.fixture(scope="module")
 def audience(tmp_path_factory):
-    """An in-process app (threading mode, no OSC-in port, no local rigs) with an approved and a pending story."""
+    """An in-process app with an approved and a pending story: no OSC-in port, no local rigs, and gevent
+    mode without monkey-patching (nothing is served; "threading" would import eventlet's transport guard)."""
     from stage.server import create_app
     from stage.settings import Settings
     from tests.conftest import demo_show
@@ -154,7 +155,7 @@ def audience(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     show = demo_show(tmp)  # every example joins from the test client's one address: lift the per-address cap
     show.write_text(show.read_text().replace("\ndisplays:", "\nlimits:\n  joins_per_address: 1000000\n\ndisplays:", 1))
-    settings_ = Settings(show_path=show, data_dir=tmp / "data", bind="127.0.0.1", async_mode="threading",
+    settings_ = Settings(show_path=show, data_dir=tmp / "data", bind="127.0.0.1", async_mode="gevent",
                          local_rigs=False, osc_dry_run=True, osc_port=None)
     app, socketio = create_app(settings_)
     night = app.extensions["stage.night"]

@@ -152,3 +152,106 @@ def test_display_theme_and_files_resolve_beside_the_show(tmp_path):
     text = "\n".join(str(p) for p in info.value.problems)
     assert "not a picture Stage can read" in text and "no rig named 'nowhere'" in text
     assert "night.yaml:" in text
+
+
+# Hostile show files (issue 14, finding 10): each ends in a ShowFileError at file:line:column, fast.
+
+def billion_laughs(levels: int = 9, width: int = 9) -> str:
+    lines = ["a0: &a0 [" + ", ".join(["lol"] * width) + "]"]
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return "title: bomb\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(20)  # the old loader walked the 9**9 expanded nodes for minutes
+def test_alias_bomb_is_refused_at_the_alias_that_goes_past_the_budget():
+    [problem] = problems(billion_laughs())
+    assert problem.startswith("night.yaml:6:") and "aliases expand to more than 10,000 nodes" in problem
+
+
+def test_aliases_within_the_budget_still_work():
+    text = DEMO_TEXT.replace("displays:\n  - name: main", "displays:\n  - &main\n    name: main", 1)
+    text += "extra_displays_for_reuse: [*main]\n"
+    assert "unknown field 'extra_displays_for_reuse'" in problems(text)[0]
+
+
+def test_recursive_alias_is_refused_not_a_recursion_error():
+    [problem] = problems("title: t\ndisplays: [{name: main}]\ncues: &loop [{type: group, cues: *loop}]\n")
+    assert problem == "night.yaml:3:34: YAML limit: the alias *loop refers to the node that contains it (a loop)"
+
+
+@pytest.mark.parametrize("text", ["title: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "title: t\ncues:\n" + "".join("  " * i + "- \n" for i in range(1, 400))])
+def test_deep_nesting_is_refused_with_its_position(text):
+    [problem] = problems(text)
+    assert "YAML limit: nested more than 64 levels deep" in problem
+    assert problem.startswith("night.yaml:")
+
+
+def test_nul_and_other_control_characters_point_at_the_character():
+    assert problems("title: t\ndisplays: [{name: m\x00ain}]\n") == [
+        "night.yaml:2:20: YAML: character U+0000 is not allowed in a show file"]
+    assert problems("title: \x07\n")[0].startswith("night.yaml:1:8: YAML: character U+0007")
+
+
+def test_bytes_that_are_not_utf8_point_at_the_line(tmp_path):
+    path = tmp_path / "night.yaml"
+    path.write_bytes(b"title: t\ndisplays: [{name: \xff}]\n")
+    with pytest.raises(ShowFileError) as info:
+        load_show(path)
+    assert str(info.value) == f"{path}:2:19: not UTF-8 text (byte 0xff)"
+
+
+def test_values_out_of_range_are_show_errors_with_their_mark():
+    assert problems("title: 2024-02-30\n")[0].startswith("night.yaml:1:8: YAML syntax: cannot read this value")
+    assert problems("title: t\nn: " + "7" * 5000 + "\n")[0].startswith("night.yaml:2:4: YAML syntax: cannot read")
+
+
+@pytest.mark.timeout(30)  # the old loader parsed all 20 MB (13-17 s, ~360 MiB) and accepted it
+def test_a_20_megabyte_show_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "huge.yaml"
+    with path.open("w") as out:
+        out.write(DEMO_TEXT)
+        line = "# " + "x" * 98 + "\n"
+        out.write(line * (20 * 1024 * 1024 // len(line)))
+    with pytest.raises(ShowFileError) as info:
+        load_show(path)
+    assert str(info.value).startswith(f"{path}:1:1: the show file is larger than 1024 KiB")
+    with pytest.raises(ShowFileError):
+        parse_show(DEMO_TEXT + "#" * (1024 * 1024), "night.yaml")
+
+
+def test_a_directory_is_a_show_file_error_and_check_exits_1(tmp_path):
+    with pytest.raises(ShowFileError) as info:
+        load_show(tmp_path)
+    assert str(info.value) == f"{tmp_path}:1:1: cannot read show file: {tmp_path} is a directory, not a show file"
+    result = CliRunner().invoke(cli, ["check", str(tmp_path), str(DEMO)])
+    assert result.exit_code == 1, result.output
+    assert f"{tmp_path}:1:1: cannot read show file" in result.output and "Traceback" not in result.output
+    assert f"{DEMO}: ok" in result.output, "the other shows are still checked"
+
+
+def test_check_reports_yaml_limits_in_one_line_each(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(billion_laughs())
+    nul = tmp_path / "nul.yaml"
+    nul.write_bytes(b"title: \x00\n")
+    result = CliRunner().invoke(cli, ["check", str(bomb), str(nul)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"{bomb}:6:10: YAML limit: aliases expand to more than 10,000 nodes",
+                                          f"{nul}:1:8: YAML: character U+0000 is not allowed in a show file"]
+
+
+@pytest.mark.timeout(60)  # the old loader took 23 s and 435 MiB on 520,000 items in 1 MiB
+def test_a_show_of_too_many_nodes_is_refused_while_it_is_composed():
+    text = DEMO_TEXT + "padding: [" + "1," * 520_000 + "1]\n"
+    assert len(text) < 1024 * 1024
+    [problem] = problems(text)
+    assert problem.startswith("night.yaml:") and "YAML limit: more than 20,000 YAML nodes" in problem
+
+
+def test_serve_of_a_directory_is_the_same_one_line_error(tmp_path):
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path), "--bind", "127.0.0.1", "--data", str(tmp_path / "d")])
+    assert result.exit_code == 1, result.output  # click's usage error was exit 2, before the loader ran
+    assert result.output.strip() == f"{tmp_path}:1:1: cannot read show file: {tmp_path} is a directory, not a show file"
+    assert not (tmp_path / "d").exists(), "nothing started"

@@ -8,6 +8,8 @@
   Stage.showConnection(socket, $("conn"));
   // Only a refused login leaves the page; a restarting server is just "Reconnecting…".
   socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/crew"; });
+  // Logged out (in this tab or another) or the session expired: the server disconnects us for good.
+  socket.on("session_ended", () => { window.location.href = "/login/crew"; });
   socket.on("cues", (snapshot) => Stage.renderCues($("cues"), snapshot));
   socket.on("counts", Stage.renderCounts);
 })();

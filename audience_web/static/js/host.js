@@ -7,6 +7,8 @@
   Stage.showConnection(socket, $("conn"));
   // Only a refused login leaves the page; a restarting server is just "Reconnecting…".
   socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/host"; });
+  // Logged out (in this tab or another) or the session expired: the server disconnects us for good.
+  socket.on("session_ended", () => { window.location.href = "/login/host"; });
   let snapshot = null, receivedAt = 0;
 
   const report = (ack) => Stage.showError($("go-error"), ack.ok ? null : ack.error);

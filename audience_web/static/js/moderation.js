@@ -9,6 +9,8 @@
   socket.on("connect_error", (err) => {
     if (!isHostPage && err.message === "log in first") window.location.href = "/login/moderator";
   });
+  // Logged out (in this tab or another) or the session expired: the server disconnects us for good.
+  socket.on("session_ended", () => { if (!isHostPage) window.location.href = "/login/moderator"; });
   let selected = null;  // id of the selected queue item
 
   const fail = (error) => Stage.showError($("moderation-error"), error);

@@ -1,0 +1,102 @@
+"""Checks an import runs on its unpacked copy, before anything is placed in the data directory:
+the database is a Stage database, and every media file is what its name says it is.
+
+A checksum proves only that the file is the one the manifest lists; whoever wrote the manifest
+could have listed garbage with its true sha256. So the database is opened and checked by SQLite
+itself, images are decoded with the same bomb guards as phone uploads, and clips are probed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+from stage.archive.manifest import CLIP_EXTS, IMAGE_EXTS, ArchiveRefused
+from stage.media.clips import ClipError, probe_clip
+from stage.media.images import DECODE_ERRORS, sniff_format
+from stage.records.migrations import MIGRATIONS
+
+IMAGE_FORMATS = {"jpg": "JPEG", "png": "PNG"}
+MAX_PIXELS = 40_000_000  # as for phone uploads (stage.media.images.ingest_image)
+
+
+def check_database(path: Path) -> None:
+    """Opens as SQLite (read-only, so a bad file is never changed), passes integrity_check and has
+    exactly the schema Stage's migrations make at its version: no table missing, and nothing extra
+    (a trigger or view an archive brought along would run inside ``stage serve`` later)."""
+    bad = "data/stage.db is not a Stage database"
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ArchiveRefused(f"{bad}: {exc}", code="bad_database") from None
+    try:
+        result = [row[0] for row in db.execute("PRAGMA integrity_check(20)")]
+        if result != ["ok"]:
+            raise ArchiveRefused(f"{bad}: SQLite integrity check failed: {result[0]}", code="bad_database")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        schema = _schema(db)
+    except sqlite3.Error as exc:  # "file is not a database", "database disk image is malformed"
+        raise ArchiveRefused(f"{bad}: {exc}", code="bad_database") from None
+    finally:
+        db.close()
+    if version > len(MIGRATIONS):
+        raise ArchiveRefused(f"data/stage.db was written by a newer Stage (schema {version}); upgrade Stage",
+                             code="bad_database")
+    if version < 1:
+        raise ArchiveRefused(f"{bad}: it has no Stage schema (version {version})", code="bad_database")
+    expected = _reference_schema(version)
+    if schema != expected:
+        missing = sorted(name for _, name, _ in expected - schema)
+        unexpected = sorted(name for _, name, _ in schema - expected)
+        raise ArchiveRefused(f"{bad}: its schema differs from Stage's schema {version} (missing or changed: "
+                             f"{missing[:5]}, unexpected: {unexpected[:5]})", code="bad_database")
+
+
+def _schema(db: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    """(type, name, sql) of every table, index, view and trigger, SQLite's own ones aside."""
+    rows = db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {(kind, name, sql or "") for kind, name, sql in rows}
+
+
+def _reference_schema(version: int) -> set[tuple[str, str, str]]:
+    db = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS[:version]:
+            db.executescript(script)
+        return _schema(db)
+    finally:
+        db.close()
+
+
+def check_media(path: Path, name: str) -> None:
+    """An image decodes as the format its extension names; a clip probes as video or sound."""
+    ext = path.suffix.lstrip(".")
+    if ext in IMAGE_EXTS:
+        _check_image(path, name, IMAGE_FORMATS[ext])
+    elif ext in CLIP_EXTS:
+        try:
+            probe_clip(path)
+        except ClipError as exc:
+            raise ArchiveRefused(f"{name} is not a clip Stage can play: {exc.message}", code="bad_media") from None
+    else:
+        raise ArchiveRefused(f"{name} is a kind of media file Stage does not make", code="bad_media")
+
+
+def _check_image(path: Path, name: str, kind: str) -> None:
+    with path.open("rb") as file:
+        head = file.read(64)
+    if sniff_format(head) != kind:
+        raise ArchiveRefused(f"{name} is not a {kind} picture", code="bad_media")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path, formats=[kind]) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise ArchiveRefused(f"{name} has {image.width} x {image.height} pixels; Stage makes at most "
+                                         f"{MAX_PIXELS / 1e6:.0f} megapixels", code="bad_media")
+                image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning, *DECODE_ERRORS) as exc:
+            raise ArchiveRefused(f"{name} is not a {kind} picture Stage can read: {exc}", code="bad_media") from None

@@ -1,0 +1,72 @@
+"""Long-polling POSTs over a session's message cap: answered at once with 413, the session ended.
+
+python-engineio 4.15.1 (``Server.handle_request``) turns a too-large POST into ``disconnect(sid)``,
+which calls ``Socket.close(wait=True)``: that waits in ``queue.join()`` for a poll that takes the
+queued CLOSE packet. A client that sends the POST and never polls (a hostile phone) gets no answer,
+and its descriptor and session stay until the ping timeout, or forever. Upstream's tracker has the same
+hang for another path (python-engineio#60, ``close(wait=True)`` after the writer ended) but nothing
+for this one, and no release changes it; so the guard answers before python-engineio sees the body.
+
+It refuses from ``Content-Length`` alone (nothing of the body is read), closes the Engine.IO session
+without waiting (a pending poll still gets its CLOSE packet) and tells the server to drop the TCP
+connection after the answer (``Connection: close``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from stage.realtime.transport import MessageCaps, note_refusal
+
+WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
+
+
+class PollingGuard:
+    def __init__(self, app: WSGIApp, eio: Any, caps: MessageCaps, socketio_path: str = "socket.io") -> None:
+        self.app = app
+        self.eio = eio
+        self.caps = caps
+        self.prefix = "/" + socketio_path.strip("/")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST" and self._is_engineio(environ.get("PATH_INFO", "")):
+            refused = self._refusal(environ, start_response)
+            if refused is not None:
+                return refused
+        return self.app(environ, start_response)
+
+    def _is_engineio(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    def _refusal(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes] | None:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self._answer(start_response, "400 Bad Request", "bad_request", "Content-Length is not a number")
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        sid = (query.get("sid") or [""])[0]
+        session = self.eio.sockets.get(sid) if sid else None
+        cap = self.caps.of(session)
+        if length <= cap:
+            return None
+        note_refusal("polling POST of %d bytes from %s refused (cap %d); session %s closed",
+                     length, environ.get("REMOTE_ADDR", "?"), cap, sid or "-")
+        if session is not None:
+            self._end(sid, session)
+        return self._answer(start_response, "413 Payload Too Large", "too_large",
+                            f"a message may have at most {cap} bytes on this connection")
+
+    def _end(self, sid: str, session: Any) -> None:
+        # wait=False: never block on a poll that may not come; abort=False queues CLOSE for a pending poll.
+        session.close(wait=False, abort=False, reason=self.eio.reason.TRANSPORT_ERROR)
+        self.eio.sockets.pop(sid, None)
+
+    @staticmethod
+    def _answer(start_response: Callable, status: str, code: str, message: str) -> Iterable[bytes]:
+        body = json.dumps({"ok": False, "error": {"code": code, "message": message}}).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                                ("Connection", "close")])
+        return [body]

@@ -1,0 +1,241 @@
+"""A hostile phone at the transport: oversized and malformed websocket frames, oversized polling POSTs.
+
+Raw clients (websocket-client, plain sockets, requests) speak Engine.IO by hand, so the test sends
+exactly the bytes an attacker would; the other phones are ordinary python-socketio peers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import websocket
+
+from tests.agent_peer import AgentPeer
+from tests.conftest import PeerFactory, demo_show
+from tests.peers import go
+from tests.stage_process import StageProcess
+
+PHONE_CAP = 128 * 1024  # Settings.max_phone_event_bytes
+MASK = b"\x11\x22\x33\x44"
+
+
+@pytest.fixture(params=["gevent", "eventlet"])
+def server(request, tmp_path: Path):
+    stage = StageProcess(demo_show(tmp_path), tmp_path / "data", async_mode=request.param).start()
+    peers = PeerFactory(stage)
+    yield stage, peers
+    stage.stop()
+    peers.close_all()
+
+
+def raw_phone(url: str) -> websocket.WebSocket:
+    """An Engine.IO websocket connected to /audience, spoken by hand."""
+    ws = websocket.create_connection(url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    assert ws.recv().startswith("0{")
+    ws.send("40/audience,")
+    assert ws.recv().startswith("40/audience,")
+    return ws
+
+
+def closed_by_server(ws: websocket.WebSocket, timeout: float = 10) -> int | None:
+    """Read until the server closes: its close code (None for a bare EOF). Fails if it never does."""
+    ws.settimeout(timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except (websocket.WebSocketConnectionClosedException, ConnectionError):
+            return None
+        except websocket.WebSocketTimeoutException:
+            break
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
+        if opcode == websocket.ABNF.OPCODE_TEXT and data == b"2":  # engine.io ping: stay alive meanwhile
+            ws.send("3")
+    raise AssertionError("the server did not close the connection")
+
+
+def feed_event(pad: int) -> str:
+    return '42/audience,1["feed",{"limit":1,"pad":"' + "a" * pad + '"}]'
+
+
+def ack_of(ws: websocket.WebSocket) -> dict:
+    """The next Socket.IO ack on /audience (events and pings in between are skipped or answered)."""
+    while True:
+        message = ws.recv()
+        if message == "2":
+            ws.send("3")
+        elif message.startswith("43/audience,"):
+            return json.loads(message.split("[", 1)[1][:-1])
+
+
+def test_a_phone_over_its_cap_is_closed_while_other_phones_keep_getting_acks(server):
+    stage, peers = server
+    other = peers.phone("Bo")
+    attacker = raw_phone(stage.url)
+    acks: list[dict] = []
+    done = threading.Event()
+
+    def keep_asking() -> None:
+        while not done.wait(0.2):  # a phone's pace, under /audience's own flood limit (20 per 2 s)
+            acks.append(other.call("feed", {"limit": 1}))
+
+    asker = threading.Thread(target=keep_asking, daemon=True)
+    asker.start()
+    try:
+        for _ in range(5):  # at the cap: read and answered (the pad is not a field of feed)
+            attacker.send(feed_event(PHONE_CAP - 100))
+            assert ack_of(attacker)["error"]["code"] == "invalid_payload"
+        for _ in range(30):  # the finding's frames: 320,000 bytes each; the first one ends the connection
+            try:
+                attacker.send(feed_event(320_000))
+            except (OSError, websocket.WebSocketException):
+                break
+        assert closed_by_server(attacker) in (1009, None)
+        count = len(acks)
+        deadline = time.monotonic() + 10
+        while len(acks) < count + 3 and time.monotonic() < deadline:  # the other phone is still served
+            time.sleep(0.05)
+    finally:
+        done.set()
+        asker.join(timeout=15)
+    assert len(acks) >= count + 3 and all(ack["ok"] for ack in acks)
+    assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
+    assert "websocket from 127.0.0.1 closed" in stage.log_text()  # one line says why
+
+
+def test_a_16_mib_frame_is_refused_from_its_header_before_its_payload_is_sent(server):
+    stage, _ = server
+    attacker = raw_phone(stage.url)
+    size = 16 * 1024 * 1024
+    header = bytes([0x81, 0x80 | 127]) + struct.pack("!Q", size) + MASK
+    attacker.sock.sendall(header + b"42/audience,")  # the header and a few bytes: far from the 16 MiB
+    assert closed_by_server(attacker) == 1009  # "message too big", answered to the header alone
+    attacker.sock.settimeout(10)
+    with pytest.raises(ConnectionError):  # the server dropped the TCP connection: the rest cannot be sent
+        for _ in range(size // 65536):
+            attacker.sock.sendall(bytes(65536))
+    assert requests.get(f"{stage.url}/healthz", timeout=5).ok
+
+
+def test_binary_and_fragmented_messages_are_capped_in_total(server):
+    stage, _ = server
+    binary = raw_phone(stage.url)
+    binary.send_binary(bytes(PHONE_CAP + 1))
+    assert closed_by_server(binary) in (1009, None)
+    fragmented = raw_phone(stage.url)  # frames under the cap each, over it together
+    piece = "a" * (PHONE_CAP // 4)
+    frames = [websocket.ABNF.create_frame('42/audience,["feed",{"pad":"' + piece, websocket.ABNF.OPCODE_TEXT, fin=0)]
+    frames += [websocket.ABNF.create_frame(piece, websocket.ABNF.OPCODE_CONT, fin=0) for _ in range(5)]
+    try:
+        for frame in frames:
+            fragmented.send_frame(frame)
+    except OSError:  # the server closed on the frame that went over the cap
+        pass
+    assert closed_by_server(fragmented) in (1009, None)
+
+
+def test_the_largest_event_a_phone_may_send_passes_the_transport(server):
+    """A story at the payload model's 10,000-character limit reaches the domain (which answers with
+    the prompt's own limit) instead of being cut off by the transport."""
+    stage, peers = server
+    host = peers.host()
+    go(host), go(host)  # the demo's first prompt opens
+    phone = peers.phone("Ada")
+    # In emoji: python-socketio's JSON escapes each as 12 bytes, ~120 KB for the whole message.
+    text = "\U0001F9B8" * 10_000
+    ack = phone.call("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": text})
+    assert ack["ok"] is False and ack["error"]["code"] == "too_long", ack
+    assert phone.client.connected and phone.call("feed", {"limit": 1})["ok"]
+
+
+def test_an_oversized_polling_post_is_answered_at_once_and_its_session_dropped(server):
+    stage, _ = server
+    base = f"{stage.url}/socket.io/?EIO=4&transport=polling"
+    opened = requests.get(base, timeout=10)
+    sid = json.loads(opened.text[1:])["sid"]
+    assert requests.post(f"{base}&sid={sid}", data="40/audience,", timeout=10).text == "OK"
+    answer = requests.post(f"{base}&sid={sid}", data="4" + "a" * 400_000, timeout=10)
+    assert answer.status_code == 413
+    assert answer.json()["ok"] is False and answer.json()["error"]["code"] == "too_large"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the session is gone: a later poll with its sid is refused
+        poll = requests.get(f"{base}&sid={sid}", timeout=10)
+        if poll.status_code == 400:
+            break
+        time.sleep(0.05)
+    assert poll.status_code == 400
+
+
+def test_malformed_frames_end_only_their_connection_and_print_no_traceback(server):
+    stage, peers = server
+    other = peers.phone("Bo")
+    bad_frames = [
+        bytes([0x83, 0x80 | 1]) + MASK + b"x",  # reserved opcode 3
+        bytes([0xC1, 0x80 | 1]) + MASK + b"x",  # RSV1 set, no extension negotiated
+        bytes([0x81, 0x80 | 2]) + MASK + bytes(a ^ b for a, b in zip(b"\xff\xfe", MASK)),  # not UTF-8
+        bytes([0x80, 0x80 | 1]) + MASK + b"x",  # a continuation with nothing to continue
+        bytes([0x89, 0x80 | 126]) + struct.pack("!H", 200) + MASK,  # a 200-byte ping
+        bytes([0x81, 0x80 | 10]) + MASK + b"abc",  # truncated: the socket closes mid-frame
+    ]
+    for frame in bad_frames * 3:
+        ws = raw_phone(stage.url)
+        ws.sock.sendall(frame)
+        if frame is bad_frames[-1]:
+            ws.sock.close()
+        else:
+            closed_by_server(ws)
+    upgrade = (b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+               b"Upgrade: websocket\r\nConnection: Upgrade\r\n")
+    bad_handshakes = [  # each one printed a TypeError traceback from gevent-websocket's handler
+        upgrade + b"Sec-WebSocket-Version: 13\r\n\r\n",  # no key
+        upgrade + b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: !!!\r\n\r\n",  # an invalid key
+        upgrade + b"Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        upgrade + b"\r\n",  # no version
+        upgrade.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n",
+    ]
+    for garbage in bad_handshakes * 3 + [
+            b"\x16\x03\x01\x02\x00" + os.urandom(200), b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+            b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n"]:
+        with socket.create_connection(("127.0.0.1", stage.port), timeout=5) as raw:
+            raw.sendall(garbage)
+            try:
+                answer = raw.recv(1024)
+            except OSError:
+                answer = b""
+            if garbage in bad_handshakes and stage.async_mode == "gevent":  # eventlet is laxer about these
+                assert answer.startswith(b"HTTP/1.1 4"), answer  # a clear refusal, not a dropped connection
+    assert other.call("feed", {"limit": 1})["ok"]
+    stage.stop()
+    stderr = stage.stderr_path.read_text()
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert len(stderr.splitlines()) < 60, stderr[-3000:]
+
+
+def test_a_rigs_largest_preview_passes_on_capture_and_only_an_accepted_connect_earns_that_cap(server):
+    stage, peers = server
+    agent = AgentPeer(stage.url)
+    try:
+        crew = peers.crew()
+        assert crew.call("watch_preview", {"rig": "stage"})["ok"]
+        jpeg = b"\xff\xd8\xff\xe0" + os.urandom(256 * 1024 - 4)  # Preview's own limit, far over a phone's cap
+        assert agent.send("preview", {"jpeg": jpeg})["ok"]
+        assert crew.wait_for("preview")["jpeg"] == jpeg
+    finally:
+        agent.client.disconnect()
+    intruder = websocket.create_connection(stage.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                           timeout=10)
+    assert intruder.recv().startswith("0{")
+    intruder.send('40/capture,{"token":"wrong","rig":"stage"}')
+    assert intruder.recv().startswith("44/capture,")  # refused: the session keeps a phone's cap
+    intruder.send_binary(bytes(PHONE_CAP + 1))
+    assert closed_by_server(intruder) in (1009, None)
