@@ -185,7 +185,8 @@ def snapshot(data_dir: Path) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def test_every_audience_event_is_fuzzed():
-    assert {"join", "submit_story", "submit_comment", "feed", "recommend", "withdraw", "volunteer"} <= set(AUDIENCE_EVENTS)
+    expected = {"join", "submit_story", "submit_comment", "feed", "recommend", "withdraw", "volunteer"}
+    assert expected <= set(AUDIENCE_EVENTS)
 
 
 ID_POOL = ["@approved", "@pending", "@participant", "@unknown"]  # resolved against the fixture's records
