@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import signal
 import socket
 import subprocess
@@ -19,6 +20,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # bench scripts import the stage package (e.g. its lean simulated phone)
 RESULTS = REPO / "bench" / "results"
 DOC = REPO / "docs" / "benchmarks.md"
+
+
+def raise_open_files() -> None:
+    """Every phone is a socket on both sides: lift this process's open-files limit (and so the limit of
+    the servers and load processes it starts) to the hard limit before starting anything."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
 
 
 def free_port() -> int:

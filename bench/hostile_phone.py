@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import tempfile
 import time
@@ -27,7 +26,8 @@ from rich.console import Console
 from rich.table import Table
 
 from attacks import KINDS, Hostile, Plan
-from harness import REPO, interrupt, free_port, machine, open_fds, proc_status_mb, record_or_print, stop
+from harness import (REPO, raise_open_files, interrupt, free_port, machine,
+                     open_fds, proc_status_mb, record_or_print, stop)
 from stage.rehearse.tally import Tally
 from phones_held import Server, TARGET, rehearse_command, start_server
 
@@ -125,8 +125,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("gevent", "eventlet"), default="gevent", help="the server's async mode")
     parser.add_argument("--no-record", action="store_true", help="a trial: print, write no results or docs")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+    raise_open_files()
     runs = []
     with tempfile.TemporaryDirectory() as tmp_name:
         for phase in PHASES:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import socketio
 from rich.console import Console
 from rich.table import Table
 
-from harness import REPO, free_port, machine, save, stop
+from harness import REPO, raise_open_files, free_port, machine, save, stop
 
 SHOW = REPO / "bench" / "shows" / "night.yaml"
 PASSWORD = "bench-pass"
@@ -149,8 +148,7 @@ def main() -> None:
         servers = list(dict.fromkeys(r["server"] for r in runs))
         report(runs, sorted({r["phones"] for r in runs}), servers, args, command=earlier["command"])
         return
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]  # every phone is a socket on both sides
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+    raise_open_files()
     sizes, servers = [int(s) for s in args.sizes.split(",")], args.servers.split(",")
     runs = []
     with tempfile.TemporaryDirectory() as tmp_name:

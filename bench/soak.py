@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import tempfile
 import threading
@@ -26,7 +25,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness import REPO, interrupt, display_key, login_cookie, machine, proc_status_mb, record_or_print, stop
+from harness import (REPO, raise_open_files, interrupt, display_key, login_cookie,
+                     machine, proc_status_mb, record_or_print, stop)
 from phones_held import PASSWORD, cpu_seconds, rehearse_command, start_server
 from soak_clients import ReloadingDisplay, Sampler, TakeCrew
 
@@ -142,8 +142,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("gevent", "eventlet"), default="gevent", help="the server's async mode")
     parser.add_argument("--no-record", action="store_true", help="a trial: print, write no results or docs")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+    raise_open_files()
     with tempfile.TemporaryDirectory() as tmp_name:
         result = soak(args, Path(tmp_name))
     report(result, args)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import resource
 import tempfile
 import time
 import uuid
@@ -20,7 +19,7 @@ import socketio
 from rich.console import Console
 from rich.progress import Progress
 
-from harness import REPO, free_port, machine, percentile, save, start, stop
+from harness import REPO, raise_open_files, free_port, machine, percentile, save, start, stop
 from stage.rehearse.phone import LeanPhone
 
 SHOW = REPO / "bench" / "shows" / "submit-load.yaml"
@@ -88,8 +87,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    raise_open_files()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         port = free_port()

@@ -8,7 +8,6 @@ import logging
 import os
 import resource
 import shlex
-import signal
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from stage.errors import ShowFileError, StageError
 from stage.limiter import MovingWindowLimiter
 from stage.local_rigs import LocalRigs, agent_command
 from stage.settings import Settings
+from stage.shutdown import StopOnSignal
 from stage.show.loader import load_show
 
 console = Console(highlight=False, soft_wrap=True)
@@ -134,11 +134,7 @@ def _serve(settings: Any, show: Any) -> None:
     _print_banner(app.extensions["stage.join_url"], settings, night, app.extensions["stage.osc"][1])
     rigs = _local_rigs(settings, night, socketio)
 
-    def stop(signum: int, frame: Any) -> None:
-        log.info("stopping (signal %d)", signum)
-        socketio.stop()
-
-    signal.signal(signal.SIGTERM, stop)
+    StopOnSignal(socketio).install()  # SIGTERM and Ctrl-C: a stop no greenlet can swallow (see stage/shutdown.py)
     # Every phone is a socket: the usual soft limit of 1,024 descriptors would refuse phones past ~1,000.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:

@@ -8,6 +8,11 @@ keys nobody used for a whole window are swept now and then, amortised over hits.
 
 Same call shape as ``limits.strategies.MovingWindowRateLimiter``: ``hit(item, *ids)`` and ``test(item, *ids)``
 with a ``limits`` rate item (``parse("20 per 2 seconds")``), so call sites only change the constructor.
+
+A limit on work that yields (a commit, a media worker) is *reserved* before the work, never tested
+before and charged after: ``reserve`` checks and counts in one step (no yield between the two, so
+twelve events in flight at once cannot all pass a test of an empty window), and ``release`` gives
+the slot back when the work was refused or failed. ``InFlight`` caps work running at the same time.
 Stage's one limiter: also the login, OSC-in and log-throttle limits. Safe across threads (the log
 filter runs on the capture agent's threads too); the lock is a green one under gevent or eventlet.
 """
@@ -62,6 +67,23 @@ class MovingWindowLimiter:
                 self._sweep(now)
             return allowed
 
+    def reserve(self, item: RateLimitItem, *identifiers: str) -> float | None:
+        """Count a hit now, before the work it stands for; its stamp (for :meth:`release`), or None when full."""
+        with self._lock:
+            now = self._clock()
+            _, hits = self._recent(item, identifiers, now)
+            if len(hits) >= item.amount:
+                return None
+            hits.append(now)
+            return now
+
+    def release(self, item: RateLimitItem, stamp: float, *identifiers: str) -> None:
+        """Give back a reserved hit (the work was refused or failed): it no longer counts."""
+        with self._lock:
+            hits = self._hits.get(item.key_for(*identifiers))
+            if hits is not None and stamp in hits:
+                hits.remove(stamp)
+
     def clear(self, item: RateLimitItem, *identifiers: str) -> None:
         """Forget every hit of one key (a right passphrase clears that address's failed logins)."""
         with self._lock:
@@ -77,3 +99,32 @@ class MovingWindowLimiter:
 
     def __len__(self) -> int:
         return len(self._hits)
+
+
+class InFlight:
+    """How many pieces of work each key has running now (uploads and media workers per phone), capped."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> bool:
+        """Take a slot if the key has fewer than ``cap`` running (checked and taken in one step)."""
+        with self._lock:
+            running = self._running.get(key, 0)
+            if running >= self.cap:
+                return False
+            self._running[key] = running + 1
+            return True
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            running = self._running.get(key, 0) - 1
+            if running > 0:
+                self._running[key] = running
+            else:
+                self._running.pop(key, None)  # an idle key takes no memory
+
+    def running(self, key: str) -> int:
+        return self._running.get(key, 0)

@@ -25,6 +25,7 @@ STABLE_SECONDS = 60  # an agent that ran this long starts the backoff over
 # On TERM an agent finishes the take it is recording (remux, read-back: up to 30 s for a long take);
 # killing it earlier would leave the take to crash recovery on the next start.
 STOP_SECONDS = 35
+START_SECONDS = 10  # how long close() waits for an agent being started to have a pid it can stop
 
 
 def agent_command(rig: Rig, server_url: str) -> list[str]:
@@ -41,9 +42,13 @@ class LocalRigs:
         self._spool_root = spool_root  # takes wait here until uploaded: inside the night's data directory
         self._command, self._backoff = command, backoff
         self._url = server_url
-        self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1"}
+        # STAGE_AGENT_PARENT_PID (stage/capture/agent.py): an agent stops itself if this process dies
+        # without stopping it (SIGKILL, a crash), instead of running on, orphaned.
+        self._env = {**os.environ, "STAGE_CREW_PASSWORD": crew_password, "PYTHONUNBUFFERED": "1",
+                     "STAGE_AGENT_PARENT_PID": str(os.getpid())}
         self._spawn, self._sleep, self._now = spawn, sleep, now
         self._procs: dict[str, subprocess.Popen] = {}
+        self._starting = 0  # Popen calls under way: under gevent/eventlet Popen yields to other greenlets
         self._closed = False
 
     def start(self) -> None:
@@ -66,17 +71,19 @@ class LocalRigs:
         command = self._command(rig, self._url)
         if self._spool_root is not None:
             command += ["--spool", str(self._spool_root / rig.name)]
+        self._starting += 1
         try:
             proc = subprocess.Popen(command, env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, errors="replace")
         except OSError as exc:
             log.error("could not start the capture agent for rig %s: %s", rig.name, exc)
             return
-        self._procs[rig.name] = proc
+        else:
+            self._procs[rig.name] = proc
+        finally:
+            self._starting -= 1
         log.info("local capture agent for rig %s started (pid %d)", rig.name, proc.pid)
-        if self._closed:  # Popen yields under gevent: the server may have closed us meanwhile
-            proc.terminate()
-            self._stop(rig.name, proc)
+        if self._closed:  # close() ran while Popen yielded: it waited for this pid and stops the agent itself
             return
         assert proc.stdout is not None
         for line in proc.stdout:  # cooperative under gevent/eventlet (patched subprocess)
@@ -93,6 +100,11 @@ class LocalRigs:
     def close(self) -> None:
         """Stop every agent by its pid: TERM, then KILL if it has not ended after STOP_SECONDS."""
         self._closed = True
+        # An agent being started has no pid yet. Returning without it let serve exit and the agent,
+        # forked an instant later, run on orphaned (issue 15): wait until it can be stopped too.
+        deadline = self._now() + START_SECONDS
+        while self._starting and self._now() < deadline:
+            self._sleep(0.05)
         procs = list(self._procs.items())
         for _, proc in procs:  # every agent is told first, so each finishes its take at once, not in turn
             if proc.poll() is None:

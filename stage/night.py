@@ -11,11 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from limits import parse as parse_limit
-
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.display.keys import display_key
-from stage.errors import CueError, InvalidInput, RateLimited, StageError
+from stage.errors import CueError, InvalidInput, StageError
 from stage.records import curation, moderation, participants, submissions, takes, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
@@ -28,14 +26,13 @@ from stage.lighting.messages import OscMessage
 from stage.media import worker
 from stage.media.library import MediaLibrary
 from stage.lighting.sender import OscSender
-from stage.limiter import MovingWindowLimiter
+from stage.phone_limits import PhoneLimits
 from stage.rigs import Rigs
 from stage.show.models import CueBase, DisplayCue, OscCue, OscTarget, Prompt, PromptCue, RecordCue, Show
 from stage.show.prompts import PromptBoard
 
 log = logging.getLogger(__name__)
 
-SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
 CHOSEN_KEY = "chosen"  # chosen.story, chosen.image, chosen.media: what those scenes show
 MAX_CLIP_SECONDS = 60
 LONG_CLIP_SECONDS = 30
@@ -81,7 +78,8 @@ class Night:
         self.flagger = Flagger(show.moderation)
         self.sessions = ConsoleSessions(store, settings.secret_key, settings.passphrase)
         self.sessions.revoke_changed_passphrases(ROLES)  # a new passphrase at this start logs that role out
-        self._limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
+        self._ingesting = 0  # uploads between their worker and their commit (see _drop_unused)
+        self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
 
     # -- cue actions (the engine calls these) ---------------------------------------------------
 
@@ -131,55 +129,73 @@ class Night:
         if existing is not None:  # answer a retry with the first record, whatever changed since
             return existing
         prompt = self.prompts.require_open(prompt_id)
-        self._check_submit_limit(participant_id)
-        record, created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
-                                                   self.flagger.flags, sources)
-        return self._accepted(participant_id, record, created, prompt.auto_approve)
+        with self.limits.submission(participant_id) as slot:
+            record, slot.created = submissions.submit_story(self.store, participant_id, prompt, record_id, text,
+                                                            self.flagger.flags, sources)
+        return self._accepted(record, slot.created, prompt.auto_approve)
 
     def submit_media(self, participant_id: str, record_id: str, kind: str, prompt_id: str, upload: Path,
                      sources: tuple[str, ...] = ()) -> Record:
-        """Ingest an uploaded drawing, photo or clip (in a worker process) and store it as pending."""
+        """Ingest an uploaded drawing, photo or clip (in a worker process) and store it as pending.
+
+        Everything that can refuse it is checked before the worker runs, so a refused upload writes
+        nothing to media/. Callers hold ``limits.upload`` (stage/web/uploads.py does).
+        """
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:
             return existing
         prompt = self.prompts.require_open(prompt_id)
         if kind not in prompt.kinds:
             raise InvalidInput(f"this prompt does not take a {kind}", code="kind_not_open")
-        self._check_submit_limit(participant_id)
-        log.info("ingesting a %s upload for record %s", kind, record_id)
-        result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
-                            max_seconds=MAX_CLIP_SECONDS,
-                            on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
-        if not result["ok"]:
-            raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
-        record, created = submissions.submit_media(self.store, participant_id, record_id, kind, result["media"],
-                                                   prompt, sources, media_flags(result, upload.stat().st_size))
-        return self._accepted(participant_id, record, created, prompt.auto_approve)
+        submissions.check_sources(self.store, sources)
+        self._ingesting += 1
+        try:
+            with self.limits.submission(participant_id) as slot:
+                log.info("ingesting a %s upload for record %s", kind, record_id)
+                result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
+                                    max_seconds=MAX_CLIP_SECONDS,
+                                    on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
+                slot.worked = True
+                if not result["ok"]:
+                    raise InvalidInput(result["error"]["message"], code=result["error"]["code"])
+                try:
+                    record, slot.created = submissions.submit_media(
+                        self.store, participant_id, record_id, kind, result["media"], prompt, sources,
+                        media_flags(result, upload.stat().st_size))
+                except StageError:
+                    self._drop_unused(result["media"])
+                    raise
+        finally:
+            self._ingesting -= 1
+        return self._accepted(record, slot.created, prompt.auto_approve)
+
+    def _drop_unused(self, name: str) -> None:
+        """An upload refused after its worker ran (a source rejected or the phone banned meanwhile):
+        its new file goes again, unless a record or another upload in flight may use the same bytes."""
+        if self._ingesting > 1 or self.store.query("SELECT 1 FROM records WHERE media = ?", (name,)):
+            log.info("kept %s after a refused upload: another record or upload may use it", name)
+            return
+        self.media.path(name).unlink(missing_ok=True)
+        log.info("removed %s: its upload was refused after it was ingested", name)
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
         existing = submissions.retry(self.store, participant_id, record_id)
         if existing is not None:
             return existing
-        self._check_submit_limit(participant_id)
-        record, created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
-                                                     self.flagger.flags)
-        return self._accepted(participant_id, record, created, auto_approve=False)
+        with self.limits.submission(participant_id) as slot:
+            record, slot.created = submissions.submit_comment(self.store, participant_id, record_id, on, text,
+                                                              self.flagger.flags)
+        return self._accepted(record, slot.created, auto_approve=False)
 
-    def _accepted(self, participant_id: str, record: Record, created: bool, auto_approve: bool) -> Record:
-        """A new record counts against the phone's limit, reaches the moderators, and skips them only
-        when its prompt auto-approves and nothing flagged it."""
+    def _accepted(self, record: Record, created: bool, auto_approve: bool) -> Record:
+        """A new record reaches the moderators, and skips them only when its prompt auto-approves and
+        nothing flagged it."""
         if not created:
             return record
-        self._limiter.hit(SUBMIT_LIMIT, "submit", participant_id)
         self.listener.record_submitted(record)
         if auto_approve and not record.flags:
             record = self.decide(record.id, "approve", "auto-approve")
         return record
-
-    def _check_submit_limit(self, participant_id: str) -> None:
-        # Only new records count against the limit; it is checked before and charged after.
-        if not self._limiter.test(SUBMIT_LIMIT, "submit", participant_id):
-            raise RateLimited("too many submissions at once; wait a few seconds")
 
     def recommend(self, participant_id: str, record_id: str, on: bool) -> int:
         count = curation.recommend(self.store, participant_id, record_id, on)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +22,42 @@ HOST_PASSWORD = "host-test-pass"
 CREW_PASSWORD = "crew-test-pass"
 MODERATOR_PASSWORD = "moderator-test-pass"
 PASSWORDS = {"host": HOST_PASSWORD, "moderator": MODERATOR_PASSWORD, "crew": CREW_PASSWORD}
+
+
+# serve waits up to 35 s for a local agent finishing its take (stage/local_rigs.py): a loaded machine
+# must not turn a slow clean stop into a KILL that orphans the agent.
+STOP_SECONDS = 45
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:  # the fields after "(comm)", which may itself hold spaces or parentheses
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _running_since(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), None if it is gone or a zombie: a pid with
+    the same start time is the same process, never a later one that reused the number."""
+    fields = _stat(pid)
+    return None if fields is None or fields[0] == "Z" else fields[19]
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live process below ``root``, with its start time."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = {}, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        since = _running_since(pid)
+        if since is not None:
+            found[pid] = since
+        todo.extend(children.get(pid, []))
+    return found
 
 
 def free_port() -> int:
@@ -42,6 +79,7 @@ class StageProcess:
     proc: subprocess.Popen | None = None
     stdout_lines: list[str] = field(default_factory=list)
     display_keys: dict[str, str] = field(default_factory=dict)
+    leftovers: list[int] = field(default_factory=list)  # pids that outlived the server (then killed)
 
     @property
     def url(self) -> str:
@@ -92,17 +130,23 @@ class StageProcess:
             self.stdout_lines.append(line.rstrip("\n"))
 
     def stop(self) -> int | None:
+        """TERM, then KILL after STOP_SECONDS; then KILL, by pid, every process the server had started
+        that outlived it (kept in ``leftovers`` for tests to assert on): the suite leaves no process."""
         if self.proc is None:
             return None
         if self.proc.returncode is not None:
             return self.proc.returncode
+        started = descendants(self.proc.pid)  # before it ends: an orphan's parent pid is no longer ours
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        self.leftovers = [pid for pid, since in started.items() if _running_since(pid) == since]
+        for pid in self.leftovers:
+            os.kill(pid, signal.SIGKILL)
         self.stderr_file.close()
         return self.proc.returncode
 

@@ -6,6 +6,7 @@ finished takes to the uploader. The Socket.IO connection itself is :class:`stage
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -22,6 +23,20 @@ from stage.realtime.agent_link import AgentLink
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 640
+# Set by ``stage serve`` (stage/local_rigs.py) for the agents it starts: the pid it expects as our parent.
+PARENT_PID_ENV = "STAGE_AGENT_PARENT_PID"
+PARENT_POLL_SECONDS = 0.5
+
+
+def _expected_parent() -> int | None:
+    value = os.environ.get(PARENT_PID_ENV)
+    if not value:
+        return None  # started by hand: it outlives the shell that started it, as any daemon may
+    try:
+        return int(value)
+    except ValueError:
+        log.warning("%s=%r is not a pid; not watching the parent", PARENT_PID_ENV, value)
+        return None
 
 
 def _refusal(code: str, message: str) -> dict[str, Any]:
@@ -35,11 +50,14 @@ class Agent:
         self.uploader = Uploader(server, token, rig_name, self._upload_state)
         self._stop = threading.Event()
         self._last = (time.monotonic(), 0, 0)  # for fps: (when, frames in, frames out)
+        self._parent = _expected_parent()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Blocks until ``shutdown()`` (or Ctrl-C)."""
+        """Blocks until ``shutdown()`` (or Ctrl-C, or the serve that started it is gone)."""
+        if self._parent is not None:
+            threading.Thread(target=self._watch_parent, args=(self._parent,), name="parent", daemon=True).start()
         for take in recover(self.rig.spool):
             log.info("spool: take %s waits for upload", take.take_id)
             self.uploader.submit(take)
@@ -56,6 +74,15 @@ class Agent:
 
     def shutdown(self) -> None:
         self._stop.set()
+
+    def _watch_parent(self, parent: int) -> None:
+        """A serve that was killed (SIGKILL, a crash, OOM) cannot stop its agents: we are then reparented,
+        and stop as on SIGTERM instead of retrying a dead server for ever, orphaned (issue 15)."""
+        while os.getppid() == parent:
+            if self._stop.wait(PARENT_POLL_SECONDS):
+                return
+        log.warning("the stage serve that started this agent (pid %d) is gone; stopping", parent)
+        self.shutdown()
 
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         self.link.emit(event, data, keep=event == "take_state")

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from stage.records.submissions import MAX_SOURCES, sources_problem
 
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+
+
+def _sources_rule(sources: list[str]) -> list[str]:
+    problem = sources_problem(sources)  # the same rule as uploads (stage/records/submissions.py)
+    if problem is not None:
+        raise ValueError(problem)
+    return sources
+
+
+Sources = Annotated[list[Uuid], Field(max_length=MAX_SOURCES), AfterValidator(_sources_rule)]
 DeviceKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
 
 
@@ -29,7 +41,7 @@ class SubmitStory(Payload):
     id: Uuid
     prompt: str = Field(max_length=40)
     text: str = Field(max_length=10_000)
-    sources: list[Uuid] = Field(default=[], max_length=4)  # a remix: the records it was made from
+    sources: Sources = []  # a remix: the records it was made from
 
 
 class SubmitComment(Payload):

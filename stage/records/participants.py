@@ -10,7 +10,7 @@ import uuid
 from stage.errors import InvalidInput
 from stage.records.models import Participant
 from stage.records.store import Store
-from stage.records.text import clean_line
+from stage.records.text import clean_line, is_blank
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def join(store: Store, device_key: str, name: str, simulated: bool = False) -> t
     ``simulated`` (a rehearsal phone) is stored on creation only: a real phone never becomes one later.
     """
     name = clean_line(name)
-    if not name:
+    if is_blank(name):  # zero-width-only names would be a blank author on the wall
         raise InvalidInput("pick a display name", code="name_empty")
     if len(name) > NAME_MAX:
         raise InvalidInput(f"a display name has at most {NAME_MAX} characters", code="name_too_long")

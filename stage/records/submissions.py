@@ -5,18 +5,43 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from stage.errors import Conflict, Forbidden, InvalidInput
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
-from stage.records.text import clean_text, word_count
+from stage.records.text import clean_text, is_blank, word_count
 from stage.show.models import Prompt
 
 log = logging.getLogger(__name__)
 
 
 COMMENT_MAX_CHARS = 280
+MAX_SOURCES = 4  # a remix of at most four records: stories (Socket.IO) and uploads (HTTP) alike
+
+
+def sources_problem(sources: Sequence[str]) -> str | None:
+    """The one rule for a submission's sources, before anything is looked up: why they are refused, or None.
+
+    The payload models use it as a validator (an ``invalid_payload`` ack) and :func:`check_sources`
+    applies it to uploads; a duplicate would otherwise reach the store as a UNIQUE constraint error.
+    """
+    if len(sources) > MAX_SOURCES:
+        return f"at most {MAX_SOURCES} sources"
+    if len(set(sources)) != len(sources):
+        return "a source is listed twice"
+    return None
+
+
+def check_sources(store: Store, sources: Sequence[str]) -> None:
+    """Refuse sources before any work is done on a submission (an upload is checked before its worker runs)."""
+    problem = sources_problem(sources)
+    if problem is not None:
+        raise InvalidInput(f"sources: {problem}", code="invalid_payload")
+    for source_id in sources:  # nothing unapproved (pending, rejected, unknown) may be built upon or commented on
+        source = get(store, source_id)
+        if source is None or source.status != "approved":
+            raise Conflict("that record is not on the wall (yet)", code="source_not_approved")
 
 
 def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: str, text: str,
@@ -55,7 +80,7 @@ def submit_media(store: Store, participant_id: str, record_id: str, kind: str, m
 
 def _checked_text(text: str, what: str, max_chars: int, max_words: int | None) -> str:
     text = clean_text(text)
-    if not text:
+    if is_blank(text):  # also a text of zero-width characters only
         raise InvalidInput(f"the {what} is empty", code="empty")
     if len(text) > max_chars:
         raise InvalidInput(f"the {what} is {len(text)} characters; at most {max_chars}", code="too_long")
@@ -66,10 +91,7 @@ def _checked_text(text: str, what: str, max_chars: int, max_words: int | None) -
 
 def _insert(store: Store, participant_id: str, record_id: str, kind: str, text: str | None, prompt_id: str | None,
             flags: list[str], sources: tuple[str, ...], media: str | None = None) -> tuple[Record, bool]:
-    for source_id in sources:  # nothing unapproved may be built upon (or commented on)
-        source = get(store, source_id)
-        if source is None or source.status != "approved":
-            raise Conflict("that record is not on the wall (yet)", code="source_not_approved")
+    check_sources(store, sources)  # again: a source may have been rejected while an upload was ingested
     now = time.time()
     with store.transaction() as db:
         author = db.execute("SELECT name, banned FROM participants WHERE id = ?", (participant_id,)).fetchone()

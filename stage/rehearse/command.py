@@ -160,7 +160,7 @@ async def _coordinate(plans: list[Plan], workers: list[Any], report: Any, tally:
 def _table(tally: Tally, wanted: int, elapsed: float, duration: float, moderator: Moderator | None) -> Table:
     table = Table(title=f"rehearsal {min(elapsed, duration):.0f}/{duration:.0f} s", show_header=False)
     c = tally.counts
-    rows = [("phones", f"{tally.connected} connected of {wanted} (peak {tally.peak_connected}), "
+    rows = [("phones", f"{tally.connected} connected of {wanted} (peak {tally.peak_seen}), "
                        f"{sum(tally.refused.values())} refused, {c['dropped']} dropped"),
             ("stories", f"{c['submits']} sent, {c['acks']} acked, {sum(tally.errors.values())} refused, "
                         f"{c['lost']} lost"),

@@ -98,7 +98,7 @@ class Crowd:
             self.prompt = prompt["id"]
 
     def _dropped(self, phone: SimPhone) -> None:
-        self.tally.counts["dropped"] += 1
+        self.tally.ended("dropped")
         slot = phone.slot
         if slot is not None:  # swap-remove: O(1) per drop, even when a restarting server drops them all
             last = self.live_phones.pop()
@@ -125,7 +125,7 @@ class Crowd:
         self.report.put(("delta", self.tally.take_delta()))  # every join counted before the phones leave (the peak)
         for phone in self.phones:  # from here an ending connection is ours, not a drop: never counted twice
             phone.closed_by_us = True
-        self.tally.counts["left"] += len(self.live_phones)
+        self.tally.ended("left", len(self.live_phones))
         await asyncio.gather(*(p.close() for p in self.phones), return_exceptions=True)
         reporter.cancel()
         self.report.put(("delta", self.tally.take_delta()))
@@ -164,9 +164,9 @@ class Crowd:
         phone.slot = len(self.live_phones)
         self.live_phones.append(phone)
         phone.on_drop = self._dropped
+        self.tally.joined()  # before a drop it may already have had: a join, then its end
         if phone.dropped.is_set():  # dropped between the join's ack and here
             self._dropped(phone)
-        self.tally.counts["joined"] += 1
         self.report.put(("participant", ack["participant"]["id"]))
 
     async def _watch_lag(self) -> None:

@@ -23,7 +23,8 @@ from stage.web.context import night
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
 
-STATUS = {"banned": 403, "unknown_phone": 403, "too_large": 413, "rate_limited": 429, "prompt_closed": 409}
+STATUS = {"banned": 403, "unknown_phone": 403, "too_large": 413, "rate_limited": 429, "busy": 429,
+          "prompt_closed": 409}
 
 
 @bp.post("/api/uploads")
@@ -38,7 +39,7 @@ def upload() -> tuple[Response, int]:
         if file is None:
             raise InvalidInput("no file in the upload", code="empty")
         sources = tuple(str(uuid.UUID(s)) for s in request.form.getlist("sources"))
-        with tempfile.TemporaryDirectory(dir=night().media.root) as tmp:
+        with night().limits.upload(participant_id), tempfile.TemporaryDirectory(dir=night().media.root) as tmp:
             path = Path(tmp) / "upload"
             file.save(path)
             record = night().submit_media(participant_id, record_id, kind, request.form.get("prompt", ""), path,

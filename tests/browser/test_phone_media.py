@@ -89,3 +89,35 @@ def test_illustrate_a_story_makes_a_drawing_whose_source_is_the_story(stage, pag
     drawing = moderator.wait_for("queue_add", lambda d: d["record"]["kind"] == "drawing")["record"]
     assert drawing["sources"] == [story_id]
     assert drawing["remix_of"] == [{"id": story_id, "kind": "story", "author": "Writer"}]
+
+
+def test_a_busy_upload_stays_in_the_outbox_and_is_sent_again(stage, pages, peers, tmp_path):
+    """The server refuses a phone's third upload in flight with 429 busy: the phone retries it later,
+    it never marks it refused (that would drop a photo the audience member took)."""
+    import json
+
+    host, moderator = peers.host(), peers.moderation()
+    go(host), go(host)  # join, prompt open
+    ada = pages.phone()
+    join(ada, f"{stage.url}/", "Ada")
+    answered_busy: list[str] = []
+
+    def busy_once(route) -> None:
+        if answered_busy:
+            route.continue_()
+            return
+        answered_busy.append(route.request.url)
+        route.fulfill(status=429, content_type="application/json", body=json.dumps(
+            {"ok": False, "error": {"code": "busy", "message": "2 uploads are still on their way; wait for one"}}))
+
+    ada.route("**/api/uploads", busy_once)
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (400, 300), (30, 120, 200)).save(photo, "JPEG")
+    ada.click('#modes button[data-mode="photo"]')
+    ada.set_input_files("#photo-input", str(photo))
+    ada.click("#photo-form button[type=submit]")
+    ada.click("#tab-mine")
+    expect(ada.locator('.mine-item[data-status="pending"]')).to_have_count(1, timeout=20_000)  # sent again
+    assert len(answered_busy) == 1
+    assert moderator.wait_for("queue_add", lambda d: d["record"]["kind"] == "photo")["record"]["mime"] == "image/jpeg"
+    expect(ada.locator('.mine-item[data-status="refused"]')).to_have_count(0)

@@ -166,3 +166,76 @@ def test_show_caps_on_phones_and_upload_size(tmp_path):
     finally:
         server.stop()
         peers.close_all()
+
+
+def acks_of_burst(phone: Peer, event: str, payloads: list[dict], timeout: float = 20) -> list[dict]:
+    """Send every event at once, without waiting for an ack in between, then collect all the acks."""
+    import queue
+    import time
+
+    acks: queue.Queue = queue.Queue()
+    for payload in payloads:
+        phone.client.emit(event, payload, namespace=phone.namespace, callback=lambda ack: acks.put(ack))
+    out, deadline = [], time.monotonic() + timeout
+    while len(out) < len(payloads):
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"only {len(out)} of {len(payloads)} acks arrived: {out}"
+        try:
+            out.append(acks.get(timeout=remaining))
+        except queue.Empty:
+            pass
+    return out
+
+
+def test_twelve_stories_sent_back_to_back_are_held_to_the_limit_of_six(stage, peers):
+    open_night(peers)
+    racer = peers.phone("Racer")
+    acks = acks_of_burst(racer, "submit_story",
+                         [{"id": new_id(), "prompt": "cape", "text": f"Story {n}."} for n in range(12)])
+    assert sum(a["ok"] for a in acks) == 6, acks
+    assert {a["error"]["code"] for a in acks if not a["ok"]} == {"rate_limited"}
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (6,)
+
+
+def test_a_refused_submission_gives_its_slot_back(stage, peers):
+    open_night(peers)
+    phone = peers.phone("Ada")
+    for _ in range(6):  # refused (empty, unknown source): none of these may cost a submission
+        assert phone.call("submit_story", {"id": new_id(), "prompt": "cape", "text": " "})["error"]["code"] == "empty"
+    refused = phone.call("submit_comment", {"id": new_id(), "on": new_id(), "text": "?"})
+    assert refused["error"]["code"] == "source_not_approved"
+    acks = [phone.call("submit_story", {"id": new_id(), "prompt": "cape", "text": f"Real {n}."}) for n in range(7)]
+    assert [a["ok"] for a in acks] == [True] * 6 + [False] and acks[-1]["error"]["code"] == "rate_limited"
+
+
+ZERO_WIDTH = "\u200b\u200c\u200d\ufeff\u2060"
+
+
+def test_zero_width_names_and_stories_are_refused_and_real_text_keeps_its_joiners(stage, peers):
+    open_night(peers)
+    blank = peers._open("/audience")
+    ack = blank.call("join", {"device_key": uuid.uuid4().hex, "name": ZERO_WIDTH})
+    assert ack["error"]["code"] == "name_empty" and ack["error"]["message"]
+    phone = peers.phone("\u200bAda\u2060")
+    assert phone.participant["name"] == "Ada", "invisible ends are trimmed"
+    ack = phone.call("submit_story", {"id": new_id(), "prompt": "cape", "text": f" {ZERO_WIDTH}\n{ZERO_WIDTH} "})
+    assert ack["error"]["code"] == "empty" and ack["error"]["message"]
+    family = "A cape for 👨\u200d👩\u200d👧"
+    assert phone.call("submit_story", {"id": new_id(), "prompt": "cape", "text": family})["record"]["text"] == family
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT name FROM participants").fetchall() == [("Ada",)]
+        assert db.execute("SELECT text FROM records").fetchall() == [(family,)]
+
+
+def test_a_source_listed_twice_is_an_invalid_payload_not_a_store_error(stage, peers):
+    _, moderator = open_night(peers)
+    ada, bo = peers.phone("Ada"), peers.phone("Bo")
+    source = approved_story(ada, moderator, "The original cape.")
+    ack = bo.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "x", "sources": [source, source]})
+    assert ack["error"]["code"] == "invalid_payload" and "twice" in ack["error"]["message"]
+    five = [new_id() for _ in range(5)]
+    ack = bo.call("submit_story", {"id": new_id(), "prompt": "cape", "text": "x", "sources": five})
+    assert ack["error"]["code"] == "invalid_payload"
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,24 +19,22 @@ from tests.stage_process import StageProcess
 def test_serve_starts_the_local_rig_agent_and_stops_it_by_pid(tmp_path, mode):
     server = StageProcess(demo_show(tmp_path), tmp_path / "data", local_rigs=True, async_mode=mode).start()
     try:
-        pids = []
-        deadline = time.monotonic() + 15
-        while not pids and time.monotonic() < deadline:
-            pids = re.findall(r"local capture agent for rig stage started \(pid (\d+)\)", server.log_text())
-            time.sleep(0.1)
-        assert pids, server.log_text()
+        # Deadlines, not timings: on a loaded machine the agent's imports alone took several seconds.
+        deadline = time.monotonic() + 60
+        pid = _agent_pid(server, deadline)
         # The agent (the demo rig: the test pattern, no microphone) connects and the rig comes online.
         rig = None
-        while rig != "online" and time.monotonic() < deadline + 15:
-            rig = requests.get(f"{server.url}/healthz").json()["rigs"]["stage"]
+        while rig != "online" and time.monotonic() < deadline:
+            rig = requests.get(f"{server.url}/healthz", timeout=5).json()["rigs"]["stage"]
             time.sleep(0.1)
         assert rig == "online", server.log_text()
-        assert requests.get(f"{server.url}/healthz").json()["status"] == "ok"
+        assert requests.get(f"{server.url}/healthz", timeout=5).json()["status"] == "ok"
         assert "Rig stage        agent started here" in "\n".join(server.stdout_lines)
     finally:
-        assert server.stop() == 0
-    for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}"), f"agent pid {pid} outlived the server"
+        code = server.stop()  # also kills, by pid, anything the server left running
+    assert code == 0, server.log_text()
+    assert not server.leftovers, f"processes {server.leftovers} outlived the server"
+    assert not _alive(pid), f"agent pid {pid} outlived the server"
     assert "local capture agent for rig stage stopped" in server.log_text()
 
 
@@ -47,3 +47,39 @@ def test_no_local_rigs_starts_no_agent(tmp_path):
     finally:
         server.stop()
     assert "local capture agent" not in server.log_text()
+
+
+def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie nobody reaped yet (an orphan's new parent may not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _agent_pid(server: StageProcess, deadline: float) -> int:
+    pids: list[str] = []
+    while not pids and time.monotonic() < deadline:
+        pids = re.findall(r"local capture agent for rig stage started \(pid (\d+)\)", server.log_text())
+        time.sleep(0.1)
+    assert pids, server.log_text()
+    return int(pids[0])
+
+
+def test_an_agent_whose_serve_was_killed_stops_itself(tmp_path):
+    # A serve killed outright (SIGKILL, a crash) cannot stop its agent; the agent must notice, not retry
+    # the dead server for ever (issue 15: one was still running 20 minutes after its test).
+    server = StageProcess(demo_show(tmp_path), tmp_path / "data", local_rigs=True).start()
+    agent = None
+    try:
+        agent = _agent_pid(server, time.monotonic() + 30)
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _alive(agent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(agent), "the agent outlived its killed server"
+    finally:
+        server.stop()
+        if agent is not None and _alive(agent):
+            os.kill(agent, signal.SIGKILL)  # never leave it running, even when the assertion failed

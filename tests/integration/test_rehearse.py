@@ -29,11 +29,23 @@ def start_rehearse(url: str, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_phones(url: str, count: int, timeout: float = 30) -> None:
+def wait_for_health(url: str, key: str, count: int, timeout: float = 60) -> None:
+    """Until /healthz's ``key`` reaches ``count``: a deadline for a condition, generous for a loaded machine."""
     deadline = time.monotonic() + timeout
-    while requests.get(f"{url}/healthz", timeout=5).json()["phones"] < count:
-        assert time.monotonic() < deadline, f"fewer than {count} phones joined within {timeout}s"
+    while requests.get(f"{url}/healthz", timeout=5).json()[key] < count:
+        assert time.monotonic() < deadline, f"{key} stayed below {count} for {timeout}s"
         time.sleep(0.2)
+
+
+def wait_for_phones(url: str, count: int, timeout: float = 60) -> None:
+    wait_for_health(url, "phones", count, timeout)
+
+
+def stop_rehearse(run: subprocess.Popen) -> None:
+    """Stops, by its pid, a rehearsal a failed test left running (its load workers end with it)."""
+    if run.poll() is None:
+        run.kill()
+        run.communicate(timeout=10)
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -121,14 +133,15 @@ def test_phones_past_the_show_cap_are_reported(tmp_path):
 def test_phones_dropped_mid_run_are_counted(tmp_path):
     server = StageProcess(CAPPED_SHOW, tmp_path / "data").start()
     figures_path = tmp_path / "figures.json"
+    run = start_rehearse(server.url, "--phones", "8", "--duration", "10", "--ramp", "1", "--submit-rate", "4",
+                         "--json", str(figures_path))
     try:
-        run = start_rehearse(server.url, "--phones", "8", "--duration", "10", "--ramp", "1", "--submit-rate", "4",
-                             "--json", str(figures_path))
         wait_for_phones(server.url, 8)
         server.stop()
         out, err = run.communicate(timeout=60)
     finally:
         server.stop()
+        stop_rehearse(run)
     assert run.returncode == 1, out + err
     figures = json.loads(figures_path.read_text())
     assert figures["phones_connected"] == 8 and figures["dropped"] == 8 and figures["phones_at_end"] == 0
@@ -142,10 +155,13 @@ def test_ctrl_c_prints_what_it_has_and_cleans_up(stage, peers, tmp_path):
     figures_path = tmp_path / "figures.json"
     run = start_rehearse(stage.url, "--phones", "20", "--duration", "120", "--ramp", "1", "--submit-rate", "5",
                          "--cleanup", "--host-password", HOST_PASSWORD, "--json", str(figures_path))
-    wait_for_phones(stage.url, 20)
-    time.sleep(2)  # a few stories go out
-    run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=60)
+    try:
+        wait_for_phones(stage.url, 20)
+        wait_for_health(stage.url, "pending", 1)  # stories are going out (sent faster than approved)
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    finally:
+        stop_rehearse(run)
     assert run.returncode == 130, out + err
     assert out.startswith("INTERRUPTED: holds 20 phones")
     figures = json.loads(figures_path.read_text())

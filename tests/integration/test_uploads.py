@@ -141,3 +141,84 @@ def test_a_long_clip_arrives_flagged_for_the_moderators(uploading, tmp_path):
     record = upload(stage, phone, "clip", clip.read_bytes(), "long.mp4").json()["record"]
     queued = moderator.wait_for("queue_add", lambda d: d["record"]["id"] == record["id"])["record"]
     assert queued["flags"] == ["long clip: 31 s"]
+
+
+def vp9_clip(tmp_path) -> bytes:
+    clip = tmp_path / "clip.webm"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+                    "-c:v", "libvpx-vp9", str(clip)], check=True, timeout=60)
+    return clip.read_bytes()
+
+
+def test_ten_parallel_uploads_from_one_phone_are_capped_and_counted(uploading, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    stage, _, _, phone = uploading
+    clip = vp9_clip(tmp_path)  # a transcode: each worker runs long enough for the others to arrive
+    with ThreadPoolExecutor(10) as pool:
+        responses = list(pool.map(lambda _: upload(stage, phone, "clip", clip, "clip.webm"), range(10)))
+    accepted = [r for r in responses if r.status_code == 200]
+    refused = [r.json()["error"] for r in responses if r.status_code != 200]
+    assert 1 <= len(accepted) <= 6, "never more than the submission limit (6 per 10 s)"
+    assert {r.status_code for r in responses} <= {200, 429}
+    assert {e["code"] for e in refused} <= {"busy", "rate_limited"} and all(e["message"] for e in refused)
+    assert "busy" in {e["code"] for e in refused}, "at most 2 uploads of one phone in flight at once"
+    assert stage.log_text().count("uploads in flight; refusing another") == sum(e["code"] == "busy" for e in refused)
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (len(accepted),)
+
+
+def approved_stories(peers, moderator, count: int) -> list[str]:
+    author = peers.phone("Bo")
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    for record_id in ids:
+        assert author.call("submit_story", {"id": record_id, "prompt": "cape", "text": "A cape."})["ok"]
+        assert moderator.call("moderate", {"id": record_id, "decision": "approve"})["ok"]
+    return ids
+
+
+def test_uploads_with_bad_sources_are_refused_before_any_media_is_written(uploading):
+    stage, peers, moderator, phone = uploading
+    approved = approved_stories(peers, moderator, 5)
+    pending = str(uuid.uuid4())
+    assert phone.call("submit_story", {"id": pending, "prompt": "cape", "text": "Not yet."})["ok"]
+    cases = [([pending], "source_not_approved"), ([str(uuid.uuid4())], "source_not_approved"),
+             ([approved[0], approved[0]], "invalid_payload"), (approved, "invalid_payload")]
+    for sources, code in cases:
+        response = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", sources=sources)
+        assert response.status_code == 400 and response.json()["error"]["code"] == code, (sources, response.text)
+        assert response.json()["error"]["message"]
+        assert [p.name for p in (stage.data_dir / "media").iterdir()] == [], f"orphan file or temp dir: {sources}"
+    assert stage.log_text().count("ingesting a photo upload") == 0, "no media worker ran"
+    ok = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", sources=approved[:4])
+    assert ok.status_code == 200 and sorted(ok.json()["record"]["sources"]) == sorted(approved[:4])
+
+
+def test_uploads_the_media_worker_refused_still_count_against_the_limit(uploading):
+    stage, _, _, phone = uploading
+    for _ in range(6):  # each of these ran a media worker: garbage must not buy unlimited workers
+        refused = upload(stage, phone, "photo", b"just some text, honestly", "x.jpg")
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "unsupported"
+    seventh = upload(stage, phone, "photo", photo_with_gps(), "a.jpg")
+    assert seventh.status_code == 429 and seventh.json()["error"]["code"] == "rate_limited"
+    assert stage.log_text().count("ingesting a photo upload") == 6, "the seventh ran no worker"
+    closed = upload(stage, phone, "photo", photo_with_gps(), "a.jpg", prompt="nope")
+    assert closed.json()["error"]["code"] == "prompt_closed", "refused before any work: no slot needed"
+
+
+def test_an_upload_whose_source_is_rejected_during_its_ingest_leaves_no_file(uploading, tmp_path):
+    stage, peers, moderator, phone = uploading
+    (source,) = approved_stories(peers, moderator, 1)
+    clip = tmp_path / "clip.webm"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6",
+                    "-c:v", "libvpx-vp9", "-deadline", "realtime", str(clip)], check=True, timeout=60)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(upload, stage, phone, "clip", clip.read_bytes(), "clip.webm", sources=[source])
+        phone.wait_for("upload_progress", timeout=30)  # the worker is transcoding: the source goes now
+        assert moderator.call("moderate", {"id": source, "decision": "reject"})["ok"]
+        response = sent.result(timeout=60)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "source_not_approved"
+    assert [p.name for p in (stage.data_dir / "media").iterdir()] == [], "the transcoded clip was removed again"
+    assert "its upload was refused after it was ingested" in stage.log_text()

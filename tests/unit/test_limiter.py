@@ -54,6 +54,30 @@ def test_idle_keys_are_swept_without_a_thread():
     assert len(limiter) == 1
 
 
+def test_a_reservation_counts_at_once_and_a_release_gives_it_back():
+    clock = Clock()
+    limiter = MovingWindowLimiter(clock)
+    two = parse("2 per 10 seconds")
+    first, second = limiter.reserve(two, "k"), limiter.reserve(two, "k")
+    assert first is not None and second is not None
+    assert limiter.reserve(two, "k") is None and not limiter.test(two, "k"), "reserved slots count before any work"
+    limiter.release(two, second, "k")  # that work was refused: its slot is free again
+    assert limiter.reserve(two, "k") is not None and limiter.reserve(two, "k") is None
+
+
+def test_in_flight_caps_work_running_at_once_per_key():
+    from stage.limiter import InFlight
+
+    cap = InFlight(2)
+    assert [cap.acquire("a") for _ in range(3)] == [True, True, False]
+    assert cap.acquire("b"), "each key has its own cap"
+    cap.release("a")
+    assert cap.acquire("a") and not cap.acquire("a")
+    for _ in range(2):
+        cap.release("a")
+    assert cap.running("a") == 0
+
+
 def test_clear_forgets_one_key_only():
     limiter = MovingWindowLimiter(Clock())
     two = parse("2 per minute")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
 
+from stage import local_rigs
 from stage.local_rigs import LocalRigs, agent_command
 from stage.show.models import Rig
 
@@ -88,3 +90,32 @@ def test_close_tells_every_agent_before_waiting_for_any(tmp_path, caplog):
     told = {name: float((tmp_path / f"{name}.term").read_text()) for name in ("left", "right")}
     ended = {name: float((tmp_path / f"{name}.exit").read_text()) for name in ("left", "right")}
     assert max(told.values()) < min(ended.values()), f"one agent was told only after another ended: {told} {ended}"
+
+
+def test_close_waits_for_an_agent_being_started_and_stops_it(monkeypatch):
+    # Under gevent/eventlet Popen yields: serve's close() may run between the fork and the pid. Here a
+    # thread stands for the greenlet, and Popen goes on only once close() waits (it calls ``sleep``).
+    real_popen, closing, started = subprocess.Popen, threading.Event(), []
+
+    def popen(*args, **kwargs):
+        assert closing.wait(10), "close() never waited for the agent being started"
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def sleep(seconds: float) -> None:
+        closing.set()
+        time.sleep(seconds)
+
+    monkeypatch.setattr(local_rigs.subprocess, "Popen", popen)
+    rigs = LocalRigs((RIG,), "http://127.0.0.1:1", "pass", spawn, sleep, time.monotonic,
+                     command=lambda rig, url: [sys.executable, "-c", "import time; time.sleep(60)"])
+    rigs.start()
+    try:
+        rigs.close()
+        assert started and started[0].poll() is not None, "an agent started while closing outlived close()"
+    finally:
+        closing.set()
+        assert wait_until(lambda: bool(started))
+        for proc in started:
+            proc.kill()
+            proc.wait()

@@ -136,7 +136,8 @@
     xhr.onload = () => {
       let answer = {};
       try { answer = JSON.parse(xhr.responseText || "{}"); } catch (e) { answer = {}; }
-      if (xhr.status >= 500 || !answer.error && !answer.ok || (answer.error && answer.error.code === "rate_limited")) {
+      // rate_limited and busy (2 uploads of this phone in flight already) are worth a retry, never final.
+      if (xhr.status >= 500 || !answer.error && !answer.ok || (answer.error && ["rate_limited", "busy"].includes(answer.error.code))) {
         return retry();
       }
       sending.delete(id);

@@ -1,0 +1,79 @@
+"""What one phone may have going: new records per window, and uploads in flight. No Flask.
+
+Both are taken *before* the work they stand for, in one step with their check (no yield between
+test and charge): testing the window first and charging it after the commit, in another
+greenlet's time, let twelve ``submit_story`` events in flight at once all pass a test of the same
+empty window, and ten parallel uploads all ran a media worker (issue 14, finding 4). That is how
+the dependency is meant to work, not a bug to patch: Flask-SocketIO's ``async_handlers`` (default
+True, https://flask-socketio.readthedocs.io/en/latest/api.html) runs each event of one client in its
+own greenlet, and gevent's WSGI server serves each upload in its own greenlet too.
+
+In-process only: with several ``stage serve`` processes (ARCHITECTURE.md section 3) these counts
+would have to move to Redis, like the other limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from limits import RateLimitItem
+from limits import parse as parse_limit
+
+from stage.errors import RateLimited
+from stage.limiter import InFlight, MovingWindowLimiter
+
+log = logging.getLogger(__name__)
+
+SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
+UPLOADS_IN_FLIGHT = 2  # per phone: each runs a media worker (a clip transcode is ~35 MiB and a core)
+
+
+@dataclass
+class SubmitSlot:
+    """A reserved submission. It keeps its slot when the work made a new record (``created``) or ran a
+    media worker (``worked``: a refused upload still cost a worker, so garbage files are limited too)."""
+
+    created: bool = False
+    worked: bool = False
+
+
+class PhoneLimits:
+    def __init__(self, submit_limit: RateLimitItem = SUBMIT_LIMIT, uploads_in_flight: int = UPLOADS_IN_FLIGHT) -> None:
+        self._submit_limit = submit_limit
+        self._window = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
+        self._uploading = InFlight(uploads_in_flight)
+
+    @contextmanager
+    def submission(self, participant_id: str) -> Iterator[SubmitSlot]:
+        """Reserve one of the phone's new records before the work (the commit, a media worker); give it
+        back unless the work made a new record or ran a media worker, so submissions refused before
+        any work (empty, closed, bad sources, banned) and retries cost nothing."""
+        stamp = self._window.reserve(self._submit_limit, "submit", participant_id)
+        if stamp is None:
+            raise RateLimited("too many submissions at once; wait a few seconds")
+        slot = SubmitSlot()
+        try:
+            yield slot
+        finally:
+            if not (slot.created or slot.worked):
+                self._window.release(self._submit_limit, stamp, "submit", participant_id)
+
+    @contextmanager
+    def upload(self, participant_id: str) -> Iterator[None]:
+        """One of the phone's upload slots for the whole upload: saving the file and its media worker.
+
+        Taken before the file is written, so a phone cannot run more workers (or temp files) at once;
+        the next one is refused at once with ``busy`` (HTTP 429; the phone's outbox retries it).
+        """
+        if not self._uploading.acquire(participant_id):
+            log.info("participant %s has %d uploads in flight; refusing another", participant_id,
+                     self._uploading.cap)
+            raise RateLimited(f"{self._uploading.cap} uploads are still on their way; wait for one to finish",
+                              code="busy")
+        try:
+            yield
+        finally:
+            self._uploading.release(participant_id)
