@@ -17,12 +17,30 @@ through C code; the header cap bounds what is read at all. End to end (gevent, o
 its feed every 100 ms while another sends 30 frames back to back): before, 30 frames of 131 KB held
 the asking phone's ack up to 1.4 s, and of 320 KB up to 3.1 s; now 30 frames at the phone cap (128 KiB)
 leave it at 7.5 ms at most (3.8 ms median), and a 320 KB frame closes its sender from the header.
+
+A cap bounds one message, not a stream of them. Under gevent a socket whose kernel buffer always holds
+data never blocks in ``recv``, so its read loop never yields to the hub: python-engineio decodes each
+message in that loop and python-socketio spawns one greenlet per event that cannot run until the loop
+yields. A phone sending 128 KiB frames back to back (bench/hostile_phone.py, 200 phones) stalled every
+other phone (193 of 200 could not connect) and grew the server to 4 GB of queued greenlets (py-spy:
+the one busy stack was ``Packet.decode`` under ``_websocket_handler``). So each connection also has a
+**byte budget** (``ByteBudget``, charged per message before it is handed to python-engineio, nothing
+of it decoded): over it, the connection is closed with 1008; and the readers yield to the hub between
+messages, so one socket never holds it for more than one message.
+
+Upstream has neither (python-engineio 4.15.1, python-socketio 5.18.1, the newest that resolve here):
+no per-client byte or message rate, and ``async_handlers`` is all or nothing; the maintainer's answer
+to a similar report is that large transfers are the websocket servers' business (python-socketio#531).
+``async_handlers=False`` would serialise a client's events but forbids ``call()``, which the rig
+commands use (stage/realtime/capture.py), so Stage bounds what enters instead.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from limits import parse as parse_limit
@@ -39,7 +57,13 @@ log = logging.getLogger(__name__)
 
 CAP_ATTR = "stage_message_cap"
 CLOSE_TOO_BIG = 1009  # RFC 6455 7.4.1: "a message that is too big for it to process"
+CLOSE_POLICY = 1008  # RFC 6455 7.4.1: "a message that violates its policy" (here: over its byte budget)
+BUDGET_ATTR = "stage_byte_budget"
+# Every message costs at least this much budget: a flood of tiny frames is bounded like one of big ones
+# (a phone's own small events, a feed or a pong, are far rarer than the refill).
+MIN_CHARGE = 512
 _NOTE_LIMIT = parse_limit("20 per minute")  # a reconnecting attacker must not flood the log either
+CONSOLE_NAMESPACES = ("/host", "/moderation", "/crew")  # each refuses a connect without a console login
 _notes = MovingWindowLimiter()
 _installed: "weakref.WeakKeyDictionary[Any, MessageCaps]" = weakref.WeakKeyDictionary()  # engine.io server -> caps
 
@@ -59,14 +83,64 @@ class MessageTooBig(Exception):
         self.cap = cap
 
 
-class MessageCaps:
-    """The caps of one server: ``default`` for every connection (phones, displays, consoles), more for
-    a connection once it has connected to a namespace listed in ``by_namespace``."""
+class OverBudget(Exception):
+    """A connection sent more bytes than its budget allows; the message that went over is not dispatched."""
 
-    def __init__(self, default: int, by_namespace: dict[str, int]) -> None:
+    def __init__(self, budget: "ByteBudget") -> None:
+        super().__init__(f"over this connection's byte budget ({budget.burst} bytes at once, "
+                         f"{budget.rate} a second)")
+
+
+class ByteBudget:
+    """A token bucket of bytes for one connection: ``burst`` at once, refilled at ``rate`` a second.
+
+    Not ``limits``: its moving window keeps one entry per unit of cost (one per byte here) and its
+    fixed window lets twice the burst through at a window's edge; a bucket is two floats on the
+    Engine.IO session and goes away with it. Only the session's own read loop charges it.
+    """
+
+    __slots__ = ("burst", "rate", "level", "stamp", "clock")
+
+    def __init__(self, burst: int, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.rate, self.clock = burst, rate, clock
+        self.level = float(burst)
+        self.stamp = clock()
+
+    def take(self, size: int) -> bool:
+        """Charge one message of ``size`` bytes (at least ``MIN_CHARGE``); False (nothing taken) when over."""
+        now = self.clock()
+        self.level = min(float(self.burst), self.level + (now - self.stamp) * self.rate)
+        self.stamp = now
+        cost = max(size, MIN_CHARGE)
+        if cost > self.level:
+            return False
+        self.level -= cost
+        return True
+
+
+class MessageCaps:
+    """The caps and byte budgets of one server: ``default`` for every connection (phones, displays,
+    consoles), more for a connection once it has connected to a namespace listed in ``by_namespace``.
+    Budgets are (burst, bytes a second), likewise ``default_budget`` and ``budgets``."""
+
+    def __init__(self, default: int, by_namespace: dict[str, int], default_budget: tuple[int, int] | None = None,
+                 budgets: dict[str, tuple[int, int]] | None = None) -> None:
         self.default = default
         self.by_namespace = dict(by_namespace)
         self.largest = max([default, *self.by_namespace.values()])
+        self.default_budget = default_budget
+        self.budgets = dict(budgets or {})
+
+    def charge(self, eio_socket: Any, size: int) -> None:
+        """Charge one message read on ``eio_socket``'s connection; raises OverBudget past its budget."""
+        if eio_socket is None or self.default_budget is None:
+            return
+        budget = getattr(eio_socket, BUDGET_ATTR, None)
+        if budget is None:
+            budget = ByteBudget(*self.default_budget)
+            setattr(eio_socket, BUDGET_ATTR, budget)
+        if not budget.take(size):
+            raise OverBudget(budget)
 
     def of(self, eio_socket: Any) -> int:
         """The cap of one Engine.IO session (its socket object), read for every message."""
@@ -77,6 +151,10 @@ class MessageCaps:
         wanted = self.by_namespace.get(namespace)
         if wanted is not None and eio_socket is not None and wanted > self.of(eio_socket):
             setattr(eio_socket, CAP_ATTR, wanted)
+        budget = self.budgets.get(namespace)
+        current = getattr(eio_socket, BUDGET_ATTR, None)
+        if budget is not None and eio_socket is not None and (current is None or budget[0] > current.burst):
+            setattr(eio_socket, BUDGET_ATTR, ByteBudget(*budget))
 
 
 def install(app: "Flask", socketio: "SocketIO", settings: "Settings") -> MessageCaps:
@@ -84,7 +162,11 @@ def install(app: "Flask", socketio: "SocketIO", settings: "Settings") -> Message
     guard for long-polling POSTs. Returns the caps (kept in ``app.extensions["stage.caps"]``)."""
     from stage.web.polling_guard import PollingGuard
 
-    caps = MessageCaps(settings.max_phone_event_bytes, {"/capture": settings.max_event_bytes})
+    consoles = (settings.console_byte_burst, settings.console_bytes_per_second)
+    caps = MessageCaps(settings.max_phone_event_bytes, {"/capture": settings.max_event_bytes},
+                       (settings.phone_byte_burst, settings.phone_bytes_per_second),
+                       {"/capture": (settings.capture_byte_burst, settings.capture_bytes_per_second),
+                        **{namespace: consoles for namespace in CONSOLE_NAMESPACES}})
     eio = socketio.server.eio
     eio.max_http_buffer_size = caps.largest  # engine.io's own after-the-fact check: the largest cap
     if settings.async_mode == "gevent":
@@ -104,7 +186,7 @@ def grant_for_namespace(socketio: "SocketIO", sid: str, namespace: str) -> None:
     """After an accepted connect: the session of ``sid`` gets ``namespace``'s cap if that is larger."""
     server = socketio.server
     caps = _installed.get(server.eio)
-    if caps is None or namespace not in caps.by_namespace:
+    if caps is None or (namespace not in caps.by_namespace and namespace not in caps.budgets):
         return
     eio_sid = server.manager.eio_sid_from_sid(sid, namespace)
     caps.grant(server.eio.sockets.get(eio_sid), namespace)

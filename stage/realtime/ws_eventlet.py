@@ -5,7 +5,9 @@ eventlet 0.41.3's ``RFC6455WebSocket`` already refuses a *frame* from its header
 What it lacks: the cap is the same for every client, a message of many frames is never capped in
 total, and ``_apply_mask`` unmasks byte by byte in Python (as slow as gevent-websocket's). Here each
 connection's socket reads its cap from the Engine.IO session for every frame, a message's fragments
-are capped together, and masks go through ``websockets.speedups.apply_mask`` (C).
+are capped together, and masks go through ``websockets.speedups.apply_mask`` (C). As under gevent
+(ws_gevent.py), each message is charged to the connection's byte budget before python-engineio sees
+it (over it: closed with 1008), and the reader yields to the hub between messages.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 from engineio.async_drivers.eventlet import WebSocketWSGI
 from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 from websockets.speedups import apply_mask
 
-from stage.realtime.transport import CLOSE_TOO_BIG, MessageCaps, note_refusal, owning_socket
+from stage.realtime.transport import CLOSE_POLICY, CLOSE_TOO_BIG, MessageCaps, OverBudget, note_refusal, owning_socket
 
 
 class CappedMessage(RFC6455WebSocket.Message):
@@ -53,6 +56,18 @@ class CappedWebSocket(RFC6455WebSocket):
         shift = offset % 4
         key = bytes(mask[shift:] + mask[:shift])
         return apply_mask(bytes(data[:length] if length is not None else data), key)
+
+    def wait(self) -> str | bytes | None:
+        eventlet.sleep(0)  # let the handlers of the message just read (and every other socket) run first
+        message = super().wait()
+        if message is not None:
+            try:
+                self.caps.charge(self.session, len(message))
+            except OverBudget as exc:
+                note_refusal("websocket from %s closed: %s", self.environ.get("REMOTE_ADDR", "?"), exc)
+                self.close(close_data=(CLOSE_POLICY, "over the byte budget"))
+                return None
+        return message
 
     def _recv_frame(self, message: Any = None) -> Any:
         try:

@@ -11,6 +11,11 @@ UTF-8 in Python, per frame and again per message. This reader keeps its handshak
 - masks are removed by ``websockets.speedups.apply_mask`` (C, from the pinned ``websockets``) and
   UTF-8 is checked once, by ``bytes.decode``: a max-size frame costs microseconds, not ~170 ms.
 
+Between messages the reader yields to the hub (``gevent.sleep(0)``): a socket whose data is always
+buffered never blocks in ``recv``, so without it one flooding phone held the hub while its events'
+greenlets piled up unrun. Each message is charged to the connection's byte budget (transport.py)
+before it is handed on; over it, the connection is closed with 1008.
+
 Every frame-level failure (bad opcode, bad UTF-8, truncated frame, reset) ends only that connection,
 with one throttled log line, never a traceback.
 """
@@ -21,15 +26,18 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import gevent
 from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from websockets.speedups import apply_mask
 
-from stage.realtime.transport import CLOSE_TOO_BIG, MessageCaps, MessageTooBig, note_refusal, owning_socket
+from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, MessageCaps, MessageTooBig, OverBudget, note_refusal,
+                                     owning_socket)
 
 TEXT, BINARY, CONTINUATION = WebSocket.OPCODE_TEXT, WebSocket.OPCODE_BINARY, WebSocket.OPCODE_CONTINUATION
 CLOSE, PING, PONG = WebSocket.OPCODE_CLOSE, WebSocket.OPCODE_PING, WebSocket.OPCODE_PONG
-CLOSE_REASONS = {CLOSE_TOO_BIG: b"message too big", 1007: b"invalid UTF-8", 1002: b"protocol error"}
+CLOSE_REASONS = {CLOSE_TOO_BIG: b"message too big", CLOSE_POLICY: b"over the byte budget", 1007: b"invalid UTF-8",
+                 1002: b"protocol error"}
 
 
 def read_payload(ws: WebSocket, header: Header) -> bytes:
@@ -99,10 +107,17 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
 
         def wait(self) -> str | bytes | None:
             ws = self._sock
+            gevent.sleep(0)  # let the handlers of the message just read (and every other socket) run first
             if ws.closed:
                 return None
             try:
-                return read_message(ws, caps.of(self.session))
+                message = read_message(ws, caps.of(self.session))
+                if message is not None:
+                    caps.charge(self.session, len(message))
+                return message
+            except OverBudget as exc:
+                note_refusal("websocket from %s closed: %s", self.peer, exc)
+                self._close(CLOSE_POLICY)
             except MessageTooBig as exc:
                 note_refusal("websocket from %s closed: %s", self.peer, exc)
                 self._close(CLOSE_TOO_BIG)

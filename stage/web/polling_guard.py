@@ -10,6 +10,10 @@ for this one, and no release changes it; so the guard answers before python-engi
 It refuses from ``Content-Length`` alone (nothing of the body is read), closes the Engine.IO session
 without waiting (a pending poll still gets its CLOSE packet) and tells the server to drop the TCP
 connection after the answer (``Connection: close``).
+
+A POST under the cap is charged, from ``Content-Length`` too, to the session's byte budget (the same
+bucket its websocket would use, stage/realtime/transport.py): past it, 429 ``over_budget`` and the
+session closed the same way, so a phone cannot flood by long-polling what its websocket may not send.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from stage.realtime.transport import MessageCaps, note_refusal
+from stage.realtime.transport import MessageCaps, OverBudget, note_refusal
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -51,13 +55,25 @@ class PollingGuard:
         session = self.eio.sockets.get(sid) if sid else None
         cap = self.caps.of(session)
         if length <= cap:
-            return None
+            return self._charge(environ, start_response, sid, session, length)
         note_refusal("polling POST of %d bytes from %s refused (cap %d); session %s closed",
                      length, environ.get("REMOTE_ADDR", "?"), cap, sid or "-")
         if session is not None:
             self._end(sid, session)
         return self._answer(start_response, "413 Payload Too Large", "too_large",
                             f"a message may have at most {cap} bytes on this connection")
+
+    def _charge(self, environ: dict[str, Any], start_response: Callable, sid: str, session: Any,
+                length: int) -> Iterable[bytes] | None:
+        try:
+            self.caps.charge(session, length)
+        except OverBudget as exc:
+            note_refusal("polling POST from %s refused: %s; session %s closed",
+                         environ.get("REMOTE_ADDR", "?"), exc, sid)
+            self._end(sid, session)
+            return self._answer(start_response, "429 Too Many Requests", "over_budget",
+                                f"this connection sent more than it may ({exc}); reconnect later")
+        return None
 
     def _end(self, sid: str, session: Any) -> None:
         # wait=False: never block on a poll that may not come; abort=False queues CLOSE for a pending poll.

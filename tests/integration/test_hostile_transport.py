@@ -25,6 +25,7 @@ from tests.peers import go
 from tests.stage_process import StageProcess
 
 PHONE_CAP = 128 * 1024  # Settings.max_phone_event_bytes
+PHONE_BURST = 6 * PHONE_CAP  # Settings.phone_byte_burst
 MASK = b"\x11\x22\x33\x44"
 
 
@@ -113,6 +114,40 @@ def test_a_phone_over_its_cap_is_closed_while_other_phones_keep_getting_acks(ser
     assert "websocket from 127.0.0.1 closed" in stage.log_text()  # one line says why
 
 
+def send_until_closed(ws: websocket.WebSocket, message: str, count: int) -> int:
+    """Send ``message`` up to ``count`` times back to back, without reading; how many went out."""
+    for sent in range(count):
+        try:
+            ws.send(message)
+        except (OSError, websocket.WebSocketException):  # the server closed it meanwhile
+            return sent
+    return count
+
+
+def live_greenlets(crew: requests.Session, url: str) -> int:
+    return crew.get(f"{url}/healthz", timeout=10).json()["greenlets"]
+
+
+def test_a_phone_sending_cap_sized_frames_back_to_back_is_closed_after_its_budget(server):
+    """The benchmark's attack: 128 KiB frames, each under the cap, as fast as one connection goes.
+    Before the byte budget every frame was decoded and queued a greenlet that could not run: the
+    others stalled and the server grew by gigabytes. Now the sender is closed with 1008 (policy)."""
+    stage, peers = server
+    other = peers.phone("Bo")
+    crew = stage.login("crew")
+    settled = live_greenlets(crew, stage.url)
+    attacker = raw_phone(stage.url)
+    frames = 4 * PHONE_BURST // PHONE_CAP  # four times what its budget allows at once: 3 MiB
+    send_until_closed(attacker, feed_event(PHONE_CAP - 100), frames)
+    assert closed_by_server(attacker) in (1008, None)
+    assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
+    deadline = time.monotonic() + 10  # what the flood queued is gone, not piled up in greenlets
+    while live_greenlets(crew, stage.url) > settled + 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert live_greenlets(crew, stage.url) <= settled + 10
+    assert "over this connection's byte budget" in stage.log_text()  # one line says why
+
+
 def test_a_16_mib_frame_is_refused_from_its_header_before_its_payload_is_sent(server):
     stage, _ = server
     attacker = raw_phone(stage.url)
@@ -174,6 +209,24 @@ def test_an_oversized_polling_post_is_answered_at_once_and_its_session_dropped(s
             break
         time.sleep(0.05)
     assert poll.status_code == 400
+
+
+def test_cap_sized_polling_posts_back_to_back_are_refused_past_the_budget_and_the_session_dropped(server):
+    stage, _ = server
+    base = f"{stage.url}/socket.io/?EIO=4&transport=polling"
+    sid = json.loads(requests.get(base, timeout=10).text[1:])["sid"]
+    assert requests.post(f"{base}&sid={sid}", data="40/audience,", timeout=10).text == "OK"
+    body = feed_event(PHONE_CAP - 100)[1:].replace("2/audience,1", "42/audience,", 1)  # engine.io "4" + event
+    answers = [requests.post(f"{base}&sid={sid}", data=body, timeout=10) for _ in range(2 * PHONE_BURST // PHONE_CAP)]
+    refused = [a for a in answers if a.status_code != 200]
+    assert refused and refused[0].status_code == 429 and refused[0].json()["error"]["code"] == "over_budget"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the session is gone: a later poll with its sid is refused
+        poll = requests.get(f"{base}&sid={sid}", timeout=10)
+        if poll.status_code == 400:
+            break
+    assert poll.status_code == 400
+    assert "polling POST from 127.0.0.1 refused: over this connection's byte budget" in stage.log_text()
 
 
 def test_malformed_frames_end_only_their_connection_and_print_no_traceback(server):

@@ -1,19 +1,22 @@
-"""Stage's websocket frame reader under gevent (stage.realtime.ws_gevent), on bytes in memory."""
+"""Stage's websocket frame reader under gevent (stage.realtime.ws_gevent), on bytes in memory, and the
+per-connection byte budget (stage.realtime.transport) it charges."""
 
 from __future__ import annotations
 
 import io
 import logging
 import struct
+import warnings
 from types import SimpleNamespace
 
+import gevent
 import pytest
 from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.websocket import WebSocket
 from hypothesis import given, settings, strategies as st
 
-from stage.realtime.transport import MessageTooBig
-from stage.realtime.ws_gevent import read_message
+from stage.realtime.transport import MIN_CHARGE, ByteBudget, MessageCaps, MessageTooBig
+from stage.realtime.ws_gevent import guarded_websocket_class, read_message
 
 MASK = b"\x0f\xf0\x55\xaa"
 
@@ -102,3 +105,116 @@ def test_random_bytes_never_raise_past_the_reader(data):
             pass
     except (MessageTooBig, UnicodeError, OSError):  # OSError covers gevent-websocket's WebSocketError
         pass
+
+
+class Session:
+    """Stands in for python-engineio's Socket: the guard finds it as its handler's ``__self__``."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+
+    def handler(self, ws) -> None:
+        self.loop(ws)
+
+
+def guarded_reader(data: bytes, caps: MessageCaps, loop) -> CountingStream:
+    """Run python-engineio's side of one connection (``loop(ws)``) over Stage's gevent websocket class."""
+    ws, stream = socket_over(data)
+    reader = guarded_websocket_class(caps)(Session(loop).handler, server=None)
+    reader({"wsgi.websocket": ws, "REMOTE_ADDR": "203.0.113.9"}, start_response=None)
+    return stream
+
+
+def test_the_reader_yields_to_other_greenlets_between_messages_of_a_full_buffer():
+    """A socket whose data is always buffered never blocks in recv: without a yield its read loop
+    held the hub, and the greenlets of the events it read (and every other phone) waited."""
+    order: list[str] = []
+
+    def other_phone() -> None:
+        for _ in range(3):
+            order.append("other")
+            gevent.sleep(0)
+
+    def engineio_loop(ws) -> None:
+        gevent.spawn(other_phone)
+        while (message := ws.wait()) is not None:
+            order.append(message)
+
+    guarded_reader(frame(b"m") * 3, MessageCaps(1024, {}), engineio_loop)
+    assert order[:2] == ["other", "m"] and order.count("other") == 3 and order.index("other", 1) < order.index("m", 2)
+
+
+def test_a_connection_over_its_byte_budget_is_closed_with_1008_and_the_message_not_handed_on():
+    messages: list[str] = []
+
+    def engineio_loop(ws) -> None:
+        while (message := ws.wait()) is not None:
+            messages.append(message)
+
+    caps = MessageCaps(1024, {}, default_budget=(2000, 1))
+    stream = guarded_reader(frame(b"a" * 900) * 5, caps, engineio_loop)
+    assert messages == ["a" * 900] * 2  # the third went over: read (under the cap), never dispatched
+    close = stream.written[-1]
+    assert close[0] == 0x88 and struct.unpack("!H", close[2:4])[0] == 1008
+
+
+def test_a_budget_refills_at_its_rate_and_charges_tiny_messages_their_minimum():
+    now = [0.0]
+    budget = ByteBudget(burst=4 * MIN_CHARGE, rate=MIN_CHARGE, clock=lambda: now[0])
+    assert all(budget.take(1) for _ in range(4))  # four one-byte frames cost the whole burst
+    assert not budget.take(1)
+    now[0] = 2.0  # two seconds: two minimum charges back, never more than the burst
+    assert budget.take(MIN_CHARGE) and budget.take(MIN_CHARGE) and not budget.take(1)
+    now[0] = 1000.0
+    assert budget.take(4 * MIN_CHARGE) and not budget.take(1)
+
+
+class MemorySocket:
+    """What eventlet's websocket reads from and writes to, in memory."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+        self.written: list[bytes] = []
+
+    def recv(self, n: int) -> bytes:
+        return self.buffer.read(n)
+
+    def sendall(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def shutdown(self, how: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def eventlet_socket(data: bytes, caps: MessageCaps):
+    with warnings.catch_warnings():  # eventlet's deprecation notice at import: not this test's subject
+        warnings.simplefilter("ignore")
+        from stage.realtime.ws_eventlet import CappedWebSocket
+
+    sock = MemorySocket(data)
+    ws = CappedWebSocket(sock, {"REMOTE_ADDR": "203.0.113.9"})
+    ws.caps, ws.session = caps, SimpleNamespace()
+    return ws, sock
+
+
+def test_under_eventlet_the_reader_yields_between_messages_and_closes_over_budget_with_1008():
+    ws, sock = eventlet_socket(frame(b"m") * 3 + frame(b"a" * 900) * 3, MessageCaps(1024, {}, (2500, 1)))
+    import eventlet
+
+    order: list[str] = []
+
+    def other_phone() -> None:
+        for _ in range(3):
+            order.append("other")
+            eventlet.sleep(0)
+
+    eventlet.spawn(other_phone)
+    while (message := ws.wait()) is not None:
+        order.append(message)
+    assert order[:4] == ["other", "m", "other", "m"]  # the other greenlet ran between messages
+    assert order.count("a" * 900) == 1  # 3 x 512 + 900 of 2500 spent: the next 900 went over
+    close = sock.written[-1]
+    assert close[0] == 0x88 and struct.unpack("!H", close[2:4])[0] == 1008
