@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import request
 from flask_socketio import Namespace
 from limits import RateLimitItem
+from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
 from stage.errors import StageError
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
+# Refusals are logged per connection at most this often: a hostile phone sending bad payloads at its
+# event limit wrote ~225 lines a second (1.2 MB in 30 s, bench/hostile_phone.py) with one line each.
+_REFUSAL_LINES = parse_limit("10 per minute")
+_FLOOD_LINES = parse_limit("1 per minute")  # "is flooding": one line per flooding connection a minute
+
+
+def _note(limit: RateLimitItem, sid: str, message: str, *args: Any, level: int = logging.INFO) -> None:
+    """Log one refusal line unless this connection already wrote its share of them this minute."""
+    if _limiter.hit(limit, "log", sid):
+        log.log(level, message, *args)
 
 
 def error_ack(code: str, message: str) -> dict[str, Any]:
@@ -47,10 +58,12 @@ def handler(model: type[BaseModel]) -> Callable:
             try:
                 result = fn(self, model.model_validate(args[0] if args else {}))
             except ValidationError as exc:
-                log.info("%s %s from %s refused: invalid payload", self.namespace, event, request.sid)
+                _note(_REFUSAL_LINES, request.sid, "%s %s from %s refused: invalid payload", self.namespace, event,
+                      request.sid)
                 return error_ack("invalid_payload", _validation_message(exc))
             except StageError as exc:
-                log.info("%s %s from %s refused: %s", self.namespace, event, request.sid, exc.message)
+                _note(_REFUSAL_LINES, request.sid, "%s %s from %s refused: %s", self.namespace, event, request.sid,
+                      exc.message)
                 return exc.as_ack()
             except Exception:
                 log.exception("%s %s from %s failed", self.namespace, event, request.sid)
@@ -72,21 +85,20 @@ class RoleNamespace(Namespace):
         self.night = night
         self.hub = hub
         self._connected: set[str] = set()  # sids whose real connect has run (this process's sockets)
-        self._flooding: set[str] = set()
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Runs before Flask-SocketIO pushes the request context: the sid is the first argument.
         sid = args[0] if args else "?"
-        if self._spoofed(event, sid) or (event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}")):
-            log.warning("%s refused unknown event %r from %s", self.namespace, event, sid)
-            return error_ack("unknown_event", f"'{event}' is not an event of {self.namespace}")
-        if self.event_limit is not None and event not in ("connect", "disconnect") \
-                and not _limiter.hit(self.event_limit, self.namespace, sid):
-            if sid not in self._flooding:  # one line per flood, not one per refused event
-                self._flooding.add(sid)
-                log.warning("%s: %s is flooding (over %s); refusing its events", self.namespace, sid, self.event_limit)
+        own = event in ("connect", "disconnect")
+        # The event limit comes first, so unknown events count against it too (they were free before).
+        if self.event_limit is not None and not own and not _limiter.hit(self.event_limit, self.namespace, sid):
+            _note(_FLOOD_LINES, sid, "%s: %s is flooding (over %s); refusing its events", self.namespace, sid,
+                  self.event_limit, level=logging.WARNING)
             return error_ack("rate_limited", "too many actions at once; wait a moment")
-        self._flooding.discard(sid)
+        if self._spoofed(event, sid) or (not own and not hasattr(self, f"on_{event}")):
+            _note(_REFUSAL_LINES, sid, "%s refused unknown event %r from %s", self.namespace, event[:80], sid,
+                  level=logging.WARNING)
+            return error_ack("unknown_event", f"'{event[:80]}' is not an event of {self.namespace}")
         if event == "connect":
             self._connected.add(sid)
         elif event == "disconnect":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import uuid
 
@@ -239,3 +240,24 @@ def test_a_source_listed_twice_is_an_invalid_payload_not_a_store_error(stage, pe
     assert ack["error"]["code"] == "invalid_payload"
     with sqlite3.connect(stage.data_dir / "stage.db") as db:
         assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
+
+
+def test_refusals_are_logged_a_few_lines_per_connection_not_one_per_event(stage, peers):
+    """A phone sending bad payloads at its event limit wrote one log line per event (issue 14: ~225 a second
+    under the hostile-phone benchmark); now each connection writes at most 10 refusal lines a minute."""
+    phone = peers.phone("Noisy")
+    acks = [phone.call("feed", {"limit": "many"}) for _ in range(15)]
+    assert {a["error"]["code"] for a in acks} == {"invalid_payload"}
+    assert stage.log_text().count("refused: invalid payload") == 10
+    assert phone.call("feed", {"limit": 1})["ok"]  # the connection itself is still served
+
+
+def test_unknown_events_count_against_the_event_limit(stage, peers):
+    """Unknown events were refused before the event limit was charged, so a phone could send them without end."""
+    phone = peers.phone("Prober")
+    acks: queue.Queue = queue.Queue()
+    for n in range(40):  # sent back to back, answers collected after: all 40 land inside one 2 s window
+        phone.client.emit(f"probe_{n}", {}, namespace="/audience", callback=acks.put)
+    codes = [acks.get(timeout=10)["error"]["code"] for _ in range(40)]
+    assert codes.count("unknown_event") <= 20  # the limit is 20 per 2 s (the join may have spent one slot)
+    assert codes.count("rate_limited") >= 20
