@@ -345,3 +345,40 @@ def test_an_endless_stream_of_pongs_or_empty_fragments_closes_its_sender_while_a
     expected = "byte budget" if flood == "pong" else "more than 64 fragments"
     assert "websocket from 127.0.0.1 closed: " in stage.log_text() and expected in stage.log_text()
 
+
+def polling_phone(url: str) -> tuple[str, str]:
+    base = f"{url}/socket.io/?EIO=4&transport=polling"
+    sid = json.loads(requests.get(base, timeout=10).text[1:])["sid"]
+    assert requests.post(f"{base}&sid={sid}", data="40/audience,", timeout=10).text == "OK"
+    return base, sid
+
+
+def session_gone(base: str, sid: str) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # a later poll with its sid is refused once the session is gone
+        if requests.get(f"{base}&sid={sid}", timeout=10).status_code == 400:
+            return True
+    return False
+
+
+def test_a_polling_post_packing_thousands_of_events_is_charged_per_packet_and_refused(server):
+    """3,000 `feed` events in one 63 KB body: charged once by Content-Length they cost less than one
+    big event. Each packet is charged at least 512 bytes: the POST goes over the budget."""
+    stage, peers = server
+    other = peers.phone("Bo")
+    base, sid = polling_phone(stage.url)
+    body = "\x1e".join(['42/audience,["feed"]'] * 3000)
+    answer = requests.post(f"{base}&sid={sid}", data=body, timeout=10)
+    assert answer.status_code == 429 and answer.json()["error"]["code"] == "over_budget", answer.text[:200]
+    assert session_gone(base, sid)
+    assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
+    assert "polling POST from 127.0.0.1 refused: over this connection's byte budget" in stage.log_text()
+
+
+def test_a_polling_post_of_more_packets_than_engineio_decodes_gets_a_clear_error_not_a_traceback(server):
+    stage, _ = server
+    base, sid = polling_phone(stage.url)
+    answer = requests.post(f"{base}&sid={sid}", data="\x1e".join(["3"] * 17), timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "too_many_packets", answer.text[:200]
+    assert session_gone(base, sid)
+    assert "Too many packets" not in stage.log_text()
