@@ -104,7 +104,8 @@ class TooFragmented(Exception):
 
 
 def frame_bytes(payload: int) -> int:
-    """A client frame's size on the wire: 2 header bytes, the extended length, the 4-byte mask, the payload."""
+    """A client frame's size on the wire: 2 header bytes, the extended length (as a minimal encoder
+    writes it: a padded one is up to 8 bytes more, far under ``MIN_CHARGE``), the 4-byte mask, the payload."""
     return 2 + (0 if payload < 126 else 2 if payload < 65536 else 8) + 4 + payload
 
 

@@ -247,9 +247,9 @@ def read_in(mode: str, data: bytes, caps: MessageCaps, other=None) -> tuple[list
 
 
 def close_code(written: list[bytes]) -> int | None:
-    last = b"".join(written)[-64:]
-    at = last.rfind(b"\x88")
-    return struct.unpack("!H", last[at + 2:at + 4])[0] if at >= 0 and len(last) >= at + 4 else None
+    """The code of the close frame the reader sent last, None if its last frame was not a close."""
+    last = written[-1] if written else b""
+    return struct.unpack("!H", last[2:4])[0] if last[:1] == b"\x88" and len(last) >= 4 else None
 
 
 MODES = ["gevent", "eventlet"]
