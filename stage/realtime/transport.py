@@ -24,9 +24,10 @@ message in that loop and python-socketio spawns one greenlet per event that cann
 yields. A phone sending 128 KiB frames back to back (bench/hostile_phone.py, 200 phones) stalled every
 other phone (193 of 200 could not connect) and grew the server to 4 GB of queued greenlets (py-spy:
 the one busy stack was ``Packet.decode`` under ``_websocket_handler``). So each connection also has a
-**byte budget** (``ByteBudget``, charged per message before it is handed to python-engineio, nothing
-of it decoded): over it, the connection is closed with 1008; and the readers yield to the hub between
-messages, so one socket never holds it for more than one message.
+**byte budget** (``ByteBudget``, charged per websocket frame and per long-polling packet before
+python-engineio sees it, nothing of it decoded): over it, the connection is closed with 1008; and the
+readers yield to the hub between frames (``FrameMeter``), so one socket never holds it for more than
+one frame.
 
 Upstream has neither (python-engineio 4.15.1, python-socketio 5.18.1, the newest that resolve here):
 no per-client byte or message rate, and ``async_handlers`` is all or nothing; the maintainer's answer
@@ -59,9 +60,13 @@ CAP_ATTR = "stage_message_cap"
 CLOSE_TOO_BIG = 1009  # RFC 6455 7.4.1: "a message that is too big for it to process"
 CLOSE_POLICY = 1008  # RFC 6455 7.4.1: "a message that violates its policy" (here: over its byte budget)
 BUDGET_ATTR = "stage_byte_budget"
-# Every message costs at least this much budget: a flood of tiny frames is bounded like one of big ones
-# (a phone's own small events, a feed or a pong, are far rarer than the refill).
+# Every websocket frame (control frames too) and every long-polling packet costs at least this much
+# budget: a flood of tiny frames or packets is bounded like one of big ones (a phone's own small events,
+# a feed or an Engine.IO pong, are far rarer than the refill).
 MIN_CHARGE = 512
+# Browsers and python-socketio's client send every message as one frame; RFC 6455 lets intermediaries
+# fragment, never into more than a few pieces. Past this a message's list of fragments stops growing.
+MAX_FRAGMENTS = 64
 _NOTE_LIMIT = parse_limit("20 per minute")  # a reconnecting attacker must not flood the log either
 CONSOLE_NAMESPACES = ("/host", "/moderation", "/crew")  # each refuses a connect without a console login
 _notes = MovingWindowLimiter()
@@ -91,6 +96,42 @@ class OverBudget(Exception):
                          f"{budget.rate} a second)")
 
 
+class TooFragmented(Exception):
+    """A websocket message came in more fragments than ``MAX_FRAGMENTS``; it is not dispatched."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a message in more than {limit} fragments")
+
+
+def frame_bytes(payload: int) -> int:
+    """A client frame's size on the wire: 2 header bytes, the extended length (as a minimal encoder
+    writes it: a padded one is up to 8 bytes more, far under ``MIN_CHARGE``), the 4-byte mask, the payload."""
+    return 2 + (0 if payload < 126 else 2 if payload < 65536 else 8) + 4 + payload
+
+
+class FrameMeter:
+    """What both websocket readers (ws_gevent.py, ws_eventlet.py) do for every frame they read, control
+    frames and empty fragments included: yield to the hub, refuse a message of too many fragments, and
+    charge the frame's bytes on the wire to the connection's budget.
+
+    Per frame, not per message: PING/PONG frames and empty non-FIN fragments never end a message, so a
+    per-message yield and charge let an endless stream of them hold the hub at no cost.
+    """
+
+    __slots__ = ("caps", "session", "sleep")
+
+    def __init__(self, caps: "MessageCaps", session: Any, sleep: Callable[[float], Any]) -> None:
+        self.caps, self.session, self.sleep = caps, session, sleep
+
+    def __call__(self, payload: int, fragment: int = 0) -> None:
+        """One frame of ``payload`` bytes, the ``fragment``-th of its message (0: a control frame).
+        Raises TooFragmented or OverBudget."""
+        self.sleep(0)  # the handlers of what was read (and every other socket) run first
+        if fragment > MAX_FRAGMENTS:
+            raise TooFragmented(MAX_FRAGMENTS)
+        self.caps.charge(self.session, frame_bytes(payload))
+
+
 class ByteBudget:
     """A token bucket of bytes for one connection: ``burst`` at once, refilled at ``rate`` a second.
 
@@ -107,7 +148,7 @@ class ByteBudget:
         self.stamp = clock()
 
     def take(self, size: int) -> bool:
-        """Charge one message of ``size`` bytes (at least ``MIN_CHARGE``); False (nothing taken) when over."""
+        """Charge ``size`` bytes (at least ``MIN_CHARGE``); False (nothing taken) when over."""
         now = self.clock()
         self.level = min(float(self.burst), self.level + (now - self.stamp) * self.rate)
         self.stamp = now
@@ -132,7 +173,7 @@ class MessageCaps:
         self.budgets = dict(budgets or {})
 
     def charge(self, eio_socket: Any, size: int) -> None:
-        """Charge one message read on ``eio_socket``'s connection; raises OverBudget past its budget."""
+        """Charge ``size`` bytes read on ``eio_socket``'s connection; raises OverBudget past its budget."""
         if eio_socket is None or self.default_budget is None:
             return
         budget = getattr(eio_socket, BUDGET_ATTR, None)

@@ -6,8 +6,11 @@ What it lacks: the cap is the same for every client, a message of many frames is
 total, and ``_apply_mask`` unmasks byte by byte in Python (as slow as gevent-websocket's). Here each
 connection's socket reads its cap from the Engine.IO session for every frame, a message's fragments
 are capped together, and masks go through ``websockets.speedups.apply_mask`` (C). As under gevent
-(ws_gevent.py), each message is charged to the connection's byte budget before python-engineio sees
-it (over it: closed with 1008), and the reader yields to the hub between messages.
+(ws_gevent.py), every frame (``_recv_frame``: control frames and empty fragments too, which eventlet's
+``_iter_frames`` reads in a loop that ends only with a message) goes through the shared ``FrameMeter``:
+a yield to the hub, the fragment count and the frame's bytes charged to the connection's byte budget,
+before python-engineio sees the message. Over either, eventlet's own ``FailedConnectionError`` path
+closes the connection with 1008. eventlet 0.41.3 has no limit of its own on control frames or fragments.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from engineio.async_drivers.eventlet import WebSocketWSGI
 from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 from websockets.speedups import apply_mask
 
-from stage.realtime.transport import CLOSE_POLICY, CLOSE_TOO_BIG, MessageCaps, OverBudget, note_refusal, owning_socket
+from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageCaps, OverBudget, TooFragmented,
+                                     note_refusal, owning_socket)
 
 
 class CappedMessage(RFC6455WebSocket.Message):
     """A message whose fragments together stay under the frame cap (eventlet checks each alone)."""
 
-    size = 0
+    size = 0  # bytes of all fragments so far
+    frames = 0  # fragments so far (``push`` runs once per ``recv``, not per frame)
 
     def push(self, data: bytes, final: bool = False) -> None:
         self.size += len(data)
@@ -41,6 +46,7 @@ class CappedWebSocket(RFC6455WebSocket):
 
     caps: MessageCaps
     session: Any
+    meter: FrameMeter
     Message = CappedMessage
 
     @property  # type: ignore[override]
@@ -57,24 +63,35 @@ class CappedWebSocket(RFC6455WebSocket):
         key = bytes(mask[shift:] + mask[:shift])
         return apply_mask(bytes(data[:length] if length is not None else data), key)
 
-    def wait(self) -> str | bytes | None:
-        eventlet.sleep(0)  # let the handlers of the message just read (and every other socket) run first
-        message = super().wait()
-        if message is not None:
-            try:
-                self.caps.charge(self.session, len(message))
-            except OverBudget as exc:
-                note_refusal("websocket from %s closed: %s", self.environ.get("REMOTE_ADDR", "?"), exc)
-                self.close(close_data=(CLOSE_POLICY, "over the byte budget"))
-                return None
-        return message
-
     def _recv_frame(self, message: Any = None) -> Any:
+        peer = self.environ.get("REMOTE_ADDR", "?")
         try:
-            return super()._recv_frame(message)
+            return self._metered_frame(message)
+        except (OverBudget, TooFragmented) as exc:  # _iter_frames closes with this code and reason
+            note_refusal("websocket from %s closed: %s", peer, exc)
+            reason = "over the byte budget" if isinstance(exc, OverBudget) else "too many fragments"
+            raise FailedConnectionError(CLOSE_POLICY, reason) from None
         except FailedConnectionError as exc:
-            note_refusal("websocket from %s closed: %s", self.environ.get("REMOTE_ADDR", "?"), exc.message)
+            note_refusal("websocket from %s closed: %s", peer, exc.message)
             raise
+
+    def _metered_frame(self, message: Any) -> Any:
+        before = message.size if message is not None else 0
+        frame = super()._recv_frame(message)
+        if frame.opcode & 8:  # a control frame: a message of its own, never a fragment
+            self.meter(frame.size, 0)
+        else:
+            frame.frames += 1
+            self.meter(frame.size - (before if frame is message else 0), frame.frames)
+        return frame
+
+
+def capped(ws: RFC6455WebSocket, caps: MessageCaps, session: Any) -> CappedWebSocket:
+    """eventlet's socket after the handshake, turned into Stage's (the class swapped, the meter set)."""
+    ws.__class__ = CappedWebSocket
+    ws.caps, ws.session = caps, session  # type: ignore[attr-defined]
+    ws.meter = FrameMeter(caps, session, eventlet.sleep)  # type: ignore[attr-defined]
+    return ws  # type: ignore[return-value]
 
 
 def guarded_websocket_class(caps: MessageCaps) -> type:
@@ -86,8 +103,7 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
 
             def guarded(ws: RFC6455WebSocket) -> Any:
                 if isinstance(ws, RFC6455WebSocket):  # not the old hixie protocol (no browser speaks it)
-                    ws.__class__ = CappedWebSocket
-                    ws.caps, ws.session = caps, session  # type: ignore[attr-defined]
+                    ws = capped(ws, caps, session)
                 return handler(ws)
 
             super().__init__(guarded, server)

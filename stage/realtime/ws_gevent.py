@@ -11,10 +11,12 @@ UTF-8 in Python, per frame and again per message. This reader keeps its handshak
 - masks are removed by ``websockets.speedups.apply_mask`` (C, from the pinned ``websockets``) and
   UTF-8 is checked once, by ``bytes.decode``: a max-size frame costs microseconds, not ~170 ms.
 
-Between messages the reader yields to the hub (``gevent.sleep(0)``): a socket whose data is always
-buffered never blocks in ``recv``, so without it one flooding phone held the hub while its events'
-greenlets piled up unrun. Each message is charged to the connection's byte budget (transport.py)
-before it is handed on; over it, the connection is closed with 1008.
+Before each frame's payload is read, control frames and empty fragments included, the reader yields
+to the hub, charges the frame's bytes to the connection's byte budget and counts the message's
+fragments (``FrameMeter``, transport.py): a socket whose data is always buffered never blocks in
+``recv``, so without it one flooding phone held the hub while its events' greenlets piled up unrun,
+and a stream of PONG frames or empty non-FIN fragments, which never end a message, held it for free.
+Over the budget or ``MAX_FRAGMENTS``, the connection is closed with 1008.
 
 Every frame-level failure (bad opcode, bad UTF-8, truncated frame, reset) ends only that connection,
 with one throttled log line, never a traceback.
@@ -31,8 +33,8 @@ from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from websockets.speedups import apply_mask
 
-from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, MessageCaps, MessageTooBig, OverBudget, note_refusal,
-                                     owning_socket)
+from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageCaps, MessageTooBig, OverBudget,
+                                     TooFragmented, note_refusal, owning_socket)
 
 TEXT, BINARY, CONTINUATION = WebSocket.OPCODE_TEXT, WebSocket.OPCODE_BINARY, WebSocket.OPCODE_CONTINUATION
 CLOSE, PING, PONG = WebSocket.OPCODE_CLOSE, WebSocket.OPCODE_PING, WebSocket.OPCODE_PONG
@@ -49,8 +51,13 @@ def read_payload(ws: WebSocket, header: Header) -> bytes:
     return apply_mask(payload, header.mask) if header.mask else payload
 
 
-def read_message(ws: WebSocket, cap: int) -> str | bytes | None:
-    """The next text or binary message, None when the peer closed. Raises MessageTooBig from a header."""
+def no_meter(payload: int, fragment: int = 0) -> None:
+    """A reader without a budget (tests of the frame parsing alone)."""
+
+
+def read_message(ws: WebSocket, cap: int, meter: Callable[[int, int], None] = no_meter) -> str | bytes | None:
+    """The next text or binary message, None when the peer closed. Raises MessageTooBig from a header;
+    ``meter(payload length, fragment number or 0)`` is called for every frame before its payload is read."""
     opcode = 0
     size = 0
     parts: list[bytes] = []
@@ -59,6 +66,7 @@ def read_message(ws: WebSocket, cap: int) -> str | bytes | None:
         if header.flags or not header.mask:  # no extension is negotiated; RFC 6455 5.1: clients mask
             raise ProtocolError("reserved bits set or unmasked client frame")
         if header.opcode in (CLOSE, PING, PONG):  # control frames: at most 125 bytes (decode_header)
+            meter(header.length, 0)
             payload = read_payload(ws, header)
             if header.opcode == CLOSE:
                 ws.handle_close(header, payload)
@@ -73,6 +81,7 @@ def read_message(ws: WebSocket, cap: int) -> str | bytes | None:
         size += header.length
         if size > cap:
             raise MessageTooBig(size, cap)
+        meter(header.length, len(parts) + 1)
         parts.append(read_payload(ws, header))
         if header.fin:
             break
@@ -89,6 +98,7 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
         def __init__(self, handler: Callable[[Any], Any], server: Any) -> None:
             self.app = handler
             self.session = owning_socket(handler)
+            self.meter = FrameMeter(caps, self.session, gevent.sleep)
 
         def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
             if "wsgi.websocket" not in environ:
@@ -107,17 +117,16 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
 
         def wait(self) -> str | bytes | None:
             ws = self._sock
-            gevent.sleep(0)  # let the handlers of the message just read (and every other socket) run first
             if ws.closed:
                 return None
             try:
-                message = read_message(ws, caps.of(self.session))
-                if message is not None:
-                    caps.charge(self.session, len(message))
-                return message
+                return read_message(ws, caps.of(self.session), self.meter)
             except OverBudget as exc:
                 note_refusal("websocket from %s closed: %s", self.peer, exc)
                 self._close(CLOSE_POLICY)
+            except TooFragmented as exc:
+                note_refusal("websocket from %s closed: %s", self.peer, exc)
+                self._close(CLOSE_POLICY, b"too many fragments")
             except MessageTooBig as exc:
                 note_refusal("websocket from %s closed: %s", self.peer, exc)
                 self._close(CLOSE_TOO_BIG)
@@ -131,12 +140,12 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
                 self._close(None)
             return None
 
-        def _close(self, code: int | None) -> None:
+        def _close(self, code: int | None, reason: bytes | None = None) -> None:
             # gevent-websocket's close(code) drops the code (it sends an empty close frame): send our own.
             ws = self._sock
             try:
                 if code is not None and not ws.closed:
-                    ws.send_frame(struct.pack("!H", code) + CLOSE_REASONS.get(code, b""), CLOSE)
+                    ws.send_frame(struct.pack("!H", code) + (reason or CLOSE_REASONS.get(code, b"")), CLOSE)
             except (OSError, AttributeError):  # the peer is gone already
                 pass
             ws.closed = True

@@ -11,19 +11,31 @@ It refuses from ``Content-Length`` alone (nothing of the body is read), closes t
 without waiting (a pending poll still gets its CLOSE packet) and tells the server to drop the TCP
 connection after the answer (``Connection: close``).
 
-A POST under the cap is charged, from ``Content-Length`` too, to the session's byte budget (the same
-bucket its websocket would use, stage/realtime/transport.py): past it, 429 ``over_budget`` and the
+A POST under the cap of a live session is read here (at most the cap: ``Content-Length`` was checked)
+and handed on as a ``BytesIO`` ``wsgi.input``. One EIO4 body holds many ``\x1e``-separated packets,
+each an event with a handler greenlet of its own, so each packet is charged like a websocket frame:
+its bytes, at least ``MIN_CHARGE``, to the session's byte budget (the same bucket its websocket would
+use, stage/realtime/transport.py). Charged once per POST by ``Content-Length``, a body of tiny events
+cost one minimum charge whatever the number of packets. Past the budget: 429 ``over_budget`` and the
 session closed the same way, so a phone cannot flood by long-polling what its websocket may not send.
+
+python-engineio itself decodes at most ``Payload.max_decode_packets`` (16) packets per body (added in
+3.10 against this flood, python-engineio#142); on more it raises ValueError only after reading the
+body, logs a traceback for every such POST and still answers "OK" (``Server.handle_request``, 4.15.1).
+The guard answers such a body 400 ``too_many_packets`` and ends the session.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from stage.realtime.transport import MessageCaps, OverBudget, note_refusal
+from engineio.payload import Payload
+
+from stage.realtime.transport import MIN_CHARGE, MessageCaps, OverBudget, note_refusal
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -65,14 +77,25 @@ class PollingGuard:
 
     def _charge(self, environ: dict[str, Any], start_response: Callable, sid: str, session: Any,
                 length: int) -> Iterable[bytes] | None:
+        if session is None:  # python-engineio refuses an unknown sid itself; nothing to charge
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # python-engineio reads the same bytes
+        packets = body.split(b"\x1e")
+        peer = environ.get("REMOTE_ADDR", "?")
         try:
-            self.caps.charge(session, length)
+            self.caps.charge(session, sum(max(len(packet), MIN_CHARGE) for packet in packets))
         except OverBudget as exc:
-            note_refusal("polling POST from %s refused: %s; session %s closed",
-                         environ.get("REMOTE_ADDR", "?"), exc, sid)
+            note_refusal("polling POST from %s refused: %s; session %s closed", peer, exc, sid)
             self._end(sid, session)
             return self._answer(start_response, "429 Too Many Requests", "over_budget",
                                 f"this connection sent more than it may ({exc}); reconnect later")
+        if len(packets) > Payload.max_decode_packets:
+            note_refusal("polling POST from %s refused: %d packets (at most %d); session %s closed",
+                         peer, len(packets), Payload.max_decode_packets, sid)
+            self._end(sid, session)
+            return self._answer(start_response, "400 Bad Request", "too_many_packets",
+                                f"a POST may hold at most {Payload.max_decode_packets} packets")
         return None
 
     def _end(self, sid: str, session: Any) -> None:

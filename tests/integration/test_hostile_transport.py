@@ -292,3 +292,93 @@ def test_a_rigs_largest_preview_passes_on_capture_and_only_an_accepted_connect_e
     assert intruder.recv().startswith("44/capture,")  # refused: the session keeps a phone's cap
     intruder.send_binary(bytes(PHONE_CAP + 1))
     assert closed_by_server(intruder) in (1009, None)
+
+
+def asking_while(other, until: threading.Event, acks: list[dict]) -> threading.Thread:
+    """The other phone asks for its feed at a phone's pace until ``until`` is set."""
+    def keep_asking() -> None:
+        while not until.wait(0.2):
+            acks.append(other.call("feed", {"limit": 1}))
+
+    asker = threading.Thread(target=keep_asking, daemon=True)
+    asker.start()
+    return asker
+
+
+@pytest.mark.parametrize("flood", ["pong", "empty fragments"])
+def test_an_endless_stream_of_pongs_or_empty_fragments_closes_its_sender_while_another_phone_gets_acks(server, flood):
+    """Control frames and empty non-final fragments never end a message: read in a loop that yielded and
+    charged once per message, they held the hub for free, forever."""
+    stage, peers = server
+    other = peers.phone("Bo")
+    attacker = raw_phone(stage.url)
+    if flood == "pong":  # empty PONG frames (FIN set, as control frames must)
+        first, batch = b"", (bytes([0x8A, 0x80]) + MASK) * 1000
+    else:  # a non-final empty TEXT frame, then non-final empty continuations
+        first, batch = bytes([0x01, 0x80]) + MASK, (bytes([0x00, 0x80]) + MASK) * 1000
+
+    def send_endlessly() -> None:
+        try:
+            attacker.sock.sendall(first)
+            for _ in range(300):  # 300,000 frames: ~200 times the phone's burst of 512-byte charges
+                attacker.sock.sendall(batch)
+        except OSError:  # the server closed the connection: what the test waits for
+            pass
+
+    acks: list[dict] = []
+    done = threading.Event()
+    asker = asking_while(other, done, acks)
+    sender = threading.Thread(target=send_endlessly, daemon=True)
+    sender.start()
+    try:
+        assert closed_by_server(attacker) in (1008, None)
+        count = len(acks)
+        deadline = time.monotonic() + 10
+        while len(acks) < count + 3 and time.monotonic() < deadline:  # the other phone is still served
+            time.sleep(0.05)
+    finally:
+        done.set()
+        asker.join(timeout=15)
+        sender.join(timeout=15)
+    assert len(acks) >= count + 3 and all(ack["ok"] for ack in acks)
+    assert other.call("feed", {"limit": 1})["ok"]
+    expected = "byte budget" if flood == "pong" else "more than 64 fragments"
+    assert "websocket from 127.0.0.1 closed: " in stage.log_text() and expected in stage.log_text()
+
+
+def polling_phone(url: str) -> tuple[str, str]:
+    base = f"{url}/socket.io/?EIO=4&transport=polling"
+    sid = json.loads(requests.get(base, timeout=10).text[1:])["sid"]
+    assert requests.post(f"{base}&sid={sid}", data="40/audience,", timeout=10).text == "OK"
+    return base, sid
+
+
+def session_gone(base: str, sid: str) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # a later poll with its sid is refused once the session is gone
+        if requests.get(f"{base}&sid={sid}", timeout=10).status_code == 400:
+            return True
+    return False
+
+
+def test_a_polling_post_packing_thousands_of_events_is_charged_per_packet_and_refused(server):
+    """3,000 `feed` events in one 63 KB body: charged once by Content-Length they cost less than one
+    big event. Each packet is charged at least 512 bytes: the POST goes over the budget."""
+    stage, peers = server
+    other = peers.phone("Bo")
+    base, sid = polling_phone(stage.url)
+    body = "\x1e".join(['42/audience,["feed"]'] * 3000)
+    answer = requests.post(f"{base}&sid={sid}", data=body, timeout=10)
+    assert answer.status_code == 429 and answer.json()["error"]["code"] == "over_budget", answer.text[:200]
+    assert session_gone(base, sid)
+    assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
+    assert "polling POST from 127.0.0.1 refused: over this connection's byte budget" in stage.log_text()
+
+
+def test_a_polling_post_of_more_packets_than_engineio_decodes_gets_a_clear_error_not_a_traceback(server):
+    stage, _ = server
+    base, sid = polling_phone(stage.url)
+    answer = requests.post(f"{base}&sid={sid}", data="\x1e".join(["3"] * 17), timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "too_many_packets", answer.text[:200]
+    assert session_gone(base, sid)
+    assert "Too many packets" not in stage.log_text()

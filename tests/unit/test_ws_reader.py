@@ -15,7 +15,7 @@ from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.websocket import WebSocket
 from hypothesis import given, settings, strategies as st
 
-from stage.realtime.transport import MIN_CHARGE, ByteBudget, MessageCaps, MessageTooBig
+from stage.realtime.transport import MAX_FRAGMENTS, MIN_CHARGE, ByteBudget, MessageCaps, MessageTooBig
 from stage.realtime.ws_gevent import guarded_websocket_class, read_message
 
 MASK = b"\x0f\xf0\x55\xaa"
@@ -194,9 +194,10 @@ def eventlet_socket(data: bytes, caps: MessageCaps):
         warnings.simplefilter("ignore")
         from stage.realtime.ws_eventlet import CappedWebSocket
 
+    from stage.realtime.ws_eventlet import capped
+
     sock = MemorySocket(data)
-    ws = CappedWebSocket(sock, {"REMOTE_ADDR": "203.0.113.9"})
-    ws.caps, ws.session = caps, SimpleNamespace()
+    ws = capped(CappedWebSocket(sock, {"REMOTE_ADDR": "203.0.113.9"}), caps, SimpleNamespace())
     return ws, sock
 
 
@@ -218,3 +219,70 @@ def test_under_eventlet_the_reader_yields_between_messages_and_closes_over_budge
     assert order.count("a" * 900) == 1  # 3 x 512 + 900 of 2500 spent: the next 900 went over
     close = sock.written[-1]
     assert close[0] == 0x88 and struct.unpack("!H", close[2:4])[0] == 1008
+
+
+# Per frame, in both modes: control frames and empty fragments never end a message, so a reader that
+# yielded and charged once per message let an endless stream of them hold the hub for free.
+
+def read_in(mode: str, data: bytes, caps: MessageCaps, other=None) -> tuple[list, list[bytes]]:
+    """Every message python-engineio's loop gets from ``data`` in ``mode``, and what went back out.
+    ``other`` (if given) is spawned first in that mode's hub and appends to the same list."""
+    order: list = []
+    if mode == "gevent":
+        def engineio_loop(ws) -> None:
+            if other:
+                gevent.spawn(other, order, gevent.sleep)
+            while (message := ws.wait()) is not None:
+                order.append(message)
+
+        return order, guarded_reader(data, caps, engineio_loop).written
+    import eventlet
+
+    ws, sock = eventlet_socket(data, caps)
+    if other:
+        eventlet.spawn(other, order, eventlet.sleep)
+    while (message := ws.wait()) is not None:
+        order.append(message)
+    return order, sock.written
+
+
+def close_code(written: list[bytes]) -> int | None:
+    """The code of the close frame the reader sent last, None if its last frame was not a close."""
+    last = written[-1] if written else b""
+    return struct.unpack("!H", last[2:4])[0] if last[:1] == b"\x88" and len(last) >= 4 else None
+
+
+MODES = ["gevent", "eventlet"]
+PONG, PING = frame(b"", opcode=10), frame(b"hi", opcode=9)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stream_of_pongs_is_charged_per_frame_and_closes_its_sender_with_1008(mode):
+    caps = MessageCaps(1024, {}, (10 * MIN_CHARGE, 1))  # ten frames' worth, no refill to speak of
+    messages, written = read_in(mode, PONG * 100 + frame(b"m"), caps)
+    assert messages == [] and close_code(written) == 1008  # the message after the flood is never handed on
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_empty_non_final_fragments_are_capped_in_number_and_close_with_1008(mode):
+    endless = frame(b"", fin=False) + frame(b"", opcode=0, fin=False) * (4 * MAX_FRAGMENTS) + frame(b"x", opcode=0)
+    messages, written = read_in(mode, endless, MessageCaps(1024, {}))  # no budget: the count alone refuses
+    assert messages == [] and close_code(written) == 1008
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_reader_yields_to_other_greenlets_between_control_frames(mode):
+    def other_phone(order: list, sleep) -> None:
+        for _ in range(3):
+            order.append("other")
+            sleep(0)
+
+    order, _ = read_in(mode, PING + PONG + PONG + frame(b"m"), MessageCaps(1024, {}), other_phone)
+    assert order == ["other", "other", "other", "m"]  # one turn for the other greenlet per frame read
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_budget_is_charged_bytes_on_the_wire_not_characters(mode):
+    text = "\U0001F9B8" * 300  # 300 characters, 1,200 bytes of UTF-8: 1,208 with the frame's header
+    messages, written = read_in(mode, frame(text.encode()) * 3, MessageCaps(4096, {}, (2000, 1)))
+    assert messages == [text] and close_code(written) == 1008  # by characters all three cost 512 each
