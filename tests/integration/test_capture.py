@@ -441,3 +441,11 @@ def test_wrong_bearer_tokens_count_toward_the_crew_lockout(stage):
     codes = [requests.get(take, headers={"Authorization": f"Bearer guess-{i}"}).status_code for i in range(11)]
     assert codes == [401] * 10 + [429], codes
     assert "locked_out" in _capture_refusal(stage, CREW_PASSWORD)
+
+
+def test_refused_capture_connects_are_logged_a_few_lines_a_minute_per_address(stage):
+    for _ in range(30):  # an agent configured with a rig the show lacks, reconnecting in a loop
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            AgentPeer(stage.url, rig="balcony")
+    lines = stage.log_text().count("/capture refused 127.0.0.1")
+    assert 1 <= lines <= 10, f"{lines} log lines for 30 refused connects"

@@ -110,6 +110,13 @@ def test_only_failures_lock_out_and_only_that_address_and_role(stage):
     assert stage.log_text().count("login as host from 127.0.0.1 locked out") == 1, "one line per lockout"
 
 
+def test_refused_console_connects_are_logged_a_few_lines_a_minute_per_address(stage):
+    for _ in range(30):  # a script reconnecting without a login, in a loop
+        assert "not_logged_in" in refusal(stage, "/host", "")
+    lines = stage.log_text().count("/host refused a connection from 127.0.0.1")
+    assert 1 <= lines <= 10, f"{lines} log lines for 30 refused connects"
+
+
 def _greenlets(stage: StageProcess, host: requests.Session) -> int:
     return host.get(f"{stage.url}/healthz").json()["greenlets"]
 
