@@ -83,7 +83,7 @@ class CaptureNamespace(RoleNamespace):
                                                       self.night.settings.passphrase("crew"))
         except RateLimited as exc:
             self._refuse(address, exc.code, exc.message)
-        if not right:
+        if creds is None or not right:  # a missing or malformed auth is refused but is no guess: not counted
             self._refuse(address, "unauthorized", "missing or wrong crew token")
         if not self.night.rigs.known(creds.rig):
             self._refuse(address, "unknown_rig", f"the show has no rig '{creds.rig}'")
