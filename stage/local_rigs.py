@@ -83,7 +83,12 @@ class LocalRigs:
         finally:
             self._starting -= 1
         log.info("local capture agent for rig %s started (pid %d)", rig.name, proc.pid)
-        if self._closed:  # close() ran while Popen yielded: it waited for this pid and stops the agent itself
+        if self._closed:  # close() ran while Popen yielded
+            # close() waits START_SECONDS for this pid; if it gave up first, nobody else will stop
+            # this agent (it would run on orphaned), so it is told at once. A second TERM is harmless.
+            if proc.poll() is None:
+                proc.terminate()
+            self._stop(rig.name, proc)
             return
         assert proc.stdout is not None
         for line in proc.stdout:  # cooperative under gevent/eventlet (patched subprocess)

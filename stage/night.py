@@ -151,10 +151,13 @@ class Night:
         self._ingesting += 1
         try:
             with self.limits.submission(participant_id) as slot:
-                log.info("ingesting a %s upload for record %s", kind, record_id)
-                result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
-                                    max_seconds=MAX_CLIP_SECONDS,
-                                    on_progress=lambda f: self.listener.upload_progress(participant_id, record_id, f))
+                with self.limits.media_worker() as running:  # server-wide cap: busy (429) when every one runs
+                    log.info("ingesting a %s upload for record %s (%d media workers running)", kind, record_id,
+                             running)
+                    result = worker.run(kind, upload, self.media.root, max_bytes=self.settings.max_upload_bytes,
+                                        max_seconds=MAX_CLIP_SECONDS,
+                                        on_progress=lambda f: self.listener.upload_progress(participant_id,
+                                                                                            record_id, f))
                 slot.worked = True
                 if not result["ok"]:
                     raise InvalidInput(result["error"]["message"], code=result["error"]["code"])

@@ -8,6 +8,10 @@ the dependency is meant to work, not a bug to patch: Flask-SocketIO's ``async_ha
 True, https://flask-socketio.readthedocs.io/en/latest/api.html) runs each event of one client in its
 own greenlet, and gevent's WSGI server serves each upload in its own greenlet too.
 
+Media workers are capped server-wide too (``MEDIA_WORKERS``): the per-phone cap alone let several
+device keys run ten or more transcodes at once on a two-core machine. A worker over the cap is
+refused with the same ``busy`` the phones already retry (audience_web/static/js/media.js).
+
 In-process only: with several ``stage serve`` processes (ARCHITECTURE.md section 3) these counts
 would have to move to Redis, like the other limits.
 """
@@ -15,6 +19,7 @@ would have to move to Redis, like the other limits.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 
 SUBMIT_LIMIT = parse_limit("6 per 10 seconds")
 UPLOADS_IN_FLIGHT = 2  # per phone: each runs a media worker (a clip transcode is ~35 MiB and a core)
+MEDIA_WORKERS = max(2, os.cpu_count() or 1)  # server-wide: a worker keeps a core busy; more only queue up
+_BUSY_LINES = parse_limit("1 per 10 seconds")  # "media workers busy": a rush of uploads is not a flood of lines
+_SERVER = "server"  # the one key of the server-wide worker count
 
 
 @dataclass
@@ -41,10 +49,12 @@ class SubmitSlot:
 
 
 class PhoneLimits:
-    def __init__(self, submit_limit: RateLimitItem = SUBMIT_LIMIT, uploads_in_flight: int = UPLOADS_IN_FLIGHT) -> None:
+    def __init__(self, submit_limit: RateLimitItem = SUBMIT_LIMIT, uploads_in_flight: int = UPLOADS_IN_FLIGHT,
+                 media_workers: int = MEDIA_WORKERS) -> None:
         self._submit_limit = submit_limit
         self._window = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
         self._uploading = InFlight(uploads_in_flight)
+        self._workers = InFlight(media_workers)
 
     @contextmanager
     def submission(self, participant_id: str) -> Iterator[SubmitSlot]:
@@ -77,3 +87,19 @@ class PhoneLimits:
             yield
         finally:
             self._uploading.release(participant_id)
+
+    @contextmanager
+    def media_worker(self) -> Iterator[int]:
+        """One of the server's media-worker slots while a worker runs; yields how many run now (this one too).
+
+        Checked and taken in one step; over the cap the upload is refused at once with ``busy`` (HTTP 429,
+        retried by the phone), before the worker starts, so it costs the phone no submission.
+        """
+        if not self._workers.acquire(_SERVER):
+            if self._window.hit(_BUSY_LINES, "log", "media workers"):
+                log.info("all %d media workers are busy; refusing uploads until one is free", self._workers.cap)
+            raise RateLimited("the server is busy with other uploads; trying again in a moment", code="busy")
+        try:
+            yield self._workers.running(_SERVER)
+        finally:
+            self._workers.release(_SERVER)

@@ -8,7 +8,7 @@ to whoever watches the rig (room ``preview:<rig>`` on ``/crew`` and ``/display``
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import socketio as python_socketio
 from flask import request
@@ -16,10 +16,12 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stage.realtime import payloads
-from stage.realtime.base import RoleNamespace, handler
+from stage.errors import RateLimited
+from stage.realtime.base import _REFUSAL_LINES, RoleNamespace, _note, handler
 from stage.realtime.consoles import CREW
 from stage.realtime.takes import preview_room
 from stage.records.store import Store
+from stage.web.auth import check_guess
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +71,33 @@ class SocketRigLink:
 
 class CaptureNamespace(RoleNamespace):
     def on_connect(self, auth: Any = None) -> None:
+        address = request.remote_addr or "?"
         try:
             creds = payloads.CaptureAuth.model_validate(auth)
         except ValidationError:
             creds = None
-        if creds is None or not self.night.check_crew_token(creds.token):
-            log.warning("/capture refused %s: missing or wrong crew token", request.remote_addr)
-            raise ConnectionRefusedError("missing or wrong crew token")
+        try:
+            # The crew passphrase: its guesses count toward /login/crew's lockout from this address (connects
+            # are exempt from the event limits, so this path could guess without limit otherwise).
+            right = creds is not None and check_guess(address, "crew", creds.token,
+                                                      self.night.settings.passphrase("crew"))
+        except RateLimited as exc:
+            self._refuse(address, exc.code, exc.message)
+        if creds is None or not right:  # a missing or malformed auth is refused but is no guess: not counted
+            self._refuse(address, "unauthorized", "missing or wrong crew token")
         if not self.night.rigs.known(creds.rig):
-            log.warning("/capture refused %s: the show has no rig %r", request.remote_addr, creds.rig)
-            raise ConnectionRefusedError(f"the show has no rig '{creds.rig}'")
+            self._refuse(address, "unknown_rig", f"the show has no rig '{creds.rig}'")
         join_room(f"rig:{creds.rig}")
         self.night.rigs.connected(request.sid, creds.rig)
         log.info("capture agent for rig %s online (%s)", creds.rig, request.sid)
         self.hub.rigs_changed()
+
+    @staticmethod
+    def _refuse(address: str, code: str, message: str) -> NoReturn:
+        # Throttled per address: an agent (or a guesser) retrying a refused connect is not a log line each.
+        _note(_REFUSAL_LINES, f"address:{address}", "/capture refused %s: %s", address, message,
+              level=logging.WARNING)
+        raise ConnectionRefusedError(message, {"code": code, "message": message})
 
     def on_disconnect(self, reason: Any = None) -> None:
         rig = self.night.rigs.left(request.sid)

@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
-from stage.realtime.base import RoleNamespace, error_ack, handler
+from stage.realtime.base import _REFUSAL_LINES, RoleNamespace, _note, error_ack, handler
 from stage.realtime.remix import RemixEvents
 from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
@@ -59,8 +59,11 @@ class ConsoleNamespace(RoleNamespace):
             code, message = "session_ended", SESSION_ENDED
         else:
             code, message = "not_logged_in", f"{self.namespace} needs a {wanted} login"
-        log.warning("%s refused a connection from %s without a %s login (%s)", self.namespace,
-                    request.remote_addr, wanted, code)
+        # Throttled per remote address (a refused connect has no connection to key by): a page reloading
+        # or a script reconnecting in a loop wrote one WARNING per try.
+        address = request.remote_addr or "?"
+        _note(_REFUSAL_LINES, f"address:{address}", "%s refused a connection from %s without a %s login (%s)",
+              self.namespace, address, wanted, code, level=logging.WARNING)
         raise ConnectionRefusedError("log in first", {"code": code, "message": message})
 
     def on_disconnect(self, reason: Any = None) -> None:

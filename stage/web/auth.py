@@ -9,6 +9,13 @@ that address out of that role until the oldest failure leaves the window (at mos
 lockout even the right passphrase is refused (429), so a locked-out guesser cannot learn which guess was
 right (OWASP). A right passphrase outside a lockout clears that address's failures for that role only
 (clearing every role would let a crew member reset a lockout on the host login); successes never count.
+
+Every guess at a passphrase goes through :func:`check_guess`: the login form, and the crew passphrase
+that capture agents present on ``/capture`` and as the take uploads' Bearer token (those paths could
+otherwise guess it without limit). A guess *reserves* its failure slot before it is compared and
+gives it back only by being right, in one step with the lockout check: testing the window, reading
+the form (a yield under gevent) and charging afterwards let N logins whose bodies came late all pass
+a test of the same window (issue 14). The form is read before the check, too.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response
 
+from stage.errors import RateLimited
 from stage.limiter import MovingWindowLimiter
 from stage.records.sessions import ConsoleSession
 from stage.settings import ROLES
@@ -60,24 +68,38 @@ def login_form(role: str) -> str:
     return render_template("login.html", role=role, error=None)
 
 
+def check_guess(address: str, role: str, given: str, expected: str) -> bool:
+    """Whether ``given`` is ``role``'s passphrase, under that role's failure limit for ``address``.
+
+    Raises :class:`RateLimited` (``locked_out``) during a lockout, even for the right passphrase.
+    The failure is counted before the comparison and nothing yields in between; a right guess
+    clears that address's failures for that role. No passphrase set refuses every guess.
+    """
+    if _failures.reserve(LOGIN_FAILURES, address, role) is None:
+        if (address, role) not in _locked:
+            _locked.add((address, role))
+            log.warning("login as %s from %s locked out: %s wrong passphrases", role, address, LOGIN_FAILURES)
+        raise RateLimited("too many wrong passphrases from this address; wait a minute", code="locked_out")
+    _locked.discard((address, role))
+    if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        _failures.clear(LOGIN_FAILURES, address, role)
+        return True
+    return False  # the reserved slot stays: it is this failure
+
+
 @bp.post("/login/<role>")
 def login(role: str) -> Response | tuple[str, int]:
     if role not in ROLES:
         abort(404)
     address = request.remote_addr or "?"
-    if not _failures.test(LOGIN_FAILURES, address, role):
-        if (address, role) not in _locked:
-            _locked.add((address, role))
-            log.warning("login as %s from %s locked out: %s wrong passphrases", role, address, LOGIN_FAILURES)
+    given = request.form.get("passphrase", "").strip()  # reads the body: may yield, so before the check
+    try:
+        right = check_guess(address, role, given, night().settings.passphrase(role))
+    except RateLimited:
         return render_template("login.html", role=role, error="Too many wrong attempts; wait a minute."), 429
-    _locked.discard((address, role))
-    given = request.form.get("passphrase", "").strip()
-    expected = night().settings.passphrase(role)
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        _failures.hit(LOGIN_FAILURES, address, role)
+    if not right:
         log.warning("login as %s from %s refused: wrong passphrase", role, address)
         return render_template("login.html", role=role, error="That passphrase is not right."), 401
-    _failures.clear(LOGIN_FAILURES, address, role)
     session.clear()
     session[COOKIE_KEY] = night().sessions.open(role, address)
     session.permanent = True

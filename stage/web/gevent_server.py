@@ -31,7 +31,9 @@ class StageWebSocketHandler(WebSocketHandler):
 
     def handle_error(self, t: type, v: BaseException, tb: Any) -> None:
         # gevent's own handle_error hands the traceback to the hub, which prints it on stderr.
-        log.error("request %s %s from %s failed: %s: %s", self.command, self.path,
+        # The path without its query: a display URL carries its key there (``/display/main?key=...``).
+        path = (self.path or "").partition("?")[0]
+        log.error("request %s %s from %s failed: %s: %s", self.command, path,
                   self.client_address[0] if self.client_address else "?", t.__name__, v)
         self._send_error_response_if_possible(500)
 

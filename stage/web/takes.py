@@ -22,6 +22,7 @@ from werkzeug.exceptions import ClientDisconnected
 from stage.errors import StageError
 from stage.media import worker
 from stage.records import takes
+from stage.web.auth import check_guess
 from stage.web.context import night
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,14 @@ def _error(code: str, message: str, status: int, **extra: Any) -> tuple[Response
 def _refusal(take_id: str) -> tuple[Response, int] | None:
     """Why this call is refused (wrong passphrase, not a take id), or None."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer" or not night().check_crew_token(token):
-        log.warning("take upload refused for %s: missing or wrong crew passphrase", request.remote_addr)
+    address = request.remote_addr or "?"
+    try:
+        # The crew passphrase: its guesses count toward /login/crew's lockout from this address.
+        right = scheme == "Bearer" and check_guess(address, "crew", token, night().settings.passphrase("crew"))
+    except StageError as exc:  # locked out
+        return _error(exc.code, exc.message, 429)
+    if not right:
+        log.warning("take upload refused for %s: missing or wrong crew passphrase", address)
         return _error("unauthorized", "send Authorization: Bearer <crew passphrase>", 401)
     try:
         uuid.UUID(take_id)

@@ -408,3 +408,44 @@ def test_consenting_again_later_does_not_bring_back_the_takes_a_withdrawal_hid(s
     assert phone.call("volunteer", {"consent_version": "1"})["ok"]  # a new offer, for a new performance
     assert crew.call("takes")["takes"] == [], "the withdrawal still covers the old take"
     assert recorded["host"].call("send_to_display", {"display": "main", "record": take_id})["ok"] is False
+
+
+def _capture_refusal(stage: StageProcess, token: str) -> str:
+    """Why /capture refused this token (the connect_error data), failing if it connected."""
+    client, reasons = socketio.Client(reconnection=False), []
+    client.on("connect_error", lambda data=None: reasons.append(data), namespace="/capture")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(stage.url, namespaces=["/capture"], auth={"token": token, "rig": "stage"},
+                       transports=["websocket"], wait_timeout=10)
+    client.disconnect()
+    return str(reasons)
+
+
+def test_crew_passphrase_guesses_on_capture_and_uploads_share_the_login_lockout(stage):
+    # Connects are exempt from the event limits: /capture (and the uploads' Bearer token) could otherwise
+    # guess the crew passphrase without limit. Their failures count toward /login/crew from that address.
+    refusals = [_capture_refusal(stage, f"guess-{i}") for i in range(10)]
+    assert all("unauthorized" in r and "locked_out" not in r for r in refusals), refusals
+    assert "locked_out" in _capture_refusal(stage, "guess-11"), "the 11th guess within a minute is locked out"
+    assert "locked_out" in _capture_refusal(stage, CREW_PASSWORD), "even the right passphrase, during a lockout"
+    upload = requests.get(f"{stage.url}/api/takes/{uuid.uuid4()}/upload",
+                          headers={"Authorization": f"Bearer {CREW_PASSWORD}"})
+    assert upload.status_code == 429 and upload.json()["error"]["code"] == "locked_out"
+    login = requests.post(f"{stage.url}/login/crew", data={"passphrase": CREW_PASSWORD}, allow_redirects=False)
+    assert login.status_code == 429, "the crew login from this address is locked too"
+    assert stage.log_text().count("/capture refused 127.0.0.1") <= 10, "refusals are throttled per address"
+
+
+def test_wrong_bearer_tokens_count_toward_the_crew_lockout(stage):
+    take = f"{stage.url}/api/takes/{uuid.uuid4()}/upload"
+    codes = [requests.get(take, headers={"Authorization": f"Bearer guess-{i}"}).status_code for i in range(11)]
+    assert codes == [401] * 10 + [429], codes
+    assert "locked_out" in _capture_refusal(stage, CREW_PASSWORD)
+
+
+def test_refused_capture_connects_are_logged_a_few_lines_a_minute_per_address(stage):
+    for _ in range(30):  # an agent configured with a rig the show lacks, reconnecting in a loop
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            AgentPeer(stage.url, rig="balcony")
+    lines = stage.log_text().count("/capture refused 127.0.0.1")
+    assert 1 <= lines <= 10, f"{lines} log lines for 30 refused connects"

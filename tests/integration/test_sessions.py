@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import socketio
 
 from tests.conftest import demo_show
 from tests.peers import Peer
-from tests.stage_process import HOST_PASSWORD, StageProcess
+from tests.stage_process import HOST_PASSWORD, MODERATOR_PASSWORD, StageProcess
 
 
 def cookie_of(session: requests.Session) -> str:
@@ -106,6 +108,51 @@ def test_only_failures_lock_out_and_only_that_address_and_role(stage):
     assert attempt("host", "another guess") == 429 and attempt("host", HOST_PASSWORD) == 429
     assert stage.login("crew"), "the lockout is per role: the crew still logs in from this address"
     assert stage.log_text().count("login as host from 127.0.0.1 locked out") == 1, "one line per lockout"
+
+
+def test_refused_console_connects_are_logged_a_few_lines_a_minute_per_address(stage):
+    for _ in range(30):  # a script reconnecting without a login, in a loop
+        assert "not_logged_in" in refusal(stage, "/host", "")
+    lines = stage.log_text().count("/host refused a connection from 127.0.0.1")
+    assert 1 <= lines <= 10, f"{lines} log lines for 30 refused connects"
+
+
+def _greenlets(stage: StageProcess, host: requests.Session) -> int:
+    return host.get(f"{stage.url}/healthz").json()["greenlets"]
+
+
+def test_logins_whose_bodies_come_late_cannot_pass_the_lockout_together(stage):
+    # Each POST's headers first, its body only once every one of them is waiting in the server: a check
+    # made before the body is read (a yield) would let all of them be compared against the passphrase.
+    host, attempts = stage.login("host"), 15
+    before = _greenlets(stage, host)
+    body = b"passphrase=wrong-guess"
+    head = (f"POST /login/moderator HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    conns = [socket.create_connection(("127.0.0.1", stage.port), timeout=20) for _ in range(attempts)]
+    try:
+        for conn in conns:
+            conn.sendall(head)
+        deadline = time.monotonic() + 10
+        while _greenlets(stage, host) < before + attempts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for conn in conns:
+            conn.sendall(body)
+        statuses = []
+        for conn in conns:
+            answer = b""
+            while b"\r\n" not in answer and (chunk := conn.recv(4096)):
+                answer += chunk
+            statuses.append(int(answer.split()[1]))
+    finally:
+        for conn in conns:
+            conn.close()
+    compared = [s for s in statuses if s in (401, 403)]
+    assert len(compared) <= 10, f"{len(compared)} guesses were compared past a limit of 10: {statuses}"
+    assert statuses.count(429) == attempts - len(compared), statuses
+    locked = requests.post(f"{stage.url}/login/moderator", data={"passphrase": MODERATOR_PASSWORD},
+                           allow_redirects=False)
+    assert locked.status_code == 429, "locked out: even the right passphrase is refused"
 
 
 def test_a_cookie_from_a_run_with_another_passphrase_is_refused_after_restart(tmp_path: Path):

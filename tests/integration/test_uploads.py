@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -222,3 +223,35 @@ def test_an_upload_whose_source_is_rejected_during_its_ingest_leaves_no_file(upl
     assert response.status_code == 400 and response.json()["error"]["code"] == "source_not_approved"
     assert [p.name for p in (stage.data_dir / "media").iterdir()] == [], "the transcoded clip was removed again"
     assert "its upload was refused after it was ingested" in stage.log_text()
+
+
+def test_parallel_uploads_from_several_phones_share_a_server_wide_worker_cap(uploading, tmp_path):
+    import re
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    MEDIA_WORKERS = max(2, os.cpu_count() or 1)  # the documented server-wide cap (docs/operations.md)
+    stage, peers, _, first = uploading
+    phones = [first] + [peers.phone(f"Phone {i}") for i in range(MEDIA_WORKERS)]  # each under its own cap of 2
+    clip = vp9_clip(tmp_path)
+
+    def send(phone) -> tuple[requests.Response, int]:
+        record_id, refusals = str(uuid.uuid4()), 0
+        deadline = time.monotonic() + 120
+        while True:  # what the phone's outbox does with busy: retry the same id
+            response = upload(stage, phone, "clip", clip, "clip.webm", record_id=record_id)
+            if response.status_code != 429 or time.monotonic() > deadline:
+                return response, refusals
+            assert response.json()["error"]["code"] == "busy", response.text
+            refusals += 1
+            time.sleep(0.2)  # the phone's own retry pause
+
+    with ThreadPoolExecutor(2 * len(phones)) as pool:
+        results = list(pool.map(send, [phone for phone in phones for _ in range(2)]))
+    assert all(r.status_code == 200 for r, _ in results), [r.text for r, _ in results if r.status_code != 200]
+    assert sum(refusals for _, refusals in results) >= 1, "more uploads than workers: some were told busy"
+    running = [int(n) for n in re.findall(r"ingesting a clip upload for record \S+ \((\d+) media workers running",
+                                          stage.log_text())]
+    assert len(running) == len(results) and max(running) <= MEDIA_WORKERS, running
+    with sqlite3.connect(stage.data_dir / "stage.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (len(results),), "none lost after retry"

@@ -119,3 +119,30 @@ def test_close_waits_for_an_agent_being_started_and_stops_it(monkeypatch):
         for proc in started:
             proc.kill()
             proc.wait()
+
+
+def test_an_agent_started_after_close_gave_up_waiting_is_stopped(monkeypatch):
+    # close() waits START_SECONDS for an agent being started; here Popen returns only after close() gave up.
+    real_popen, closed, started = subprocess.Popen, threading.Event(), []
+
+    def popen(*args, **kwargs):
+        assert closed.wait(10), "close() never returned"
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(local_rigs, "START_SECONDS", 0.1)
+    monkeypatch.setattr(local_rigs.subprocess, "Popen", popen)
+    rigs = LocalRigs((RIG,), "http://127.0.0.1:1", "pass", spawn, time.sleep, time.monotonic,
+                     command=lambda rig, url: [sys.executable, "-c", "import time; time.sleep(60)"])
+    rigs.start()
+    try:
+        assert wait_until(lambda: rigs._starting == 1), "the agent never began starting"
+        rigs.close()
+        closed.set()
+        assert wait_until(lambda: bool(started))
+        assert wait_until(lambda: started[0].poll() is not None), "an agent started after close() ran on"
+    finally:
+        closed.set()
+        for proc in started:
+            proc.kill()
+            proc.wait()

@@ -50,3 +50,18 @@ def test_uploads_in_flight_are_capped_per_phone_and_freed_when_done_or_failed():
             refuse()
     with limits.upload("p"), limits.upload("p"):
         pass
+
+
+def test_media_workers_are_capped_server_wide_and_a_refusal_costs_no_submission():
+    limits = PhoneLimits(parse("3 per 10 seconds"), media_workers=2)
+    with limits.media_worker() as first, limits.media_worker() as second:
+        assert (first, second) == (1, 2)
+        with pytest.raises(RateLimited) as refused:
+            with limits.submission("another phone"), limits.media_worker():
+                pass
+        assert refused.value.code == "busy"
+    with limits.media_worker() as running:  # the slots came back
+        assert running == 1
+    for _ in range(3):  # the busy refusal gave its submission back: three more fit the window
+        with limits.submission("another phone") as slot:
+            slot.created = True
