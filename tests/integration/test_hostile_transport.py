@@ -102,10 +102,7 @@ def test_a_phone_over_its_cap_is_closed_while_other_phones_keep_getting_acks(ser
             except (OSError, websocket.WebSocketException):
                 break
         assert closed_by_server(attacker) in (1009, None)
-        count = len(acks)
-        deadline = time.monotonic() + 10
-        while len(acks) < count + 3 and time.monotonic() < deadline:  # the other phone is still served
-            time.sleep(0.05)
+        count = wait_for_more(acks, 3)  # the other phone is still served
     finally:
         done.set()
         asker.join(timeout=15)
@@ -294,6 +291,15 @@ def test_a_rigs_largest_preview_passes_on_capture_and_only_an_accepted_connect_e
     assert closed_by_server(intruder) in (1009, None)
 
 
+def wait_for_more(acks: list[dict], more: int, timeout: float = 10) -> int:
+    """Wait (with a deadline) until ``more`` acks arrived beyond those there now; the count it started from."""
+    count = len(acks)
+    deadline = time.monotonic() + timeout
+    while len(acks) < count + more and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return count
+
+
 def asking_while(other, until: threading.Event, acks: list[dict]) -> threading.Thread:
     """The other phone asks for its feed at a phone's pace until ``until`` is set."""
     def keep_asking() -> None:
@@ -332,10 +338,7 @@ def test_an_endless_stream_of_pongs_or_empty_fragments_closes_its_sender_while_a
     sender.start()
     try:
         assert closed_by_server(attacker) in (1008, None)
-        count = len(acks)
-        deadline = time.monotonic() + 10
-        while len(acks) < count + 3 and time.monotonic() < deadline:  # the other phone is still served
-            time.sleep(0.05)
+        count = wait_for_more(acks, 3)  # the other phone is still served
     finally:
         done.set()
         asker.join(timeout=15)
