@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from stage.records.migrations import MIGRATIONS
+
 from tests.stage_process import REPO
 
 
@@ -297,7 +299,8 @@ def test_a_garbage_database_is_refused_before_anything_is_written_and_a_retry_wo
     db.commit()
     db.close()  # the last connection checkpoints the WAL into the file
     write_archive(garbage, {**members, "data/stage.db": sneaky.read_bytes()})
-    refused(garbage, target, "its schema differs from Stage's schema 4 (missing or changed: [], unexpected: ['wipe'])")
+    refused(garbage, target, f"its schema differs from Stage's schema {len(MIGRATIONS)} "
+                             "(missing or changed: [], unexpected: ['wipe'])")
     write_archive(tmp_path / "good.zip", members)
     done = stage_cli("import", str(tmp_path / "good.zip"), "--data", str(target))
     assert done.returncode == 0, done.stderr
