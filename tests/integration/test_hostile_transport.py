@@ -405,3 +405,21 @@ def test_polling_posts_that_end_their_session_leave_no_greenlet_waiting_for_a_po
     while live_greenlets(crew, stage.url) > settled + 3 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert live_greenlets(crew, stage.url) <= settled + 3
+
+
+def test_phones_gone_without_closing_their_tcp_leave_no_reader_behind(server):
+    """Phones that stop answering with their TCP connection still open (off the Wi-Fi, frozen): once
+    the ping timeout ends their sessions, nothing of them stays. Under gevent each reader stayed in
+    ``recv`` with its descriptor, for as long as the dead connection was not reset."""
+    stage, _ = server
+    crew = stage.login("crew")
+    settled = live_greenlets(crew, stage.url)
+    silent = [raw_phone(stage.url) for _ in range(5)]  # they never answer a ping, never close
+    try:
+        deadline = time.monotonic() + 90  # ping interval 10 s + ping timeout 20 s, on a loaded machine
+        while live_greenlets(crew, stage.url) > settled + 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert live_greenlets(crew, stage.url) <= settled + 3
+    finally:
+        for ws in silent:
+            ws.close()
