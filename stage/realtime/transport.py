@@ -201,7 +201,7 @@ class MessageCaps:
 def install(app: "Flask", socketio: "SocketIO", settings: "Settings") -> MessageCaps:
     """Put the guards in front of python-engineio: its websocket class for the async mode, and a WSGI
     guard for long-polling POSTs. Returns the caps (kept in ``app.extensions["stage.caps"]``)."""
-    from stage.web.polling_guard import PollingGuard
+    from stage.web.polling_guard import PollingGuard, disconnect_without_waiting
 
     consoles = (settings.console_byte_burst, settings.console_bytes_per_second)
     caps = MessageCaps(settings.max_phone_event_bytes, {"/capture": settings.max_event_bytes},
@@ -217,6 +217,7 @@ def install(app: "Flask", socketio: "SocketIO", settings: "Settings") -> Message
     # python-engineio looks the websocket class up in the server's own ``_async`` table for every
     # upgrade; a copy with ours leaves the module's table (and other servers in the process) alone.
     eio._async = {**eio._async, "websocket": guarded_websocket_class(caps)}
+    disconnect_without_waiting(eio)  # no request's greenlet waits forever for a poll that never comes
     app.wsgi_app = PollingGuard(app.wsgi_app, eio, caps, socketio_path="socket.io")  # type: ignore[method-assign]
     app.extensions["stage.caps"] = caps
     _installed[eio] = caps

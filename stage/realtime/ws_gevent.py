@@ -109,8 +109,16 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
             return self.app(self)
 
         def close(self) -> None:
+            """python-engineio's writer calls this once the session ended (a ping timeout, a disconnect)."""
             if not self._sock.closed:
                 self._sock.close()
+            # The reader may still wait in ``recv`` on a peer that is gone without a FIN (a phone off the
+            # Wi-Fi): python-engineio 4.15.1 means to bound that wait with a socket timeout, but sets it
+            # only on a ``_sock`` or ``socket`` attribute that has ``settimeout``, and gevent-websocket's
+            # socket (here and in python-engineio's own gevent driver) has none. Reproduced: 20 frozen
+            # phones left 20 readers in ``recv`` and 20 descriptors after their sessions timed out.
+            # Shutting the TCP connection down wakes the reader with end-of-stream.
+            self._drop_connection()
 
         def send(self, message: str | bytes) -> None:
             self._sock.send(message)

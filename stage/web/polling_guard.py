@@ -40,6 +40,33 @@ from stage.realtime.transport import MIN_CHARGE, MessageCaps, OverBudget, note_r
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
 
+def disconnect_without_waiting(eio: Any) -> None:
+    """Make ``eio.disconnect(sid)`` close the session without waiting for its queue to drain.
+
+    python-engineio 4.15.1 ``Server.disconnect(sid)`` calls ``Socket.close()`` with ``wait=True``, which
+    blocks in ``queue.join()`` until a poll or the websocket writer takes the queued CLOSE packet. It
+    is called from ``handle_request`` for every ``EngineIOError`` of a POST or GET, e.g. a long-polling
+    POST holding a packet type the server does not take (``2``, a PING: ``UnknownPacketError``): when
+    no poll comes (the phone left, or never polls), the request's greenlet and its descriptor stay
+    forever, ping timeout or not (reproduced: five such POSTs left five greenlets in ``queue.join``).
+    Upstream knows the pattern (python-engineio#60, ``close(wait=True)`` after the writer ended) and
+    fixed that path only; no release changes ``disconnect``. The CLOSE packet still goes to a pending
+    poll or the websocket writer; a later poll with the sid gets 400 (the session is gone).
+    ``disconnect()`` of every session (shutdown) keeps upstream's behaviour.
+    """
+    every = eio.disconnect
+
+    def disconnect(sid: str | None = None) -> None:
+        if sid is None:
+            return every()
+        session = eio.sockets.get(sid)
+        if session is not None:
+            session.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
+        eio.sockets.pop(sid, None)
+
+    eio.disconnect = disconnect
+
+
 class PollingGuard:
     def __init__(self, app: WSGIApp, eio: Any, caps: MessageCaps, socketio_path: str = "socket.io") -> None:
         self.app = app

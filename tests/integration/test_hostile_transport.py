@@ -385,3 +385,44 @@ def test_a_polling_post_of_more_packets_than_engineio_decodes_gets_a_clear_error
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "too_many_packets", answer.text[:200]
     assert session_gone(base, sid)
     assert "Too many packets" not in stage.log_text()
+
+
+def test_polling_posts_that_end_their_session_leave_no_greenlet_waiting_for_a_poll(server):
+    """A POST whose packet the server does not take (``2``, a PING from the client) makes python-engineio
+    call ``disconnect(sid)``, which waited in ``queue.join()`` for a poll that never comes: the request
+    was never answered and its greenlet stayed, past the ping timeout (a soak's leftover greenlets)."""
+    stage, _ = server
+    crew = stage.login("crew")
+    settled = live_greenlets(crew, stage.url)
+    base = f"{stage.url}/socket.io/?EIO=4&transport=polling"
+    answers = []
+    for _ in range(5):
+        sid = json.loads(requests.get(base, timeout=10).text[1:])["sid"]
+        assert requests.post(f"{base}&sid={sid}", data="40/audience,", timeout=10).text == "OK"
+        try:
+            answers.append(requests.post(f"{base}&sid={sid}", data="2", timeout=10).status_code)
+        except requests.Timeout:
+            answers.append(None)
+    assert answers == [400] * 5  # answered, the session refused: no poll needed
+    deadline = time.monotonic() + 30
+    while live_greenlets(crew, stage.url) > settled + 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_greenlets(crew, stage.url) <= settled + 3
+
+
+def test_phones_gone_without_closing_their_tcp_leave_no_reader_behind(server):
+    """Phones that stop answering with their TCP connection still open (off the Wi-Fi, frozen): once
+    the ping timeout ends their sessions, nothing of them stays. Under gevent each reader stayed in
+    ``recv`` with its descriptor, for as long as the dead connection was not reset."""
+    stage, _ = server
+    crew = stage.login("crew")
+    settled = live_greenlets(crew, stage.url)
+    silent = [raw_phone(stage.url) for _ in range(5)]  # they never answer a ping, never close
+    try:
+        deadline = time.monotonic() + 90  # ping interval 10 s + ping timeout 20 s, on a loaded machine
+        while live_greenlets(crew, stage.url) > settled + 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert live_greenlets(crew, stage.url) <= settled + 3
+    finally:
+        for ws in silent:
+            ws.close()
