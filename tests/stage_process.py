@@ -80,6 +80,7 @@ class StageProcess:
     stdout_lines: list[str] = field(default_factory=list)
     display_keys: dict[str, str] = field(default_factory=dict)
     leftovers: list[int] = field(default_factory=list)  # pids that outlived the server (then killed)
+    _port_retries: int = 3
 
     @property
     def url(self) -> str:
@@ -109,7 +110,14 @@ class StageProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"stage serve exited {self.proc.returncode}:\n{self.stderr_path.read_text()}")
+                error = self.stderr_path.read_text()
+                if "Address already in use" in error and self._port_retries > 0:
+                    # free_port() is a probe, not a reservation: with tests in parallel processes another
+                    # server can take the port between the probe and our bind. Probe again, start again.
+                    self._port_retries -= 1
+                    self.port = free_port()
+                    return self.start(timeout)
+                raise RuntimeError(f"stage serve exited {self.proc.returncode}:\n{error}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).ok:
                     break
