@@ -18,8 +18,8 @@ from stage.errors import StageError
 
 PREFIX = "/stage"
 REPLY_PREFIX = "/stage/reply"
-CUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")  # as stage.show.models.CueBase.id
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as stage.show.models.NAME
+CUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")  # as stage.show.cues.CueBase.id
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as stage.show.base.NAME
 SCENE = re.compile(r"^[a-z]{1,20}$")
 
 
