@@ -24,8 +24,8 @@ SCENE = re.compile(r"^[a-z]{1,20}$")
 
 
 class RemoteHandlers(Protocol):
-    """What a remote can do; the server implements it on the night. Each returns a short result for
-    the reply (``"GO cue 3"``) or raises ``StageError`` whose message becomes the error reply."""
+    """What a remote can do (``stage.lighting.remote_control.RemoteControl``). Each returns a short result
+    for the reply (``"GO cue 3"``) or raises ``StageError`` whose message becomes the error reply."""
 
     def go(self) -> str: ...
 

@@ -18,7 +18,8 @@ def test_flat_cues_puts_groups_before_their_children_in_show_order():
     show = Show.model_validate({
         "title": "t", "displays": [{"name": "main"}],
         "cues": [{"type": "note"},
-                 {"type": "group", "cues": [{"type": "note"}, {"type": "group", "cues": [{"type": "wait", "seconds": 1}]}]},
+                 {"type": "group", "cues": [{"type": "note"},
+                                            {"type": "group", "cues": [{"type": "wait", "seconds": 1}]}]},
                  {"type": "stop"}],
     })
     assert [c.id for c in show.flat_cues()] == ["1", "2", "2.1", "2.2", "2.2.1", "3"]
