@@ -6,8 +6,8 @@ long-polling POSTs and an OSC flood, as fast as it can. Goal: with it, ack p99 <
 
     .venv/bin/python bench/hostile_phone.py [--phones 500] [--seconds 60] [--frame-cap 16384] [--no-record]
 
-The phones' message cap is read from the server's settings (``max_phone_event_bytes``; 16 KiB where it
-does not exist yet) or given with --frame-cap: frames go just under and just over it. The server log's
+The phones' message cap is read from the server's transport (``stage.realtime.transport.PHONE``)
+or given with --frame-cap: frames go just under and just over it. The server log's
 growth is watched: an OSC flood that makes the server log past --log-cap-mb stops (and says so) rather
 than fill the shared disk. --attacks picks some of the attacks, to tell their effects apart.
 """
@@ -92,14 +92,10 @@ def _watch(load: subprocess.Popen, server: Server, hostile: Hostile, args: argpa
 
 
 def phone_cap() -> int:
-    """The phones' message cap as the server's settings define it (``max_phone_event_bytes``, the
-    per-namespace cap for /audience) where that setting exists; 16 KiB (the issue's target) before it."""
-    from dataclasses import fields
+    """The phones' message cap, as the server's transport defines it."""
+    from stage.realtime.allowances import PHONE
 
-    from stage.settings import Settings
-
-    cap = next((f.default for f in fields(Settings) if f.name == "max_phone_event_bytes"), None)
-    return cap if isinstance(cap, int) else 16 * 1024
+    return PHONE.cap
 
 
 def _wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -115,8 +111,7 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=10, help="seconds over which the phones join")
     parser.add_argument("--submit-rate", type=float, default=50, help="stories a second, all phones (the night's)")
     parser.add_argument("--frame-cap", type=int, default=phone_cap(),
-                        help="the /audience message cap in bytes (default: the server's max_phone_event_bytes, "
-                             "else 16 KiB)")
+                        help="the /audience message cap in bytes (default: the server's, stage.realtime.transport.PHONE)")
     parser.add_argument("--poll-bytes", type=int, default=400_000, help="body of one oversized polling POST")
     parser.add_argument("--osc-rate", type=float, default=2000, help="OSC datagrams a second (0: unpaced)")
     parser.add_argument("--attacks", default=",".join(KINDS), type=lambda text: frozenset(text.split(",")),

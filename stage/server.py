@@ -67,13 +67,12 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,
-        max_http_buffer_size=settings.max_event_bytes,
         ping_interval=10,
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
     )
-    transport.install(app, socketio, settings)  # per-connection message caps, refused from the frame header
+    transport.install(app, socketio, settings.async_mode)  # per-connection caps and budgets (realtime/transport.py)
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
     store = Store(settings.data_dir / "stage.db", native=native_runner(settings.async_mode))
     hub = Broadcaster(socketio, join_url)

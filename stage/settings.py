@@ -48,26 +48,7 @@ class Settings:
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
     max_upload_bytes: int = 25 * 1024 * 1024
-    # One Socket.IO message on a connection that earned the large cap (/capture): room for a capture
-    # preview (256 KiB JPEG, sent as a binary attachment). A bigger one closes the socket.
-    max_event_bytes: int = 320 * 1024
-    # One message on any other connection (phones, displays, consoles). The largest legitimate one is a
-    # 10,000-character story: 40 KB as UTF-8 (4 bytes a character at most), 120 KB from a client whose
-    # JSON escapes non-ASCII (python-socketio: "\ud83e\uddb8", 12 bytes an emoji), plus its envelope.
-    max_phone_event_bytes: int = 128 * 1024
-    # Bytes a connection may send (a token bucket: a burst, refilled at a rate; over it, closed with 1008).
-    # A phone's heaviest legitimate use is submit_story at its limit (6 per 10 s) with stories at the
-    # largest size (~120 KB escaped): the burst holds that whole allowance at once, the refill a story of
-    # that size every 4 s (no phone writes 10,000 characters that fast). Everything else a
-    # phone sends (feed, join, recommend, pongs) is well under 1 KiB; a display's heartbeats likewise.
-    phone_byte_burst: int = 6 * 128 * 1024
-    phone_bytes_per_second: int = 32 * 1024
-    # A capture agent sends a preview (<= 256 KiB) about twice a second, plus health: twice that rate.
-    capture_byte_burst: int = 4 * 1024 * 1024
-    capture_bytes_per_second: int = 1024 * 1024
-    # A console (after a login) sends small commands, remix drafts and moderation in bursts.
-    console_byte_burst: int = 2 * 1024 * 1024
-    console_bytes_per_second: int = 256 * 1024
+    # Socket.IO message caps and byte budgets are the transport's (stage/realtime/transport.py).
     max_take_bytes: int = 4 * 1024 ** 3  # one take file (show limits.max_take_mb)
     local_rigs: bool = True  # `stage serve` starts an agent for each rig marked local
     secret_key: bytes = field(default=b"", repr=False)

@@ -4,10 +4,10 @@ Why here and not with ``max_http_buffer_size`` alone: python-engineio compares a
 cap only after the websocket library read, unmasked and UTF-8-checked all of it (gevent-websocket
 does both byte by byte in Python: ~170 ms of one core for a 320 KiB frame, measured below), and it
 has one cap for every client. A phone never sends more than a 10,000-character story, so a phone's
-connection gets a small cap; a connection earns the large one (``max_event_bytes``) only by an
+connection gets a small cap; a connection earns the large one (``CAPTURE``) only by an
 authenticated connect to a namespace that needs it (the capture agent's previews on ``/capture``).
 
-The cap lives on python-engineio's own ``Socket`` object (attribute ``stage_message_cap``), so it goes
+The allowance lives on python-engineio's own ``Socket`` object (attribute ``stage_allowed``), so it goes
 away with the session and every transport (websocket under gevent or eventlet, long-polling POSTs)
 reads the same number. Measured on this machine (2 cores, Python 3.11), one 320 KiB frame:
 gevent-websocket's ``unmask_payload`` 66 ms and ``Utf8Validator`` 52 ms (run twice); the C
@@ -47,28 +47,20 @@ from typing import TYPE_CHECKING, Any
 from limits import parse as parse_limit
 
 from stage.limiter import MovingWindowLimiter
+from stage.realtime.allowances import MessageCaps
 
 if TYPE_CHECKING:
     from flask import Flask
     from flask_socketio import SocketIO
 
-    from stage.settings import Settings
-
 log = logging.getLogger(__name__)
 
-CAP_ATTR = "stage_message_cap"
 CLOSE_TOO_BIG = 1009  # RFC 6455 7.4.1: "a message that is too big for it to process"
 CLOSE_POLICY = 1008  # RFC 6455 7.4.1: "a message that violates its policy" (here: over its byte budget)
-BUDGET_ATTR = "stage_byte_budget"
-# Every websocket frame (control frames too) and every long-polling packet costs at least this much
-# budget: a flood of tiny frames or packets is bounded like one of big ones (a phone's own small events,
-# a feed or an Engine.IO pong, are far rarer than the refill).
-MIN_CHARGE = 512
 # Browsers and python-socketio's client send every message as one frame; RFC 6455 lets intermediaries
 # fragment, never into more than a few pieces. Past this a message's list of fragments stops growing.
 MAX_FRAGMENTS = 64
 _NOTE_LIMIT = parse_limit("20 per minute")  # a reconnecting attacker must not flood the log either
-CONSOLE_NAMESPACES = ("/host", "/moderation", "/crew")  # each refuses a connect without a console login
 _notes = MovingWindowLimiter()
 _installed: "weakref.WeakKeyDictionary[Any, MessageCaps]" = weakref.WeakKeyDictionary()  # engine.io server -> caps
 
@@ -86,14 +78,6 @@ class MessageTooBig(Exception):
         super().__init__(f"message of {size} bytes is over this connection's cap of {cap} bytes")
         self.size = size
         self.cap = cap
-
-
-class OverBudget(Exception):
-    """A connection sent more bytes than its budget allows; the message that went over is not dispatched."""
-
-    def __init__(self, budget: "ByteBudget") -> None:
-        super().__init__(f"over this connection's byte budget ({budget.burst} bytes at once, "
-                         f"{budget.rate} a second)")
 
 
 class TooFragmented(Exception):
@@ -132,85 +116,15 @@ class FrameMeter:
         self.caps.charge(self.session, frame_bytes(payload))
 
 
-class ByteBudget:
-    """A token bucket of bytes for one connection: ``burst`` at once, refilled at ``rate`` a second.
-
-    Not ``limits``: its moving window keeps one entry per unit of cost (one per byte here) and its
-    fixed window lets twice the burst through at a window's edge; a bucket is two floats on the
-    Engine.IO session and goes away with it. Only the session's own read loop charges it.
-    """
-
-    __slots__ = ("burst", "rate", "level", "stamp", "clock")
-
-    def __init__(self, burst: int, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.burst, self.rate, self.clock = burst, rate, clock
-        self.level = float(burst)
-        self.stamp = clock()
-
-    def take(self, size: int) -> bool:
-        """Charge ``size`` bytes (at least ``MIN_CHARGE``); False (nothing taken) when over."""
-        now = self.clock()
-        self.level = min(float(self.burst), self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
-        cost = max(size, MIN_CHARGE)
-        if cost > self.level:
-            return False
-        self.level -= cost
-        return True
-
-
-class MessageCaps:
-    """The caps and byte budgets of one server: ``default`` for every connection (phones, displays,
-    consoles), more for a connection once it has connected to a namespace listed in ``by_namespace``.
-    Budgets are (burst, bytes a second), likewise ``default_budget`` and ``budgets``."""
-
-    def __init__(self, default: int, by_namespace: dict[str, int], default_budget: tuple[int, int] | None = None,
-                 budgets: dict[str, tuple[int, int]] | None = None) -> None:
-        self.default = default
-        self.by_namespace = dict(by_namespace)
-        self.largest = max([default, *self.by_namespace.values()])
-        self.default_budget = default_budget
-        self.budgets = dict(budgets or {})
-
-    def charge(self, eio_socket: Any, size: int) -> None:
-        """Charge ``size`` bytes read on ``eio_socket``'s connection; raises OverBudget past its budget."""
-        if eio_socket is None or self.default_budget is None:
-            return
-        budget = getattr(eio_socket, BUDGET_ATTR, None)
-        if budget is None:
-            budget = ByteBudget(*self.default_budget)
-            setattr(eio_socket, BUDGET_ATTR, budget)
-        if not budget.take(size):
-            raise OverBudget(budget)
-
-    def of(self, eio_socket: Any) -> int:
-        """The cap of one Engine.IO session (its socket object), read for every message."""
-        return getattr(eio_socket, CAP_ATTR, self.default) if eio_socket is not None else self.default
-
-    def grant(self, eio_socket: Any, namespace: str) -> None:
-        """Called after a connect to ``namespace`` was accepted: raise the session's cap if it needs more."""
-        wanted = self.by_namespace.get(namespace)
-        if wanted is not None and eio_socket is not None and wanted > self.of(eio_socket):
-            setattr(eio_socket, CAP_ATTR, wanted)
-        budget = self.budgets.get(namespace)
-        current = getattr(eio_socket, BUDGET_ATTR, None)
-        if budget is not None and eio_socket is not None and (current is None or budget[0] > current.burst):
-            setattr(eio_socket, BUDGET_ATTR, ByteBudget(*budget))
-
-
-def install(app: "Flask", socketio: "SocketIO", settings: "Settings") -> MessageCaps:
+def install(app: "Flask", socketio: "SocketIO", async_mode: str) -> MessageCaps:
     """Put the guards in front of python-engineio: its websocket class for the async mode, and a WSGI
-    guard for long-polling POSTs. Returns the caps (kept in ``app.extensions["stage.caps"]``)."""
+    guard for long-polling POSTs."""
     from stage.web.polling_guard import PollingGuard, disconnect_without_waiting
 
-    consoles = (settings.console_byte_burst, settings.console_bytes_per_second)
-    caps = MessageCaps(settings.max_phone_event_bytes, {"/capture": settings.max_event_bytes},
-                       (settings.phone_byte_burst, settings.phone_bytes_per_second),
-                       {"/capture": (settings.capture_byte_burst, settings.capture_bytes_per_second),
-                        **{namespace: consoles for namespace in CONSOLE_NAMESPACES}})
+    caps = MessageCaps()
     eio = socketio.server.eio
     eio.max_http_buffer_size = caps.largest  # engine.io's own after-the-fact check: the largest cap
-    if settings.async_mode == "gevent":
+    if async_mode == "gevent":
         from stage.realtime.ws_gevent import guarded_websocket_class
     else:
         from stage.realtime.ws_eventlet import guarded_websocket_class
@@ -218,8 +132,7 @@ def install(app: "Flask", socketio: "SocketIO", settings: "Settings") -> Message
     # upgrade; a copy with ours leaves the module's table (and other servers in the process) alone.
     eio._async = {**eio._async, "websocket": guarded_websocket_class(caps)}
     disconnect_without_waiting(eio)  # no request's greenlet waits forever for a poll that never comes
-    app.wsgi_app = PollingGuard(app.wsgi_app, eio, caps, socketio_path="socket.io")  # type: ignore[method-assign]
-    app.extensions["stage.caps"] = caps
+    app.wsgi_app = PollingGuard(app.wsgi_app, eio, caps)  # type: ignore[method-assign]
     _installed[eio] = caps
     return caps
 
@@ -228,7 +141,7 @@ def grant_for_namespace(socketio: "SocketIO", sid: str, namespace: str) -> None:
     """After an accepted connect: the session of ``sid`` gets ``namespace``'s cap if that is larger."""
     server = socketio.server
     caps = _installed.get(server.eio)
-    if caps is None or (namespace not in caps.by_namespace and namespace not in caps.budgets):
+    if caps is None or namespace not in caps.earned:
         return
     eio_sid = server.manager.eio_sid_from_sid(sid, namespace)
     caps.grant(server.eio.sockets.get(eio_sid), namespace)

@@ -23,8 +23,9 @@ from engineio.async_drivers.eventlet import WebSocketWSGI
 from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 from websockets.speedups import apply_mask
 
-from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageCaps, OverBudget, TooFragmented,
-                                     note_refusal, owning_socket)
+from stage.realtime.allowances import MessageCaps, OverBudget
+from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, TooFragmented, note_refusal,
+                                      owning_socket)
 
 
 class CappedMessage(RFC6455WebSocket.Message):

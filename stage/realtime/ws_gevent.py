@@ -33,8 +33,9 @@ from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from websockets.speedups import apply_mask
 
-from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageCaps, MessageTooBig, OverBudget,
-                                     TooFragmented, note_refusal, owning_socket)
+from stage.realtime.allowances import MessageCaps, OverBudget
+from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageTooBig, TooFragmented, note_refusal,
+                                      owning_socket)
 
 TEXT, BINARY, CONTINUATION = WebSocket.OPCODE_TEXT, WebSocket.OPCODE_BINARY, WebSocket.OPCODE_CONTINUATION
 CLOSE, PING, PONG = WebSocket.OPCODE_CLOSE, WebSocket.OPCODE_PING, WebSocket.OPCODE_PONG

@@ -35,7 +35,8 @@ from typing import Any
 
 from engineio.payload import Payload
 
-from stage.realtime.transport import MIN_CHARGE, MessageCaps, OverBudget, note_refusal
+from stage.realtime.allowances import MIN_CHARGE, MessageCaps, OverBudget
+from stage.realtime.transport import note_refusal
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -68,11 +69,11 @@ def disconnect_without_waiting(eio: Any) -> None:
 
 
 class PollingGuard:
-    def __init__(self, app: WSGIApp, eio: Any, caps: MessageCaps, socketio_path: str = "socket.io") -> None:
+    def __init__(self, app: WSGIApp, eio: Any, caps: MessageCaps) -> None:
         self.app = app
         self.eio = eio
         self.caps = caps
-        self.prefix = "/" + socketio_path.strip("/")
+        self.prefix = "/socket.io"  # Flask-SocketIO's path: Stage never changes it
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and self._is_engineio(environ.get("PATH_INFO", "")):
@@ -98,7 +99,7 @@ class PollingGuard:
         note_refusal("polling POST of %d bytes from %s refused (cap %d); session %s closed",
                      length, environ.get("REMOTE_ADDR", "?"), cap, sid or "-")
         if session is not None:
-            self._end(sid, session)
+            self.eio.disconnect(sid)  # disconnect_without_waiting's: never blocks on a poll
         return self._answer(start_response, "413 Payload Too Large", "too_large",
                             f"a message may have at most {cap} bytes on this connection")
 
@@ -114,21 +115,16 @@ class PollingGuard:
             self.caps.charge(session, sum(max(len(packet), MIN_CHARGE) for packet in packets))
         except OverBudget as exc:
             note_refusal("polling POST from %s refused: %s; session %s closed", peer, exc, sid)
-            self._end(sid, session)
+            self.eio.disconnect(sid)  # disconnect_without_waiting's: never blocks on a poll
             return self._answer(start_response, "429 Too Many Requests", "over_budget",
                                 f"this connection sent more than it may ({exc}); reconnect later")
         if len(packets) > Payload.max_decode_packets:
             note_refusal("polling POST from %s refused: %d packets (at most %d); session %s closed",
                          peer, len(packets), Payload.max_decode_packets, sid)
-            self._end(sid, session)
+            self.eio.disconnect(sid)  # disconnect_without_waiting's: never blocks on a poll
             return self._answer(start_response, "400 Bad Request", "too_many_packets",
                                 f"a POST may hold at most {Payload.max_decode_packets} packets")
         return None
-
-    def _end(self, sid: str, session: Any) -> None:
-        # wait=False: never block on a poll that may not come; abort=False queues CLOSE for a pending poll.
-        session.close(wait=False, abort=False, reason=self.eio.reason.TRANSPORT_ERROR)
-        self.eio.sockets.pop(sid, None)
 
     @staticmethod
     def _answer(start_response: Callable, status: str, code: str, message: str) -> Iterable[bytes]:

@@ -19,14 +19,14 @@ import pytest
 import requests
 import websocket
 
+from stage.realtime.allowances import PHONE
 from tests.agent_peer import AgentPeer
 from tests.conftest import PeerFactory, demo_show
 from tests.peers import go
 from tests.stage_process import StageProcess
 from tests.waiting import wait_until
 
-PHONE_CAP = 128 * 1024  # Settings.max_phone_event_bytes
-PHONE_BURST = 6 * PHONE_CAP  # Settings.phone_byte_burst
+PHONE_CAP, PHONE_BURST = PHONE.cap, PHONE.burst
 MASK = b"\x11\x22\x33\x44"
 
 

@@ -15,7 +15,8 @@ from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.websocket import WebSocket
 from hypothesis import given, settings, strategies as st
 
-from stage.realtime.transport import MAX_FRAGMENTS, MIN_CHARGE, ByteBudget, MessageCaps, MessageTooBig
+from stage.realtime.allowances import MIN_CHARGE, Allowance, ByteBudget, MessageCaps
+from stage.realtime.transport import MAX_FRAGMENTS, MessageTooBig
 from stage.realtime.ws_gevent import guarded_websocket_class, read_message
 
 MASK = b"\x0f\xf0\x55\xaa"
@@ -140,7 +141,7 @@ def test_the_reader_yields_to_other_greenlets_between_messages_of_a_full_buffer(
         while (message := ws.wait()) is not None:
             order.append(message)
 
-    guarded_reader(frame(b"m") * 3, MessageCaps(1024, {}), engineio_loop)
+    guarded_reader(frame(b"m") * 3, MessageCaps(Allowance(1024), {}), engineio_loop)
     assert order[:2] == ["other", "m"] and order.count("other") == 3 and order.index("other", 1) < order.index("m", 2)
 
 
@@ -151,7 +152,7 @@ def test_a_connection_over_its_byte_budget_is_closed_with_1008_and_the_message_n
         while (message := ws.wait()) is not None:
             messages.append(message)
 
-    caps = MessageCaps(1024, {}, default_budget=(2000, 1))
+    caps = MessageCaps(Allowance(1024, 2000, 1), {})
     stream = guarded_reader(frame(b"a" * 900) * 5, caps, engineio_loop)
     assert messages == ["a" * 900] * 2  # the third went over: read (under the cap), never dispatched
     close = stream.written[-1]
@@ -202,7 +203,7 @@ def eventlet_socket(data: bytes, caps: MessageCaps):
 
 
 def test_under_eventlet_the_reader_yields_between_messages_and_closes_over_budget_with_1008():
-    ws, sock = eventlet_socket(frame(b"m") * 3 + frame(b"a" * 900) * 3, MessageCaps(1024, {}, (2500, 1)))
+    ws, sock = eventlet_socket(frame(b"m") * 3 + frame(b"a" * 900) * 3, MessageCaps(Allowance(1024, 2500, 1), {}))
     import eventlet
 
     order: list[str] = []
@@ -258,7 +259,7 @@ PONG, PING = frame(b"", opcode=10), frame(b"hi", opcode=9)
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_stream_of_pongs_is_charged_per_frame_and_closes_its_sender_with_1008(mode):
-    caps = MessageCaps(1024, {}, (10 * MIN_CHARGE, 1))  # ten frames' worth, no refill to speak of
+    caps = MessageCaps(Allowance(1024, 10 * MIN_CHARGE, 1), {})  # ten frames' worth, no refill to speak of
     messages, written = read_in(mode, PONG * 100 + frame(b"m"), caps)
     assert messages == [] and close_code(written) == 1008  # the message after the flood is never handed on
 
@@ -266,7 +267,7 @@ def test_a_stream_of_pongs_is_charged_per_frame_and_closes_its_sender_with_1008(
 @pytest.mark.parametrize("mode", MODES)
 def test_empty_non_final_fragments_are_capped_in_number_and_close_with_1008(mode):
     endless = frame(b"", fin=False) + frame(b"", opcode=0, fin=False) * (4 * MAX_FRAGMENTS) + frame(b"x", opcode=0)
-    messages, written = read_in(mode, endless, MessageCaps(1024, {}))  # no budget: the count alone refuses
+    messages, written = read_in(mode, endless, MessageCaps(Allowance(1024), {}))  # no budget: the count alone refuses
     assert messages == [] and close_code(written) == 1008
 
 
@@ -277,12 +278,12 @@ def test_the_reader_yields_to_other_greenlets_between_control_frames(mode):
             order.append("other")
             sleep(0)
 
-    order, _ = read_in(mode, PING + PONG + PONG + frame(b"m"), MessageCaps(1024, {}), other_phone)
+    order, _ = read_in(mode, PING + PONG + PONG + frame(b"m"), MessageCaps(Allowance(1024), {}), other_phone)
     assert order == ["other", "other", "other", "m"]  # one turn for the other greenlet per frame read
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_budget_is_charged_bytes_on_the_wire_not_characters(mode):
     text = "\U0001F9B8" * 300  # 300 characters, 1,200 bytes of UTF-8: 1,208 with the frame's header
-    messages, written = read_in(mode, frame(text.encode()) * 3, MessageCaps(4096, {}, (2000, 1)))
+    messages, written = read_in(mode, frame(text.encode()) * 3, MessageCaps(Allowance(4096, 2000, 1), {}))
     assert messages == [text] and close_code(written) == 1008  # by characters all three cost 512 each
