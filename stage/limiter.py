@@ -19,10 +19,12 @@ filter runs on the capture agent's threads too); the lock is a green one under g
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from limits import RateLimitItem
 
@@ -128,3 +130,18 @@ class InFlight:
 
     def running(self, key: str) -> int:
         return self._running.get(key, 0)
+
+
+_log_lines = MovingWindowLimiter()
+
+
+def log_sometimes(logger: logging.Logger, limit: RateLimitItem, key: tuple[str, ...], message: str, *args: Any,
+                  level: int = logging.WARNING, exc_info: bool = False,
+                  limiter: MovingWindowLimiter | None = None) -> bool:
+    """Log one line unless ``key`` (per logger) already wrote ``limit`` of them: Stage's one throttle for
+    lines a hostile client can cause (refused events, connects, frames, datagrams, logins). Whether it
+    logged. ``limiter``: one with an injected clock, for code whose tests drive the time."""
+    if not (limiter or _log_lines).hit(limit, "log", logger.name, *key):
+        return False
+    logger.log(level, message, *args, exc_info=exc_info)
+    return True

@@ -28,7 +28,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 
 from stage.errors import RateLimited
-from stage.limiter import InFlight, MovingWindowLimiter
+from stage.limiter import InFlight, MovingWindowLimiter, log_sometimes
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ class PhoneLimits:
         retried by the phone), before the worker starts, so it costs the phone no submission.
         """
         if not self._workers.acquire(_SERVER):
-            if self._window.hit(_BUSY_LINES, "log", "media workers"):
-                log.info("all %d media workers are busy; refusing uploads until one is free", self._workers.cap)
+            log_sometimes(log, _BUSY_LINES, ("media workers",), "all %d media workers are busy; refusing uploads "
+                          "until one is free", self._workers.cap, level=logging.INFO, limiter=self._window)
             raise RateLimited("the server is busy with other uploads; trying again in a moment", code="busy")
         try:
             yield self._workers.running(_SERVER)

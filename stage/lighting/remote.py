@@ -31,7 +31,7 @@ from stage.errors import StageError
 from stage.lighting.commands import REPLY_PREFIX, CommandError, RemoteHandlers, parse, reply_address
 from stage.lighting.datagrams import DatagramError, decode
 from stage.lighting.messages import OscMessage
-from stage.limiter import MovingWindowLimiter
+from stage.limiter import MovingWindowLimiter, log_sometimes
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +206,8 @@ class OscRemote:
     def _log_sometimes(self, kind: str, key: str, fmt: str, *args: Any, level: int = logging.WARNING,
                        limit: RateLimitItem = LOG_EVERY, exc_info: bool = False) -> None:
         """Log a line unless this kind and key (the sender) already used up ``limit``; the counters count all."""
-        if self._limiter.hit(limit, "osc-in-log", kind, key):
-            log.log(level, fmt, *args, exc_info=exc_info)
+        log_sometimes(log, limit, (kind, key), fmt, *args, level=level, exc_info=exc_info, limiter=self._limiter)
+
 
 WILDCARDS = ("", "0.0.0.0", "::")
 

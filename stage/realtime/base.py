@@ -17,7 +17,7 @@ from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
 from stage.errors import StageError
-from stage.limiter import MovingWindowLimiter
+from stage.limiter import MovingWindowLimiter, log_sometimes
 from stage.night import Night
 from stage.realtime import transport
 
@@ -28,14 +28,8 @@ log = logging.getLogger(__name__)
 _limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 # Refusals are logged per connection at most this often: a hostile phone sending bad payloads at its
 # event limit wrote ~225 lines a second (1.2 MB in 30 s, bench/hostile_phone.py) with one line each.
-_REFUSAL_LINES = parse_limit("10 per minute")
+REFUSAL_LINES = parse_limit("10 per minute")  # per connection (connect refusals: per address)
 _FLOOD_LINES = parse_limit("1 per minute")  # "is flooding": one line per flooding connection a minute
-
-
-def _note(limit: RateLimitItem, sid: str, message: str, *args: Any, level: int = logging.INFO) -> None:
-    """Log one refusal line unless this connection already wrote its share of them this minute."""
-    if _limiter.hit(limit, "log", sid):
-        log.log(level, message, *args)
 
 
 def error_ack(code: str, message: str) -> dict[str, Any]:
@@ -58,12 +52,12 @@ def handler(model: type[BaseModel]) -> Callable:
             try:
                 result = fn(self, model.model_validate(args[0] if args else {}))
             except ValidationError as exc:
-                _note(_REFUSAL_LINES, request.sid, "%s %s from %s refused: invalid payload", self.namespace, event,
-                      request.sid)
+                log_sometimes(log, REFUSAL_LINES, (request.sid,), "%s %s from %s refused: invalid payload",
+                              self.namespace, event, request.sid, level=logging.INFO)
                 return error_ack("invalid_payload", _validation_message(exc))
             except StageError as exc:
-                _note(_REFUSAL_LINES, request.sid, "%s %s from %s refused: %s", self.namespace, event, request.sid,
-                      exc.message)
+                log_sometimes(log, REFUSAL_LINES, (request.sid,), "%s %s from %s refused: %s", self.namespace, event,
+                              request.sid, exc.message, level=logging.INFO)
                 return exc.as_ack()
             except Exception:
                 log.exception("%s %s from %s failed", self.namespace, event, request.sid)
@@ -92,12 +86,12 @@ class RoleNamespace(Namespace):
         own = event in ("connect", "disconnect")
         # The event limit comes first, so unknown events count against it too (they were free before).
         if self.event_limit is not None and not own and not _limiter.hit(self.event_limit, self.namespace, sid):
-            _note(_FLOOD_LINES, sid, "%s: %s is flooding (over %s); refusing its events", self.namespace, sid,
-                  self.event_limit, level=logging.WARNING)
+            log_sometimes(log, _FLOOD_LINES, (sid,), "%s: %s is flooding (over %s); refusing its events",
+                          self.namespace, sid, self.event_limit)
             return error_ack("rate_limited", "too many actions at once; wait a moment")
         if self._spoofed(event, sid) or (not own and not hasattr(self, f"on_{event}")):
-            _note(_REFUSAL_LINES, sid, "%s refused unknown event %r from %s", self.namespace, event[:80], sid,
-                  level=logging.WARNING)
+            log_sometimes(log, REFUSAL_LINES, (sid,), "%s refused unknown event %r from %s", self.namespace,
+                          event[:80], sid)
             return error_ack("unknown_event", f"'{event[:80]}' is not an event of {self.namespace}")
         if event == "connect":
             self._connected.add(sid)

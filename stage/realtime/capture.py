@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stage.realtime import payloads
 from stage.errors import RateLimited
-from stage.realtime.base import _REFUSAL_LINES, RoleNamespace, _note, handler
+from stage.limiter import log_sometimes
+from stage.realtime.base import REFUSAL_LINES, RoleNamespace, handler
 from stage.realtime.consoles import CREW
 from stage.realtime.takes import preview_room
 from stage.records.store import Store
@@ -95,8 +96,7 @@ class CaptureNamespace(RoleNamespace):
     @staticmethod
     def _refuse(address: str, code: str, message: str) -> NoReturn:
         # Throttled per address: an agent (or a guesser) retrying a refused connect is not a log line each.
-        _note(_REFUSAL_LINES, f"address:{address}", "/capture refused %s: %s", address, message,
-              level=logging.WARNING)
+        log_sometimes(log, REFUSAL_LINES, (address,), "/capture refused %s: %s", address, message)
         raise ConnectionRefusedError(message, {"code": code, "message": message})
 
     def on_disconnect(self, reason: Any = None) -> None:

@@ -15,7 +15,8 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
-from stage.realtime.base import _REFUSAL_LINES, RoleNamespace, _note, error_ack, handler
+from stage.limiter import log_sometimes
+from stage.realtime.base import REFUSAL_LINES, RoleNamespace, error_ack, handler
 from stage.realtime.remix import RemixEvents
 from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
@@ -62,8 +63,8 @@ class ConsoleNamespace(RoleNamespace):
         # Throttled per remote address (a refused connect has no connection to key by): a page reloading
         # or a script reconnecting in a loop wrote one WARNING per try.
         address = request.remote_addr or "?"
-        _note(_REFUSAL_LINES, f"address:{address}", "%s refused a connection from %s without a %s login (%s)",
-              self.namespace, address, wanted, code, level=logging.WARNING)
+        log_sometimes(log, REFUSAL_LINES, (address,), "%s refused a connection from %s without a %s login (%s)",
+                      self.namespace, address, wanted, code)
         raise ConnectionRefusedError("log in first", {"code": code, "message": message})
 
     def on_disconnect(self, reason: Any = None) -> None:

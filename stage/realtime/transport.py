@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from limits import parse as parse_limit
 
-from stage.limiter import MovingWindowLimiter
+from stage.limiter import log_sometimes
 from stage.realtime.allowances import MessageCaps
 
 if TYPE_CHECKING:
@@ -60,15 +60,14 @@ CLOSE_POLICY = 1008  # RFC 6455 7.4.1: "a message that violates its policy" (her
 # Browsers and python-socketio's client send every message as one frame; RFC 6455 lets intermediaries
 # fragment, never into more than a few pieces. Past this a message's list of fragments stops growing.
 MAX_FRAGMENTS = 64
-_NOTE_LIMIT = parse_limit("20 per minute")  # a reconnecting attacker must not flood the log either
-_notes = MovingWindowLimiter()
+_NOTE_LIMIT = parse_limit("20 per minute")  # per peer: a reconnecting attacker must not flood the log either
 _installed: "weakref.WeakKeyDictionary[Any, MessageCaps]" = weakref.WeakKeyDictionary()  # engine.io server -> caps
 
 
-def note_refusal(what: str, *args: Any) -> None:
-    """One warning line per refused connection, at most 20 a minute over the whole server."""
-    if _notes.hit(_NOTE_LIMIT, "transport"):
-        log.warning(what, *args)
+def note_refusal(peer: str, what: str, *args: Any) -> None:
+    """One warning line per refused connection, at most 20 a minute per peer address (one server-wide
+    bucket let one attacker hide every other connection's refusals for the minute)."""
+    log_sometimes(log, _NOTE_LIMIT, (peer,), what, *args)
 
 
 class MessageTooBig(Exception):

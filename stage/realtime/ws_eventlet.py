@@ -69,11 +69,11 @@ class CappedWebSocket(RFC6455WebSocket):
         try:
             return self._metered_frame(message)
         except (OverBudget, TooFragmented) as exc:  # _iter_frames closes with this code and reason
-            note_refusal("websocket from %s closed: %s", peer, exc)
+            note_refusal(peer, "websocket from %s closed: %s", peer, exc)
             reason = "over the byte budget" if isinstance(exc, OverBudget) else "too many fragments"
             raise FailedConnectionError(CLOSE_POLICY, reason) from None
         except FailedConnectionError as exc:
-            note_refusal("websocket from %s closed: %s", peer, exc.message)
+            note_refusal(peer, "websocket from %s closed: %s", peer, exc.message)
             raise
 
     def _metered_frame(self, message: Any) -> Any:

@@ -34,8 +34,8 @@ from geventwebsocket.websocket import Header, WebSocket
 from websockets.speedups import apply_mask
 
 from stage.realtime.allowances import MessageCaps, OverBudget
-from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageTooBig, TooFragmented, note_refusal,
-                                      owning_socket)
+from stage.realtime.transport import (CLOSE_POLICY, CLOSE_TOO_BIG, FrameMeter, MessageTooBig, TooFragmented,
+                                      note_refusal, owning_socket)
 
 TEXT, BINARY, CONTINUATION = WebSocket.OPCODE_TEXT, WebSocket.OPCODE_BINARY, WebSocket.OPCODE_CONTINUATION
 CLOSE, PING, PONG = WebSocket.OPCODE_CLOSE, WebSocket.OPCODE_PING, WebSocket.OPCODE_PONG
@@ -131,19 +131,19 @@ def guarded_websocket_class(caps: MessageCaps) -> type:
             try:
                 return read_message(ws, caps.of(self.session), self.meter)
             except OverBudget as exc:
-                note_refusal("websocket from %s closed: %s", self.peer, exc)
+                note_refusal(self.peer, "websocket from %s closed: %s", self.peer, exc)
                 self._close(CLOSE_POLICY)
             except TooFragmented as exc:
-                note_refusal("websocket from %s closed: %s", self.peer, exc)
+                note_refusal(self.peer, "websocket from %s closed: %s", self.peer, exc)
                 self._close(CLOSE_POLICY, b"too many fragments")
             except MessageTooBig as exc:
-                note_refusal("websocket from %s closed: %s", self.peer, exc)
+                note_refusal(self.peer, "websocket from %s closed: %s", self.peer, exc)
                 self._close(CLOSE_TOO_BIG)
             except UnicodeError:
-                note_refusal("websocket from %s closed: a text message is not valid UTF-8", self.peer)
+                note_refusal(self.peer, "websocket from %s closed: a text message is not valid UTF-8", self.peer)
                 self._close(1007)
             except ProtocolError as exc:
-                note_refusal("websocket from %s closed: protocol error (%s)", self.peer, exc)
+                note_refusal(self.peer, "websocket from %s closed: protocol error (%s)", self.peer, exc)
                 self._close(1002)
             except OSError:  # WebSocketError is an OSError: truncated frame, reset, timeout
                 self._close(None)

@@ -28,7 +28,7 @@ from limits import parse as parse_limit
 from werkzeug.wrappers import Response
 
 from stage.errors import RateLimited
-from stage.limiter import MovingWindowLimiter
+from stage.limiter import MovingWindowLimiter, log_sometimes
 from stage.records.sessions import ConsoleSession
 from stage.settings import ROLES
 from stage.web.context import night
@@ -39,8 +39,7 @@ bp = Blueprint("auth", __name__)
 LOGIN_FAILURES = parse_limit("10 per minute")  # wrong passphrases per address and role
 COOKIE_KEY = "console"  # the session id in the signed cookie
 _failures = MovingWindowLimiter()
-LOCKOUT_LINES = parse_limit("1 per minute")
-_locked = MovingWindowLimiter()  # the lockout's log line, per address and role (bounded: idle keys are swept)
+LOCKOUT_LINES = parse_limit("1 per minute")  # the lockout's log line, per address and role
 
 
 def console_session() -> ConsoleSession | None:
@@ -80,8 +79,8 @@ def check_guess(address: str, role: str, given: str, expected: str, *, clears: b
     """
     stamp = _failures.reserve(LOGIN_FAILURES, address, role)
     if stamp is None:
-        if _locked.hit(LOCKOUT_LINES, address, role):  # one line per lockout a minute, not one per try
-            log.warning("login as %s from %s locked out: %s wrong passphrases", role, address, LOGIN_FAILURES)
+        log_sometimes(log, LOCKOUT_LINES, (address, role), "login as %s from %s locked out: %s wrong passphrases",
+                      role, address, LOGIN_FAILURES)  # one line per lockout a minute, not one per try
         raise RateLimited("too many wrong passphrases from this address; wait a minute", code="locked_out")
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
         if clears:

@@ -96,8 +96,9 @@ class PollingGuard:
         cap = self.caps.of(session)
         if length <= cap:
             return self._charge(environ, start_response, sid, session, length)
-        note_refusal("polling POST of %d bytes from %s refused (cap %d); session %s closed",
-                     length, environ.get("REMOTE_ADDR", "?"), cap, sid or "-")
+        peer = environ.get("REMOTE_ADDR", "?")
+        note_refusal(peer, "polling POST of %d bytes from %s refused (cap %d); session %s closed", length, peer, cap,
+                     sid or "-")
         if session is not None:
             self.eio.disconnect(sid)  # disconnect_without_waiting's: never blocks on a poll
         return self._answer(start_response, "413 Payload Too Large", "too_large",
@@ -114,12 +115,12 @@ class PollingGuard:
         try:
             self.caps.charge(session, sum(max(len(packet), MIN_CHARGE) for packet in packets))
         except OverBudget as exc:
-            note_refusal("polling POST from %s refused: %s; session %s closed", peer, exc, sid)
+            note_refusal(peer, "polling POST from %s refused: %s; session %s closed", peer, exc, sid)
             self.eio.disconnect(sid)  # disconnect_without_waiting's: never blocks on a poll
             return self._answer(start_response, "429 Too Many Requests", "over_budget",
                                 f"this connection sent more than it may ({exc}); reconnect later")
         if len(packets) > Payload.max_decode_packets:
-            note_refusal("polling POST from %s refused: %d packets (at most %d); session %s closed",
+            note_refusal(peer, "polling POST from %s refused: %d packets (at most %d); session %s closed",
                          peer, len(packets), Payload.max_decode_packets, sid)
             self.eio.disconnect(sid)  # disconnect_without_waiting's: never blocks on a poll
             return self._answer(start_response, "400 Bad Request", "too_many_packets",
