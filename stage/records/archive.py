@@ -18,6 +18,7 @@ from typing import Any
 
 from stage.errors import StageError, StoreError
 from stage.records import lineage as lineage_module
+from stage.records.lineage import Queryable
 from stage.records.migrations import MIGRATIONS
 
 Schema = frozenset[tuple[str, str, str]]  # (type, name, sql) of every table, index, view and trigger
@@ -130,6 +131,11 @@ def remix_posters(snapshot: Snapshot) -> set[str]:
 
 def audit_for_export(snapshot: Snapshot) -> list[dict[str, Any]]:
     return [dict(r) for r in snapshot.query("SELECT * FROM audit ORDER BY seq")]
+
+
+def record_count(store: Queryable) -> int:
+    """Every record a database holds, shown or not (what an import reports having brought in)."""
+    return store.query("SELECT COUNT(*) AS n FROM records")[0]["n"]
 
 
 # -- import: is this file a Stage database? -----------------------------------------------------
