@@ -37,3 +37,12 @@ def create(store: Store, *, author: str, title: str, media: str, sources: list[s
     record = submissions.get(store, record_id)
     assert record is not None
     return record
+
+
+def story_among(store: Store, sources: list[str]) -> str:
+    """The text of a story among a remix's sources, to title it by ('' when none of them is a story)."""
+    if not sources:
+        return ""
+    rows = store.query(f"SELECT text FROM records WHERE kind = 'story' AND id IN ({','.join('?' * len(sources))})",
+                       tuple(sources))
+    return rows[0]["text"] if rows else ""
