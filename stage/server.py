@@ -15,10 +15,12 @@ from flask_socketio import SocketIO
 from stage import realtime, web
 from stage.network import public_url
 from stage.lighting.remote import OscRemote, osc_in_bind
+from stage.lighting.remote_control import RemoteControl
 from stage.lighting.sender import OscSender
-from stage.night import Night, RemoteControl
+from stage.night import Night
 from stage.realtime import transport
 from stage.realtime.broadcast import Broadcaster
+from stage.records import audit_log
 from stage.records.store import Store
 from stage.settings import Settings
 from stage.show.clock import TaskClock
@@ -77,16 +79,18 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     hub = Broadcaster(socketio, join_url)
     clock = TaskClock(socketio.start_background_task, socketio.sleep)
     osc = OscSender(show.osc_targets, spawn=socketio.start_background_task, sleep=socketio.sleep,
-                    dry_run=settings.osc_dry_run, on_sent=lambda target, message: night.osc_sent(target, message),
+                    dry_run=settings.osc_dry_run,
+                    on_sent=lambda target, message: audit_log.osc_sent(store, target.name, str(message)),
                     on_status=hub.osc_status)
-    night = Night(settings, show, store, hub, clock, osc)
+    night = Night(settings, show, store, hub, clock, osc, hub.presence)
     hub.night = night
     remote = None
     if settings.osc_port:
         # An osc_in.bind the show leaves out follows the server's bind (model_fields_set: what the file named).
         explicit = show.osc_in.bind if "bind" in show.osc_in.model_fields_set else None
         bind = osc_in_bind(explicit, settings.bind)
-        remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, RemoteControl(night),
+        control = RemoteControl(night.engine, night.displays, night.cues.chosen_for)
+        remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, control,
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
         remote.start()
         log.info("OSC in on %s:%d (allowed: %s)", bind, remote.port, ", ".join(show.osc_in.allow))

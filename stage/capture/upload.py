@@ -151,14 +151,15 @@ class Uploader:
             raise UploadRefused("agent stopping")
 
     def _retrying(self, call: Callable[[], requests.Response]) -> requests.Response:
-        """Retry connection failures and 5xx with backoff until the agent stops."""
+        """Retry connection failures, 5xx and 429 (a crew lockout from this address, a busy server) with
+        backoff until the agent stops: none of them says the take is wrong, so none may fail it."""
         attempt = 0
         while True:
             try:
                 reply = call()
-                if reply.status_code < 500:
+                if reply.status_code < 500 and reply.status_code != 429:
                     return reply
-                problem = f"HTTP {reply.status_code}"
+                problem = f"HTTP {reply.status_code} {_error_code(reply)}".rstrip()
             except requests.RequestException as exc:
                 problem = type(exc).__name__
             log.warning("upload: %s; retrying in %.1f s", problem, _backoff(attempt))

@@ -7,6 +7,7 @@
 - ``commands``: the ``/stage/...`` addresses a remote may send, and the handlers they call.
 - ``datagrams``: strict decoding of received datagrams (all of one, or nothing; no python-osc parser).
 - ``remote``: ``OscRemote``, the UDP listener with allow-list, rate limit, replies and counters.
+- ``remote_control``: ``RemoteControl``, the commands' handlers on the cue engine and display boards.
 
 Concurrency is injected (``spawn``/``sleep``): the server passes Socket.IO's, tests pass threads.
 """

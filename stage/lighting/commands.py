@@ -18,14 +18,14 @@ from stage.errors import StageError
 
 PREFIX = "/stage"
 REPLY_PREFIX = "/stage/reply"
-CUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")  # as stage.show.models.CueBase.id
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as stage.show.models.NAME
+CUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")  # as stage.show.cues.CueBase.id
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as stage.show.base.NAME
 SCENE = re.compile(r"^[a-z]{1,20}$")
 
 
 class RemoteHandlers(Protocol):
-    """What a remote can do; the server implements it on the night. Each returns a short result for
-    the reply (``"GO cue 3"``) or raises ``StageError`` whose message becomes the error reply."""
+    """What a remote can do (``stage.lighting.remote_control.RemoteControl``). Each returns a short result
+    for the reply (``"GO cue 3"``) or raises ``StageError`` whose message becomes the error reply."""
 
     def go(self) -> str: ...
 

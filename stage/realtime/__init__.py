@@ -1,4 +1,5 @@
-"""Socket.IO: one namespace module per role, the broadcaster, and the capture agent's client link.
+"""Socket.IO: one namespace module per role, the broadcaster, this process's socket registry (``presence``)
+and the capture agent's client link.
 The only code that emits.
 
 Importing this package loads nothing of the server: the capture agent, a plain threaded process,

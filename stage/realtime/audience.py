@@ -54,7 +54,7 @@ class AudienceNamespace(RoleNamespace):
         log.debug("phone socket %s connected", request.sid)
 
     def on_disconnect(self, reason: Any = None) -> None:
-        if self.night.presence.left(request.sid):
+        if self.hub.presence.left(request.sid):
             self.hub.counts_changed()
 
     @handler(payloads.Join)
@@ -67,12 +67,12 @@ class AudienceNamespace(RoleNamespace):
         key_hash = device_key_hash(payload.device_key)
         if session.get("device_key_hash") not in (None, key_hash):
             raise InvalidInput("this connection already joined as another phone", code="already_joined")
-        participant = self.night.join(payload.device_key, payload.name, payload.simulated)
+        participant = self.night.audience.join(payload.device_key, payload.name, payload.simulated)
         session["device_key_hash"] = key_hash
         session["participant_id"] = participant.id
         join_room(phone_room(request.sid))
         join_room(f"participant:{participant.id}")
-        self.night.presence.phone_joined(request.sid, participant.id)
+        self.hub.presence.phone_joined(request.sid, participant.id)
         self.hub.counts_changed()
         consent = self.night.show.consent
         return {
@@ -85,13 +85,13 @@ class AudienceNamespace(RoleNamespace):
 
     @handler(payloads.SubmitStory)
     def on_submit_story(self, payload: payloads.SubmitStory) -> dict[str, Any]:
-        record = self.night.submit_story(self._participant_id(), payload.prompt, payload.id, payload.text,
+        record = self.night.audience.submit_story(self._participant_id(), payload.prompt, payload.id, payload.text,
                                          tuple(payload.sources))
         return {"record": record.public()}
 
     @handler(payloads.SubmitComment)
     def on_submit_comment(self, payload: payloads.SubmitComment) -> dict[str, Any]:
-        record = self.night.submit_comment(self._participant_id(), payload.id, payload.on, payload.text)
+        record = self.night.audience.submit_comment(self._participant_id(), payload.id, payload.on, payload.text)
         return {"record": record.public()}
 
     @handler(payloads.Feed)
@@ -101,22 +101,22 @@ class AudienceNamespace(RoleNamespace):
 
     @handler(payloads.Recommend)
     def on_recommend(self, payload: payloads.Recommend) -> dict[str, Any]:
-        return {"id": payload.id, "count": self.night.recommend(self._participant_id(), payload.id, payload.on),
-                "recommended": payload.on}
+        count = self.night.audience.recommend(self._participant_id(), payload.id, payload.on)
+        return {"id": payload.id, "count": count, "recommended": payload.on}
 
     @handler(payloads.Withdraw)
     def on_withdraw(self, payload: payloads.Withdraw) -> dict[str, Any]:
-        return {"record": self.night.withdraw(self._participant_id(), payload.id).public()}
+        return {"record": self.night.audience.withdraw(self._participant_id(), payload.id).public()}
 
     @handler(payloads.Volunteer)
     def on_volunteer(self, payload: payloads.Volunteer) -> dict[str, Any]:
         participant_id = self._participant_id()
-        self.night.volunteer(participant_id, payload.consent_version, payload.story)
+        self.night.audience.volunteer(participant_id, payload.consent_version, payload.story)
         return {"volunteer": volunteers.standing(self.night.store, participant_id)}
 
     @handler(payloads.Empty)
     def on_withdraw_consent(self, _: payloads.Empty) -> dict[str, Any]:
-        self.night.withdraw_consent(self._participant_id())
+        self.night.audience.withdraw_consent(self._participant_id())
         return {"volunteer": None}
 
     def _participant_id(self) -> str:

@@ -14,6 +14,7 @@ from stage.records import curation, submissions, volunteers
 from stage.records.models import Record
 from stage.realtime.audience import PHONE_ROOMS, prompt_public
 from stage.realtime.consoles import CREW, HOSTS, MODERATORS
+from stage.realtime.presence import Presence
 from stage.realtime.takes import TakesBroadcast
 from stage.show.models import Prompt
 
@@ -33,6 +34,7 @@ class Broadcaster(TakesBroadcast):
         self._feed_removed: set[str] = set()
         self.night: Night | None = None  # set once the night exists (it needs this listener first)
         self.heartbeats = Heartbeats()
+        self.presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts
         self._stale: dict[str, bool] = {}
 
     @property
@@ -89,8 +91,8 @@ class Broadcaster(TakesBroadcast):
 
     def scene_changed(self, display: str, scene: dict[str, Any]) -> None:
         night = self._night
-        payload = scene_payload(display, scene, night.store, self.join_url, night.presence.phones, night.show.wifi)
-        for sid in night.presence.display_sids(display):
+        payload = scene_payload(display, scene, night.store, self.join_url, self.presence.phones, night.show.wifi)
+        for sid in self.presence.display_sids(display):
             self.follow_preview(sid, scene)
         self.socketio.emit("scene", payload, namespace="/display", to=f"display:{display}")
         self.displays_changed()
@@ -191,7 +193,7 @@ class Broadcaster(TakesBroadcast):
         night = self._night
         out = []
         for name, scene in night.displays.scenes().items():
-            online = night.presence.displays_online(name) > 0
+            online = self.presence.displays_online(name) > 0
             out.append({"name": name, "online": online, "scene": scene["type"],
                         "responding": online and not self.heartbeats.stale(name),
                         "showing": self.heartbeats.showing(name) if online else None})
@@ -202,7 +204,7 @@ class Broadcaster(TakesBroadcast):
         while True:
             self.socketio.sleep(BEAT_SECONDS)
             night = self._night
-            now = {d.name: night.presence.displays_online(d.name) > 0 and self.heartbeats.stale(d.name)
+            now = {d.name: self.presence.displays_online(d.name) > 0 and self.heartbeats.stale(d.name)
                    for d in night.show.displays}
             if now != self._stale:
                 for name in (n for n, stale in now.items() if stale and not self._stale.get(n)):
@@ -219,5 +221,5 @@ class Broadcaster(TakesBroadcast):
 
     def scene_for(self, display: str) -> dict[str, Any]:
         night = self._night
-        return scene_payload(display, night.displays.scene(display), night.store, self.join_url, night.presence.phones,
+        return scene_payload(display, night.displays.scene(display), night.store, self.join_url, self.presence.phones,
                              night.show.wifi)

@@ -163,7 +163,7 @@ class HostNamespace(ConsoleNamespace):
 
     @handler(payloads.SendToDisplay)
     def on_send_to_display(self, payload: payloads.SendToDisplay) -> dict[str, Any]:
-        return {"scene": self.night.send_to_display(payload.display, payload.record, self.actor)}
+        return {"scene": self.night.moderation.send_to_display(payload.display, payload.record, self.actor)}
 
     @handler(payloads.AuditQuery)
     def on_audit(self, payload: payloads.AuditQuery) -> dict[str, Any]:
@@ -181,12 +181,12 @@ class ModerationNamespace(ConsoleNamespace):
 
     @handler(payloads.Moderate)
     def on_moderate(self, payload: payloads.Moderate) -> dict[str, Any]:
-        record = self.night.decide(payload.id, payload.decision, self.actor, payload.reason)
+        record = self.night.moderation.decide(payload.id, payload.decision, self.actor, payload.reason)
         return {"record": curation.moderation_view(self.night.store, record)}
 
     @handler(payloads.Ban)
     def on_ban(self, payload: payloads.Ban) -> dict[str, Any]:
-        return {"rejected": self.night.ban(payload.participant, self.actor)}
+        return {"rejected": self.night.moderation.ban(payload.participant, self.actor)}
 
 
 class CrewNamespace(RemixEvents, TakesMixin, ConsoleNamespace):

@@ -29,7 +29,7 @@ class DisplayNamespace(RoleNamespace):
             log.warning("/display refused %s: unknown display or wrong key", request.remote_addr)
             raise ConnectionRefusedError("unknown display or wrong key")
         join_room(f"display:{creds.name}")
-        self.night.presence.display_connected(request.sid, creds.name)
+        self.hub.presence.display_connected(request.sid, creds.name)
         self.hub.heartbeats.connected(creds.name)
         log.info("display %s online (%s)", creds.name, request.sid)
         scene = self.night.displays.scene(creds.name)
@@ -38,13 +38,13 @@ class DisplayNamespace(RoleNamespace):
         self.hub.displays_changed()
 
     def on_disconnect(self, reason: Any = None) -> None:
-        self.night.presence.left(request.sid)
+        self.hub.presence.left(request.sid)
         self.hub.displays_changed()
 
     @handler(payloads.DisplayProblem)
     def on_problem(self, payload: payloads.DisplayProblem) -> dict[str, Any]:
         """A display could not show something (a media file that fails to load): tell the host."""
-        name = self.night.presence.display_of(request.sid)
+        name = self.hub.presence.display_of(request.sid)
         if name is None:
             return {}
         log.warning("display %s reports: %s", name, payload.message)
@@ -54,7 +54,7 @@ class DisplayNamespace(RoleNamespace):
     @handler(payloads.DisplayHeartbeat)
     def on_heartbeat(self, payload: payloads.DisplayHeartbeat) -> dict[str, Any]:
         """Every few seconds: the page is alive and shows this scene (the host sees both)."""
-        name = self.night.presence.display_of(request.sid)
+        name = self.hub.presence.display_of(request.sid)
         if name is None:
             return {}
         was = (self.hub.heartbeats.stale(name), self.hub.heartbeats.showing(name))
@@ -66,7 +66,7 @@ class DisplayNamespace(RoleNamespace):
     @handler(payloads.MediaEnded)
     def on_media_ended(self, payload: payloads.MediaEnded) -> dict[str, Any]:
         """The media scene's clip or take reached its end: the scene's end action runs (once)."""
-        name = self.night.presence.display_of(request.sid)
+        name = self.hub.presence.display_of(request.sid)
         if name is None:
             return {}
         scene = self.night.displays.media_ended(name, payload.scene_id, f"display:{name}")

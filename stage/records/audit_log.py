@@ -1,4 +1,8 @@
-"""Reading the audit log (writing happens in each transaction through ``Store.audit``)."""
+"""Reading the audit log, and the entries written on their own.
+
+Most entries are written inside the transaction that makes the change (``Store.audit``); an OSC
+message has no such transaction, so ``osc_sent`` opens its own.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,12 @@ def entries(store: Store, action: str | None = None, limit: int = 200) -> list[d
     where, params = ("WHERE action = ?", (action,)) if action else ("", ())
     rows = store.query(f"SELECT {', '.join(COLUMNS)} FROM audit {where} ORDER BY seq DESC LIMIT ?", (*params, limit))
     return [{**dict(row), "detail": json.loads(row["detail"]) if row["detail"] else None} for row in rows]
+
+
+def osc_sent(store: Store, target: str, message: str) -> None:
+    """Every OSC message that left Stage goes in the audit log (``OscSender``'s ``on_sent`` calls this)."""
+    with store.transaction() as db:
+        Store.audit(db, "osc", "osc_sent", target, message=message)
 
 
 def to_csv(store: Store, action: str | None = None) -> str:

@@ -134,6 +134,11 @@ def get(store: Store, record_id: str) -> Record | None:
     return with_sources(store, rows)[0] if rows else None
 
 
+def media_in_use(store: Store, name: str) -> bool:
+    """True when a record (of any status) points at the media file ``name``: it must stay."""
+    return bool(store.query("SELECT 1 FROM records WHERE media = ? LIMIT 1", (name,)))
+
+
 def by_participant(store: Store, participant_id: str, limit: int = 200) -> list[Record]:
     rows = store.query(
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.participant_id = ? ORDER BY r.created_at DESC LIMIT ?",

@@ -1,22 +1,27 @@
-"""Immutable models of a show file. A cue's ``type`` selects its model.
+"""Immutable models of a show file: its sections and the ``Show`` that holds them.
 
-Only fields that Stage acts on are accepted (``extra="forbid"``): a misspelt or not-yet-supported
-field is an error at ``stage check`` time, never a silent no-op at GO time.
+The cue models live in :mod:`stage.show.cues` and are re-exported here, so ``from stage.show.models
+import OscCue`` keeps working; what all models share (frozen, ``extra="forbid"``) is in
+:mod:`stage.show.base`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
-SCENES = ("join", "wall", "story", "image", "media", "live", "credits", "message", "blank", "leaderboard")
+from stage.show.base import NAME, Model
+from stage.show.cues import (SCENES, Cue, CueBase, DisplayCue, GroupCue, NoteCue, OscArg, OscCue, PromptCue,
+                             RecordCue, StopCue, WaitCue, flatten, numbered)
 
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+__all__ = [
+    "NAME", "SCENES", "Model", "ServerSection", "Moderation", "Theme", "SafeArea", "RemixSettings", "Display",
+    "Wifi", "Prompt", "OscTarget", "OscIn", "Rig", "Limits", "Consent", "Panic", "Show",
+    "Cue", "CueBase", "DisplayCue", "PromptCue", "OscArg", "OscCue", "RecordCue", "WaitCue", "NoteCue", "StopCue",
+    "GroupCue",
+]
 
 
 class ServerSection(Model):
@@ -122,93 +127,6 @@ class Rig(Model):
     local: bool = False
 
 
-class CueBase(Model):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-    name: str = ""
-    pre_wait: float = Field(default=0, ge=0, le=3600)  # seconds between GO and the action
-    post_wait: float = Field(default=0, ge=0, le=3600)  # counted from the action's start (QLab)
-    continue_mode: Literal["none", "auto_continue", "auto_follow"] = Field(default="none", alias="continue")
-
-
-class DisplayCue(CueBase):
-    type: Literal["display"]
-    display: str
-    scene: Literal[SCENES]  # type: ignore[valid-type]
-    text: str | None = Field(default=None, max_length=500)
-    transition: Literal["cut", "crossfade"] = "cut"
-    fade: float = Field(default=1.0, ge=0, le=10)  # seconds, for a crossfade
-    rig: str | None = None  # the live scene: whose camera preview to show
-    end: Literal["hold", "loop", "blank", "wall", "join"] = "hold"  # the media scene, when the media ends
-
-    @model_validator(mode="after")
-    def _live_needs_a_rig(self) -> "DisplayCue":
-        if self.scene == "live" and self.rig is None:
-            raise ValueError("a live scene needs 'rig': the rig whose camera it shows")
-        if self.scene != "live" and self.rig is not None:
-            raise ValueError("'rig' applies only to the live scene")
-        return self
-
-
-class PromptCue(CueBase):
-    type: Literal["prompt"]
-    prompt: str
-    action: Literal["open", "close"] = "open"
-
-
-class OscArg(Model):
-    type: Literal["i", "f", "d", "s", "T", "F", "b"]
-    value: int | float | str | bool | None = None
-
-
-class OscCue(CueBase):
-    type: Literal["osc"]
-    target: str
-    address: str | None = Field(default=None, pattern=r"^/\S*$")
-    args: tuple[OscArg | int | float | str | bool, ...] = ()
-    intent: Literal["go", "fire_cue", "blackout", "release", "panic"] | None = None
-    cue_list: int | None = Field(default=None, alias="list")
-    cue_number: str | None = Field(default=None, alias="cue")
-
-    @model_validator(mode="after")
-    def _address_or_intent(self) -> "OscCue":
-        if (self.address is None) == (self.intent is None):
-            raise ValueError("give exactly one of 'address' (raw OSC) or 'intent'")
-        return self
-
-
-class RecordCue(CueBase):
-    type: Literal["record"]
-    rig: str
-    action: Literal["start", "stop"] = "start"
-
-
-class WaitCue(CueBase):
-    type: Literal["wait"]
-    seconds: float = Field(gt=0, le=3600)
-
-
-class NoteCue(CueBase):
-    type: Literal["note"]
-    text: str = ""
-
-
-class StopCue(CueBase):
-    type: Literal["stop"]
-
-
-class GroupCue(CueBase):
-    type: Literal["group"]
-    mode: Literal["parallel", "sequence"] = "parallel"
-    cues: tuple["Cue", ...] = Field(min_length=1)
-
-
-Cue = Annotated[
-    Union[DisplayCue, PromptCue, OscCue, RecordCue, WaitCue, NoteCue, StopCue, GroupCue],
-    Field(discriminator="type"),
-]
-GroupCue.model_rebuild()
-
-
 class Limits(Model):
     """Show-level caps: how many phones may join, how large an upload may be."""
 
@@ -258,10 +176,10 @@ class Show(Model):
     def _number_cues(cls, data: object) -> object:
         """Cues without an ``id`` get their position (``3``, group children ``3.1``)."""
         if isinstance(data, dict) and isinstance(data.get("cues"), list):
-            data = {**data, "cues": _numbered(data["cues"], "")}
+            data = {**data, "cues": numbered(data["cues"], "")}
         panic = data.get("panic") if isinstance(data, dict) else None
         if isinstance(panic, dict) and isinstance(panic.get("osc"), list):
-            data = {**data, "panic": {**panic, "osc": _numbered(panic["osc"], "panic.")}}
+            data = {**data, "panic": {**panic, "osc": numbered(panic["osc"], "panic.")}}
         return data
 
     @model_validator(mode="after")
@@ -285,25 +203,4 @@ class Show(Model):
 
     def flat_cues(self) -> list[CueBase]:
         """Every cue, groups before their children, in show order."""
-        out: list[CueBase] = []
-
-        def walk(cues: tuple) -> None:
-            for cue in cues:
-                out.append(cue)
-                if isinstance(cue, GroupCue):
-                    walk(cue.cues)
-
-        walk(self.cues)
-        return out
-
-
-def _numbered(cues: list, prefix: str) -> list:
-    out = []
-    for index, cue in enumerate(cues, start=1):
-        if isinstance(cue, dict):
-            if "id" not in cue:
-                cue = {**cue, "id": f"{prefix}{index}"}
-            if cue.get("type") == "group" and isinstance(cue.get("cues"), list):
-                cue = {**cue, "cues": _numbered(cue["cues"], f"{cue['id']}.")}
-        out.append(cue)
-    return out
+        return flatten(self.cues)

@@ -35,7 +35,7 @@ class Active:
 
 
 class CueActions(Protocol):
-    """What cues act on; the night provides it. ``fire`` raises a StageError when a cue cannot act."""
+    """What cues act on (``stage.night.cues.CueDispatch``). ``fire`` raises a StageError when a cue cannot act."""
 
     def fire(self, cue: CueBase, actor: str) -> None: ...
 

@@ -39,7 +39,8 @@ bp = Blueprint("auth", __name__)
 LOGIN_FAILURES = parse_limit("10 per minute")  # wrong passphrases per address and role
 COOKIE_KEY = "console"  # the session id in the signed cookie
 _failures = MovingWindowLimiter()
-_locked: set[tuple[str, str]] = set()  # (address, role) locked out now: one log line per lockout, not per try
+LOCKOUT_LINES = parse_limit("1 per minute")
+_locked = MovingWindowLimiter()  # the lockout's log line, per address and role (bounded: idle keys are swept)
 
 
 def console_session() -> ConsoleSession | None:
@@ -68,21 +69,25 @@ def login_form(role: str) -> str:
     return render_template("login.html", role=role, error=None)
 
 
-def check_guess(address: str, role: str, given: str, expected: str) -> bool:
+def check_guess(address: str, role: str, given: str, expected: str, *, clears: bool = False) -> bool:
     """Whether ``given`` is ``role``'s passphrase, under that role's failure limit for ``address``.
 
     Raises :class:`RateLimited` (``locked_out``) during a lockout, even for the right passphrase.
-    The failure is counted before the comparison and nothing yields in between; a right guess
-    clears that address's failures for that role. No passphrase set refuses every guess.
+    The failure is counted before the comparison and nothing yields in between; a right guess gives
+    its own slot back. Only a person's login (``clears``) wipes that address's earlier failures: a
+    capture agent sends its token with every chunk of a take, and wiping on each would give a
+    guesser at the same address unlimited tries while a take uploads. No passphrase refuses all.
     """
-    if _failures.reserve(LOGIN_FAILURES, address, role) is None:
-        if (address, role) not in _locked:
-            _locked.add((address, role))
+    stamp = _failures.reserve(LOGIN_FAILURES, address, role)
+    if stamp is None:
+        if _locked.hit(LOCKOUT_LINES, address, role):  # one line per lockout a minute, not one per try
             log.warning("login as %s from %s locked out: %s wrong passphrases", role, address, LOGIN_FAILURES)
         raise RateLimited("too many wrong passphrases from this address; wait a minute", code="locked_out")
-    _locked.discard((address, role))
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
-        _failures.clear(LOGIN_FAILURES, address, role)
+        if clears:
+            _failures.clear(LOGIN_FAILURES, address, role)
+        else:
+            _failures.release(LOGIN_FAILURES, stamp, address, role)
         return True
     return False  # the reserved slot stays: it is this failure
 
@@ -94,7 +99,7 @@ def login(role: str) -> Response | tuple[str, int]:
     address = request.remote_addr or "?"
     given = request.form.get("passphrase", "").strip()  # reads the body: may yield, so before the check
     try:
-        right = check_guess(address, role, given, night().settings.passphrase(role))
+        right = check_guess(address, role, given, night().settings.passphrase(role), clears=True)
     except RateLimited:
         return render_template("login.html", role=role, error="Too many wrong attempts; wait a minute."), 429
     if not right:

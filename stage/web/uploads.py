@@ -42,8 +42,8 @@ def upload() -> tuple[Response, int]:
         with night().limits.upload(participant_id), tempfile.TemporaryDirectory(dir=night().media.root) as tmp:
             path = Path(tmp) / "upload"
             file.save(path)
-            record = night().submit_media(participant_id, record_id, kind, request.form.get("prompt", ""), path,
-                                          sources)
+            record = night().audience.submit_media(participant_id, record_id, kind, request.form.get("prompt", ""),
+                                                   path, sources)
     except ValueError:
         return _error("invalid_payload", "id and sources must be UUIDs"), 400
     except StageError as exc:

@@ -74,6 +74,7 @@ class FaultyServer(ContractServer):
         self.garbled: set[str] = set()  # the first PUT gets a 200 HTML page (a proxy), not JSON
         self.stored: set[str] = set()  # stored already (stage serve's answers when it cannot size the file)
         self.lose_tail: set[str] = set()  # the first complete finds half the bytes: 409 incomplete
+        self.locked: set[str] = set()  # the first two PUTs meet a crew lockout from this address: 429 locked_out
         self.calls: dict[tuple[str, str], int] = {}
         super().__init__()
 
@@ -87,6 +88,8 @@ class FaultyServer(ContractServer):
                 return None
             take_id, call = parts[2], f"{request.method} {parts[3]}"
             n = self.calls[take_id, call] = self.calls.get((take_id, call), 0) + 1
+            if take_id in self.locked and call == "PUT upload" and n <= 2:
+                return jsonify(ok=False, error={"code": "locked_out", "message": "wait a minute"}), 429
             if take_id in self.garbled and call == "PUT upload" and n == 1:
                 return "<html><body>Bad gateway, try later</body></html>", 200, {"Content-Type": "text/html"}
             if take_id in self.stored:
@@ -199,3 +202,16 @@ def test_incomplete_at_complete_resends_from_the_servers_received(tmp_path, faul
     assert state_of(states, take) == ("uploaded", None)
     assert faulty.calls[take.take_id, "POST complete"] == 2
     assert bytes(faulty.files[take.take_id]) == data
+
+
+def test_a_crew_lockout_from_the_rigs_address_delays_the_upload_and_never_fails_the_take(tmp_path, faulty,
+                                                                                         uploader) -> None:
+    """Ten wrong crew passphrases from the rig's own address (the serve laptop, a NAT) lock that address out
+    for a minute: the take waits and goes up after, instead of being marked failed."""
+    up, states = uploader
+    take = spooled(tmp_path / "spool")
+    data = take.final.read_bytes()
+    faulty.locked.add(take.take_id)
+    up.submit(take)
+    assert state_of(states, take, timeout=30) == ("uploaded", None)
+    assert faulty.calls[take.take_id, "PUT upload"] >= 3 and bytes(faulty.files[take.take_id]) == data

@@ -443,6 +443,16 @@ def test_wrong_bearer_tokens_count_toward_the_crew_lockout(stage):
     assert "locked_out" in _capture_refusal(stage, CREW_PASSWORD)
 
 
+def test_a_right_bearer_token_does_not_wipe_the_addresses_earlier_failures(stage):
+    """An agent sends its token with every chunk of a take: if each right one wiped the address's failures, a
+    guesser at the same address (the serve laptop, a NAT) would get ten more tries per chunk."""
+    take = f"{stage.url}/api/takes/{uuid.uuid4()}/upload"
+    guesses = [requests.get(take, headers={"Authorization": f"Bearer guess-{i}"}).status_code for i in range(9)]
+    right = requests.get(take, headers={"Authorization": f"Bearer {CREW_PASSWORD}"}).status_code
+    more = [requests.get(take, headers={"Authorization": f"Bearer again-{i}"}).status_code for i in range(2)]
+    assert guesses == [401] * 9 and right != 401 and more == [401, 429], (guesses, right, more)
+
+
 def test_refused_capture_connects_are_logged_a_few_lines_a_minute_per_address(stage):
     for _ in range(30):  # an agent configured with a rig the show lacks, reconnecting in a loop
         with pytest.raises(socketio.exceptions.ConnectionError):

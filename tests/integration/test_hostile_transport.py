@@ -23,6 +23,7 @@ from tests.agent_peer import AgentPeer
 from tests.conftest import PeerFactory, demo_show
 from tests.peers import go
 from tests.stage_process import StageProcess
+from tests.waiting import wait_until
 
 PHONE_CAP = 128 * 1024  # Settings.max_phone_event_bytes
 PHONE_BURST = 6 * PHONE_CAP  # Settings.phone_byte_burst
@@ -138,10 +139,8 @@ def test_a_phone_sending_cap_sized_frames_back_to_back_is_closed_after_its_budge
     send_until_closed(attacker, feed_event(PHONE_CAP - 100), frames)
     assert closed_by_server(attacker) in (1008, None)
     assert other.client.connected and other.call("feed", {"limit": 1})["ok"]
-    deadline = time.monotonic() + 10  # what the flood queued is gone, not piled up in greenlets
-    while live_greenlets(crew, stage.url) > settled + 10 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert live_greenlets(crew, stage.url) <= settled + 10
+    # what the flood queued is gone, not piled up in greenlets
+    wait_until(lambda: live_greenlets(crew, stage.url) <= settled + 10, what="the flood's greenlets to end")
     assert "over this connection's byte budget" in stage.log_text()  # one line says why
 
 
@@ -199,13 +198,7 @@ def test_an_oversized_polling_post_is_answered_at_once_and_its_session_dropped(s
     answer = requests.post(f"{base}&sid={sid}", data="4" + "a" * 400_000, timeout=10)
     assert answer.status_code == 413
     assert answer.json()["ok"] is False and answer.json()["error"]["code"] == "too_large"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the session is gone: a later poll with its sid is refused
-        poll = requests.get(f"{base}&sid={sid}", timeout=10)
-        if poll.status_code == 400:
-            break
-        time.sleep(0.05)
-    assert poll.status_code == 400
+    assert session_gone(base, sid)
 
 
 def test_cap_sized_polling_posts_back_to_back_are_refused_past_the_budget_and_the_session_dropped(server):
@@ -217,12 +210,7 @@ def test_cap_sized_polling_posts_back_to_back_are_refused_past_the_budget_and_th
     answers = [requests.post(f"{base}&sid={sid}", data=body, timeout=10) for _ in range(2 * PHONE_BURST // PHONE_CAP)]
     refused = [a for a in answers if a.status_code != 200]
     assert refused and refused[0].status_code == 429 and refused[0].json()["error"]["code"] == "over_budget"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the session is gone: a later poll with its sid is refused
-        poll = requests.get(f"{base}&sid={sid}", timeout=10)
-        if poll.status_code == 400:
-            break
-    assert poll.status_code == 400
+    assert session_gone(base, sid)
     assert "polling POST from 127.0.0.1 refused: over this connection's byte budget" in stage.log_text()
 
 
@@ -294,9 +282,7 @@ def test_a_rigs_largest_preview_passes_on_capture_and_only_an_accepted_connect_e
 def wait_for_more(acks: list[dict], more: int, timeout: float = 10) -> int:
     """Wait (with a deadline) until ``more`` acks arrived beyond those there now; the count it started from."""
     count = len(acks)
-    deadline = time.monotonic() + timeout
-    while len(acks) < count + more and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(acks) >= count + more, timeout, what=f"{more} more acks")
     return count
 
 
@@ -357,11 +343,9 @@ def polling_phone(url: str) -> tuple[str, str]:
 
 
 def session_gone(base: str, sid: str) -> bool:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # a later poll with its sid is refused once the session is gone
-        if requests.get(f"{base}&sid={sid}", timeout=10).status_code == 400:
-            return True
-    return False
+    """A later poll with its sid is refused once the session is gone (waited for, with a deadline)."""
+    return wait_until(lambda: requests.get(f"{base}&sid={sid}", timeout=10).status_code == 400,
+                      what=f"session {sid} to end", every=0.05)
 
 
 def test_a_polling_post_packing_thousands_of_events_is_charged_per_packet_and_refused(server):
@@ -404,10 +388,7 @@ def test_polling_posts_that_end_their_session_leave_no_greenlet_waiting_for_a_po
         except requests.Timeout:
             answers.append(None)
     assert answers == [400] * 5  # answered, the session refused: no poll needed
-    deadline = time.monotonic() + 30
-    while live_greenlets(crew, stage.url) > settled + 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert live_greenlets(crew, stage.url) <= settled + 3
+    wait_until(lambda: live_greenlets(crew, stage.url) <= settled + 3, 30, what="the refused sessions' greenlets to end")
 
 
 def test_phones_gone_without_closing_their_tcp_leave_no_reader_behind(server):
@@ -419,10 +400,9 @@ def test_phones_gone_without_closing_their_tcp_leave_no_reader_behind(server):
     settled = live_greenlets(crew, stage.url)
     silent = [raw_phone(stage.url) for _ in range(5)]  # they never answer a ping, never close
     try:
-        deadline = time.monotonic() + 90  # ping interval 10 s + ping timeout 20 s, on a loaded machine
-        while live_greenlets(crew, stage.url) > settled + 3 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert live_greenlets(crew, stage.url) <= settled + 3
+        # ping interval 10 s + ping timeout 20 s, on a loaded machine
+        wait_until(lambda: live_greenlets(crew, stage.url) <= settled + 3, 90, what="the silent phones' readers to end",
+                   every=0.5)
     finally:
         for ws in silent:
             ws.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import requests
 
 from tests.conftest import demo_show
 from tests.stage_process import StageProcess
+from tests.waiting import wait_until
 
 
 @pytest.mark.parametrize("mode", ["gevent", "eventlet"])
@@ -20,14 +20,10 @@ def test_serve_starts_the_local_rig_agent_and_stops_it_by_pid(tmp_path, mode):
     server = StageProcess(demo_show(tmp_path), tmp_path / "data", local_rigs=True, async_mode=mode).start()
     try:
         # Deadlines, not timings: on a loaded machine the agent's imports alone took several seconds.
-        deadline = time.monotonic() + 60
-        pid = _agent_pid(server, deadline)
+        pid = _agent_pid(server, 60)
         # The agent (the demo rig: the test pattern, no microphone) connects and the rig comes online.
-        rig = None
-        while rig != "online" and time.monotonic() < deadline:
-            rig = requests.get(f"{server.url}/healthz", timeout=5).json()["rigs"]["stage"]
-            time.sleep(0.1)
-        assert rig == "online", server.log_text()
+        wait_until(lambda: requests.get(f"{server.url}/healthz", timeout=5).json()["rigs"]["stage"] == "online", 60,
+                   what="the local rig to come online", every=0.1)
         assert requests.get(f"{server.url}/healthz", timeout=5).json()["status"] == "ok"
         assert "Rig stage        agent started here" in "\n".join(server.stdout_lines)
     finally:
@@ -57,12 +53,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _agent_pid(server: StageProcess, deadline: float) -> int:
-    pids: list[str] = []
-    while not pids and time.monotonic() < deadline:
-        pids = re.findall(r"local capture agent for rig stage started \(pid (\d+)\)", server.log_text())
-        time.sleep(0.1)
-    assert pids, server.log_text()
+def _agent_pid(server: StageProcess, timeout: float) -> int:
+    pids = wait_until(lambda: re.findall(r"local capture agent for rig stage started \(pid (\d+)\)", server.log_text()),
+                      timeout, what="serve to start its local agent", every=0.1)
     return int(pids[0])
 
 
@@ -72,13 +65,10 @@ def test_an_agent_whose_serve_was_killed_stops_itself(tmp_path):
     server = StageProcess(demo_show(tmp_path), tmp_path / "data", local_rigs=True).start()
     agent = None
     try:
-        agent = _agent_pid(server, time.monotonic() + 30)
+        agent = _agent_pid(server, 30)
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while _alive(agent) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _alive(agent), "the agent outlived its killed server"
+        wait_until(lambda: not _alive(agent), 30, what="the agent of a killed server to stop itself", every=0.1)
     finally:
         server.stop()
         if agent is not None and _alive(agent):

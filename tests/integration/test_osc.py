@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from tests.conftest import PeerFactory, demo_show
-from tests.lighting.osc_peers import OscDump, free_udp_port, oscsend, wait_until
+from tests.lighting.osc_peers import OscDump, free_udp_port, oscsend
+from tests.waiting import wait_until
 from tests.peers import go
 from tests.stage_process import StageProcess
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import socketio
 from tests.conftest import demo_show
 from tests.peers import Peer
 from tests.stage_process import HOST_PASSWORD, MODERATOR_PASSWORD, StageProcess
+from tests.waiting import wait_until
 
 
 def cookie_of(session: requests.Session) -> str:
@@ -133,9 +133,8 @@ def test_logins_whose_bodies_come_late_cannot_pass_the_lockout_together(stage):
     try:
         for conn in conns:
             conn.sendall(head)
-        deadline = time.monotonic() + 10
-        while _greenlets(stage, host) < before + attempts and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: _greenlets(stage, host) >= before + attempts, what="every POST to wait in the server",
+                   every=0.05)
         for conn in conns:
             conn.sendall(body)
         statuses = []

@@ -11,7 +11,6 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from pythonosc import slip
@@ -30,17 +29,6 @@ def free_tcp_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def osc_bytes(address: str, tags: str = "", payload: bytes = b"") -> bytes:

@@ -23,7 +23,8 @@ import stage.server
 from stage.lighting.commands import CommandError, parse
 from stage.lighting.datagrams import DatagramError, decode
 from stage.lighting.remote import OscRemote
-from stage.night import Night, RemoteControl
+from stage.lighting.remote_control import RemoteControl
+from stage.night import Night
 from stage.settings import Settings
 from stage.show.loader import load_show
 from tests.conftest import demo_show
@@ -134,7 +135,8 @@ def warnings() -> Iterator[Lines]:
 @given(data=DATAGRAMS)
 def test_random_and_mutated_datagrams_never_escape_nor_move_the_night(data: bytes, night: Night,
                                                                       warnings: Lines) -> None:
-    remote = OscRemote(0, "127.0.0.1", ["127.0.0.1"], RemoteControl(night), spawn=thread_spawn)  # not started
+    control = RemoteControl(night.engine, night.displays, night.cues.chosen_for)
+    remote = OscRemote(0, "127.0.0.1", ["127.0.0.1"], control, spawn=thread_spawn)  # not started
     refused = not _decodes(data)
     before = state(night)
     warnings.lines.clear()

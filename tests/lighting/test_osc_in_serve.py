@@ -18,7 +18,8 @@ import stage.server
 from stage.settings import Settings
 from stage.show.loader import load_show
 from tests.conftest import demo_show
-from tests.lighting.osc_peers import LOOPBACK, free_udp_port, osc_bytes, oscsend, wait_until
+from tests.lighting.osc_peers import LOOPBACK, free_udp_port, osc_bytes, oscsend
+from tests.waiting import wait_until
 from tests.stage_process import StageProcess
 
 FLOOD = osc_bytes("/stage/ping", "x" * 16_000)

@@ -13,7 +13,8 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from stage.lighting.remote import OscRemote, RemoteError
 from tests.lighting.conftest import Client, Recorder, thread_spawn
-from tests.lighting.osc_peers import LOOPBACK, osc_bytes, oscsend, wait_until
+from tests.lighting.osc_peers import LOOPBACK, osc_bytes, oscsend
+from tests.waiting import wait_until
 
 
 def test_oscsend_drives_go_cue_and_scene(make_remote: Callable[..., OscRemote], recorder: Recorder) -> None:

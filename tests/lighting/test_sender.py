@@ -13,7 +13,8 @@ from stage.lighting.messages import message
 from stage.lighting.sender import OscSender, SenderError
 from stage.show.models import OscTarget
 from tests.lighting.conftest import StatusLog
-from tests.lighting.osc_peers import LOOPBACK, OscDump, UdpReceiver, free_udp_port, wait_until
+from tests.lighting.osc_peers import LOOPBACK, OscDump, UdpReceiver, free_udp_port
+from tests.waiting import wait_until
 
 
 def target(port: int, name: str = "desk") -> OscTarget:

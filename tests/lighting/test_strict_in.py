@@ -12,7 +12,8 @@ import pytest
 from stage.lighting.datagrams import MAX_DATAGRAM_BYTES
 from stage.lighting.remote import COMMAND_LOG, OscRemote, osc_in_bind
 from tests.lighting.conftest import Client, Recorder
-from tests.lighting.osc_peers import osc_bytes, wait_until
+from tests.lighting.osc_peers import osc_bytes
+from tests.waiting import wait_until
 
 PONG = ("/stage/reply/ping", ["ok", "pong"])
 FLOOD = osc_bytes("/stage/ping", "x" * 16_000)  # the reported attack: ",xxxx...": 16,000 unknown tags

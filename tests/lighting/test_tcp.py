@@ -14,7 +14,8 @@ from stage.lighting.messages import OscMessage, message
 from stage.lighting.sender import OscSender
 from stage.show.models import OscTarget
 from tests.lighting.conftest import StatusLog
-from tests.lighting.osc_peers import LOOPBACK, TcpReceiver, free_tcp_port, wait_until
+from tests.lighting.osc_peers import LOOPBACK, TcpReceiver, free_tcp_port
+from tests.waiting import wait_until
 
 
 def target(port: int, transport: str) -> OscTarget:

@@ -13,6 +13,8 @@ from stage import local_rigs
 from stage.local_rigs import LocalRigs, agent_command
 from stage.show.models import Rig
 
+from tests.waiting import wait_until
+
 RIG = Rig(name="stage", camera="test", microphone="none", local=True)
 
 
@@ -23,15 +25,6 @@ def spawn(fn, *args):
 def rigs_running(script: str, backoff=(0.05, 0.1)) -> LocalRigs:
     return LocalRigs((RIG, Rig(name="remote")), "http://127.0.0.1:1", "pass", spawn, time.sleep, time.monotonic,
                      command=lambda rig, url: [sys.executable, "-c", script], backoff=backoff)
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_the_agent_command_is_the_documented_one():

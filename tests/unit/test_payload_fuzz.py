@@ -160,10 +160,10 @@ def audience(tmp_path_factory):
     app, socketio = create_app(settings_)
     night = app.extensions["stage.night"]
     night.prompts.open("cape", "fuzz")
-    author = night.join(uuid.uuid4().hex, "Author")
-    approved = night.submit_story(author.id, "cape", str(uuid.uuid4()), "On the wall.")
-    night.decide(approved.id, "approve", "fuzz")
-    pending = night.submit_story(author.id, "cape", str(uuid.uuid4()), "Not yet.")
+    author = night.audience.join(uuid.uuid4().hex, "Author")
+    approved = night.audience.submit_story(author.id, "cape", str(uuid.uuid4()), "On the wall.")
+    night.moderation.decide(approved.id, "approve", "fuzz")
+    pending = night.audience.submit_story(author.id, "cape", str(uuid.uuid4()), "Not yet.")
     yield SimpleNamespace(app=app, socketio=socketio, data=settings_.data_dir,
                           ids=dict(zip(ID_POOL, [approved.id, pending.id, author.id, str(uuid.uuid4())])))
     # The store stays open: a debounced counts broadcast may still read it after the last example.

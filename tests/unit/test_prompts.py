@@ -36,7 +36,7 @@ def test_one_prompt_open_and_late_stories_within_the_grace(tmp_path: Path, monke
 
 
 def test_media_flags_mark_long_clips_and_large_uploads():
-    from stage.night import media_flags
+    from stage.night.audience import media_flags
 
     assert media_flags({"duration": 12.0}, 2_000_000) == ()
     assert media_flags({"duration": 45.2}, 12_500_000) == ("long clip: 45 s", "large upload: 12 MB")

@@ -1,0 +1,83 @@
+"""The night: one running show, its store and the boards that act on them. No Flask, no Socket.IO.
+
+``Night`` is the composition object, built once per server process by ``stage.server.create_app``:
+it wires the show's boards (prompts, displays, rigs, the cue engine) and the use cases of each wing,
+and holds what the web and realtime layers reach through it:
+
+- ``night.audience`` (:mod:`stage.night.audience`): join, submissions, recommend, withdraw, volunteer;
+- ``night.moderation`` (:mod:`stage.night.moderation`): decide, ban, send a record to a display;
+- ``night.cues`` (:mod:`stage.night.cues`): what a fired cue does, the panic actions, the chosen records;
+- ``health()`` and the display keys, which need the whole night.
+
+``realtime`` gives it a listener (:mod:`stage.night.listener`) and turns what it reports into emits;
+the per-process socket registry is ``realtime.presence.Presence``, of which the night reads only
+the counts. The OSC remote-control adapter is ``stage.lighting.remote_control``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from stage.display.board import DisplayBoard
+from stage.display.keys import display_key
+from stage.lighting.sender import OscSender
+from stage.media.library import MediaLibrary
+from stage.night.audience import AudienceUseCases
+from stage.night.cues import CueDispatch
+from stage.night.listener import Headcount, NightListener
+from stage.night.moderation import ModerationUseCases
+from stage.phone_limits import PhoneLimits
+from stage.records import moderation
+from stage.records.sessions import ConsoleSessions
+from stage.records.store import Store
+from stage.rigs import Rigs
+from stage.settings import ROLES, Settings
+from stage.show.clock import Clock
+from stage.show.engine import CueEngine
+from stage.show.models import Show
+from stage.show.prompts import PromptBoard
+
+__all__ = ["Headcount", "Night", "NightListener"]
+
+
+class Night:
+    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,
+                 osc: OscSender, presence: Headcount) -> None:
+        self.settings = settings
+        self.show = show
+        self.store = store
+        self.listener = listener
+        self.osc = osc
+        self.presence = presence
+        self.media = MediaLibrary(settings.data_dir / "media")
+        self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
+        self.prompts = PromptBoard(show, store, listener.prompt_changed)
+        self.displays = DisplayBoard(show, store, listener.scene_changed)
+        self.rigs = Rigs(show, store, lambda: self.cues.chosen_for("story"))
+        self.cues = CueDispatch(show, store, self.prompts, self.displays, osc, self.rigs)
+        self.engine = CueEngine(show, store, self.cues, listener.cues_changed, clock)
+        self.moderation = ModerationUseCases(store, self.displays, listener)
+        self.audience = AudienceUseCases(settings, show, store, listener, prompts=self.prompts,
+                                         moderation=self.moderation, media=self.media, limits=self.limits,
+                                         presence=presence)
+        self.sessions = ConsoleSessions(store, settings.secret_key, settings.passphrase)
+        self.sessions.revoke_changed_passphrases(ROLES)  # a new passphrase at this start logs that role out
+
+    def display_key(self, name: str) -> str:
+        return display_key(self.settings.secret_key, name)
+
+    def check_display_key(self, name: str, key: str) -> bool:
+        return self.show.display(name) is not None and hmac.compare_digest(self.display_key(name), key)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "show": self.show.title,
+            "phones": self.presence.phones,
+            "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
+            "rigs": self.rigs.statuses(),
+            "osc": {name: state["status"] for name, state in self.osc.status().items()},
+            "cue": self.engine.standby,
+            "pending": moderation.count_pending(self.store),
+        }

@@ -1,0 +1,64 @@
+"""Cue actions: what a fired cue does to the night (``stage.show.playback.CueActions``).
+
+The cue engine owns timing and states; this dispatches each cue's action to the board that acts
+on it (prompts, displays, OSC out, rigs) and runs the show's panic actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stage.display import chosen
+from stage.display.board import DisplayBoard
+from stage.errors import CueError, StageError
+from stage.lighting.sender import OscSender
+from stage.records.store import Store
+from stage.rigs import Rigs
+from stage.show.models import CueBase, DisplayCue, OscCue, PromptCue, RecordCue, Show
+from stage.show.prompts import PromptBoard
+
+
+class CueDispatch:
+    def __init__(self, show: Show, store: Store, prompts: PromptBoard, displays: DisplayBoard, osc: OscSender,
+                 rigs: Rigs) -> None:
+        self._show = show
+        self._store = store
+        self._prompts = prompts
+        self._displays = displays
+        self._osc = osc
+        self._rigs = rigs
+
+    def fire(self, cue: CueBase, actor: str) -> None:
+        if isinstance(cue, PromptCue):
+            if cue.action == "open":
+                self._prompts.open(cue.prompt, actor)
+            else:
+                self._prompts.close(cue.prompt, actor)
+        elif isinstance(cue, DisplayCue):
+            self._displays.set_scene(cue.display, cue.scene, actor, text=cue.text, record=self.chosen_for(cue.scene),
+                                     transition=cue.transition, fade=cue.fade, rig=cue.rig, end=cue.end)
+        elif isinstance(cue, OscCue):
+            self._osc.send_cue(cue)
+        elif isinstance(cue, RecordCue):
+            self._rigs.cue(cue, actor)
+        else:
+            raise CueError(f"'{cue.type}' cues cannot fire")
+
+    def panic(self, actor: str) -> dict[str, Any]:
+        """The show's panic: displays to the panic scene (unless it holds), panic OSC, takes stopped."""
+        panic = self._show.panic
+        problems: list[str] = []
+        if panic.scene != "hold":
+            for display in self._show.displays:
+                self._displays.set_scene(display.name, panic.scene, actor, text=panic.text)
+        for cue in panic.osc:
+            try:
+                self.fire(cue, actor)
+            except StageError as exc:
+                problems.append(f"{cue.id}: {exc.message}")
+        problems += self._rigs.panic(actor)
+        return {"scene": panic.scene, "problems": problems}
+
+    def chosen_for(self, scene: str) -> str | None:
+        """The record a story, image or media scene shows (what a moderator last sent there)."""
+        return chosen.record_for(self._store, scene)
