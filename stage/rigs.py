@@ -70,11 +70,13 @@ class Rigs:
         elif rig in self._current and time.monotonic() - self._since.get(rig, 0) > REPORT_GRACE:
             self._current.pop(rig)
 
-    def take_state(self, rig: str, take_id: str, state: str) -> None:
+    def take_state(self, rig: str, take_id: str, state: str, reason: str | None = None) -> None:
+        """What the rig's agent reports about a take: kept for the rig's status, and audited."""
         if state == "recording":
             self._current[rig] = take_id
         elif self._current.get(rig) == take_id:
             self._current.pop(rig)
+        takes.rig_reported(self._store, take_id, rig, state, reason)
 
     def status(self, rig: str) -> str:
         if self.sid_of(rig) is None:
@@ -126,8 +128,7 @@ class Rigs:
         ack = self._command(rig, sid, "stop", {"take_id": take_id})
         stopped = ack.get("take_id") or take_id
         self._current.pop(rig, None)
-        with self._store.transaction() as db:
-            Store.audit(db, actor, "take_stop", stopped, rig=rig)
+        takes.stopped(self._store, stopped, rig, actor)
         log.info("rig %s stopped take %s (%s)", rig, stopped, actor)
         return {"take_id": stopped}
 

@@ -33,6 +33,7 @@ from stage.archive.verify import check_database, check_media
 from stage.errors import StageError
 from stage.media.library import NAME
 from stage.media.sizes import describe_size
+from stage.records import archive as archive_db
 from stage.records.store import Store
 
 __all__ = ["ArchiveRefused", "import_archive"]
@@ -173,7 +174,7 @@ def _migrate_and_count(db_path: Path) -> int:
         raise ArchiveRefused(f"data/stage.db cannot be opened: {getattr(exc, 'message', exc)}",
                              code="bad_database") from None
     try:
-        return store.query("SELECT COUNT(*) AS n FROM records")[0]["n"]
+        return archive_db.record_count(store)
     except sqlite3.Error as exc:
         raise ArchiveRefused(f"data/stage.db cannot be read: {exc}", code="bad_database") from None
     finally:

@@ -12,26 +12,23 @@ import time
 from typing import Any
 
 from stage.archive import charts
+from stage.records import night_stats
 from stage.records.lineage import Lineage, Queryable
 
 
 def build(store: Queryable, lineage: Lineage, title: str, credits: list[dict[str, Any]]) -> str:
     shown = [n for n in lineage.nodes.values() if lineage.visible(n.id)]
-    joined = [r["created_at"] for r in store.query("SELECT created_at FROM participants WHERE simulated = 0")]
+    joined = night_stats.phones_joined(store)
     start = min(joined + [n.created_at for n in shown], default=time.time())
-    all_records = [(r["kind"], r["created_at"]) for r in store.query(
-        "SELECT r.kind, r.created_at FROM records r LEFT JOIN participants p ON p.id = r.participant_id"
-        " WHERE r.participant_id IS NOT NULL AND p.simulated = 0")]
-    decided = store.query(
-        "SELECT a.at - r.created_at AS seconds FROM audit a JOIN records r ON r.id = a.subject"
-        " WHERE a.action IN ('approve', 'reject') AND r.participant_id IS NOT NULL")
+    all_records = night_stats.audience_submissions(store)
+    decided = night_stats.decision_delays(store)
     recommended = [(f"{n.kind} by {n.author}: {n.text or ''}".strip(": "), count) for n, count in _top(store, lineage)]
     remixes = {n.id for n in shown if n.kind == "remix"}
     tree = lineage.upstream(list(remixes))
     figures = [
         ("Phones over time", charts.phones_over_time(joined, start)),
         ("Submissions per minute by kind", charts.submissions_per_minute(all_records, start)),
-        ("Moderation times", charts.moderation_times([max(0.0, r["seconds"]) for r in decided])),
+        ("Moderation times", charts.moderation_times([max(0.0, seconds) for seconds in decided])),
         ("Most recommended records", charts.most_recommended(recommended[:10])),
         ("Remix tree", charts.lineage_picture(tree, "Remix tree")),
     ]
@@ -57,5 +54,5 @@ table{{border-collapse:collapse}}td{{border-bottom:1px solid #ddd;padding:.2rem 
 
 
 def _top(store: Queryable, lineage: Lineage) -> list[tuple[Any, int]]:
-    rows = store.query("SELECT record_id, COUNT(*) AS n FROM recommendations GROUP BY record_id ORDER BY n DESC")
-    return [(lineage.nodes[r["record_id"]], r["n"]) for r in rows if lineage.visible(r["record_id"])]
+    return [(lineage.nodes[record_id], n) for record_id, n in night_stats.recommendation_counts(store)
+            if lineage.visible(record_id)]

@@ -1,6 +1,9 @@
 """Checks an import runs on its unpacked copy, before anything is placed in the data directory:
 the database is a Stage database, and every media file is what its name says it is.
 
+The database work (opening it read-only, SQLite's own checks, Stage's reference schema) is
+:mod:`stage.records.archive`; this module judges what it reports.
+
 A checksum proves only that the file is the one the manifest lists; whoever wrote the manifest
 could have listed garbage with its true sha256. So the database is opened and checked by SQLite
 itself, images are decoded with the same bomb guards as phone uploads, and clips are probed.
@@ -8,15 +11,16 @@ itself, images are decoded with the same bomb guards as phone uploads, and clips
 
 from __future__ import annotations
 
-import sqlite3
 import warnings
 from pathlib import Path
 
 from PIL import Image
 
 from stage.archive.manifest import CLIP_EXTS, IMAGE_EXTS, ArchiveRefused
+from stage.errors import StoreError
 from stage.media.clips import ClipError, probe_clip
 from stage.media.images import DECODE_ERRORS, sniff_format
+from stage.records import archive as archive_db
 from stage.records.migrations import MIGRATIONS
 
 IMAGE_FORMATS = {"jpg": "JPEG", "png": "PNG"}
@@ -29,46 +33,23 @@ def check_database(path: Path) -> None:
     (a trigger or view an archive brought along would run inside ``stage serve`` later)."""
     bad = "data/stage.db is not a Stage database"
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise ArchiveRefused(f"{bad}: {exc}", code="bad_database") from None
-    try:
-        result = [row[0] for row in db.execute("PRAGMA integrity_check(20)")]
-        if result != ["ok"]:
-            raise ArchiveRefused(f"{bad}: SQLite integrity check failed: {result[0]}", code="bad_database")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        schema = _schema(db)
-    except sqlite3.Error as exc:  # "file is not a database", "database disk image is malformed"
-        raise ArchiveRefused(f"{bad}: {exc}", code="bad_database") from None
-    finally:
-        db.close()
+        facts = archive_db.examine(path)
+    except StoreError as exc:  # "file is not a database", "database disk image is malformed"
+        raise ArchiveRefused(f"{bad}: {exc.message}", code="bad_database") from None
+    if facts.integrity != ["ok"]:
+        raise ArchiveRefused(f"{bad}: SQLite integrity check failed: {facts.integrity[0]}", code="bad_database")
+    version = facts.version
     if version > len(MIGRATIONS):
         raise ArchiveRefused(f"data/stage.db was written by a newer Stage (schema {version}); upgrade Stage",
                              code="bad_database")
     if version < 1:
         raise ArchiveRefused(f"{bad}: it has no Stage schema (version {version})", code="bad_database")
-    expected = _reference_schema(version)
-    if schema != expected:
-        missing = sorted(name for _, name, _ in expected - schema)
-        unexpected = sorted(name for _, name, _ in schema - expected)
+    expected = archive_db.schema_at(version)
+    if facts.schema != expected:
+        missing = sorted(name for _, name, _ in expected - facts.schema)
+        unexpected = sorted(name for _, name, _ in facts.schema - expected)
         raise ArchiveRefused(f"{bad}: its schema differs from Stage's schema {version} (missing or changed: "
                              f"{missing[:5]}, unexpected: {unexpected[:5]})", code="bad_database")
-
-
-def _schema(db: sqlite3.Connection) -> set[tuple[str, str, str]]:
-    """(type, name, sql) of every table, index, view and trigger, SQLite's own ones aside."""
-    rows = db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-    return {(kind, name, sql or "") for kind, name, sql in rows}
-
-
-def _reference_schema(version: int) -> set[tuple[str, str, str]]:
-    db = sqlite3.connect(":memory:")
-    try:
-        for script in MIGRATIONS[:version]:
-            db.executescript(script)
-        return _schema(db)
-    finally:
-        db.close()
 
 
 def check_media(path: Path, name: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stage.errors import CueError, NotFound
+from stage.records import scenes
 from stage.records.store import Store
 from stage.show.models import Show
 
@@ -31,7 +32,7 @@ class DisplayBoard:
         spec = self._show.display(display)
         if spec is None:
             raise NotFound(f"no display named '{display}'")
-        return self._store.get_state(f"display.{display}.scene") or {"type": spec.default_scene}
+        return scenes.current(self._store, display) or {"type": spec.default_scene}
 
     def scenes(self) -> dict[str, dict[str, Any]]:
         return {d.name: self.scene(d.name) for d in self._show.displays}
@@ -61,9 +62,7 @@ class DisplayBoard:
                 raise CueError(f"nothing is chosen for the {scene_type} scene: send a record to a display from the "
                                "host console first")
             scene["record"] = record
-        with self._store.transaction() as db:
-            Store.put_state(db, f"display.{display}.scene", scene)
-            Store.audit(db, actor, "scene", display, scene=scene_type)
+        scenes.show(self._store, display, scene, actor)
         log.info("display %s now shows the %s scene", display, scene_type)
         self._on_change(display, scene)
         return scene

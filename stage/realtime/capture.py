@@ -21,7 +21,6 @@ from stage.limiter import log_sometimes
 from stage.realtime.base import REFUSAL_LINES, RoleNamespace, handler
 from stage.realtime.consoles import CREW
 from stage.realtime.takes import preview_room
-from stage.records.store import Store
 from stage.web.auth import check_guess
 
 log = logging.getLogger(__name__)
@@ -125,9 +124,7 @@ class CaptureNamespace(RoleNamespace):
     @handler(TakeState)
     def on_take_state(self, payload: TakeState) -> dict[str, Any]:
         rig = self._rig()
-        self.night.rigs.take_state(rig, payload.take_id, payload.state)
-        with self.night.store.transaction() as db:
-            Store.audit(db, f"rig:{rig}", f"take_{payload.state}", payload.take_id, reason=payload.reason)
+        self.night.rigs.take_state(rig, payload.take_id, payload.state, payload.reason)
         because = f" ({payload.reason})" if payload.reason else ""
         (log.warning if payload.state == "failed" else log.info)("rig %s: take %s %s%s", rig, payload.take_id,
                                                                   payload.state, because)

@@ -15,7 +15,7 @@ from stage.errors import NotFound
 
 
 class Queryable(Protocol):
-    """A ``Store`` or a read-only snapshot (:mod:`stage.archive.snapshot`): anything with ``query``."""
+    """A ``Store`` or a read-only snapshot (:class:`stage.records.archive.Snapshot`): anything with ``query``."""
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[Any]: ...
 

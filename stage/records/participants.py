@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 
-from stage.errors import InvalidInput
+from stage.errors import Forbidden, InvalidInput
 from stage.records.models import Participant
 from stage.records.store import Store
 from stage.records.text import clean_line, is_blank
@@ -58,3 +58,13 @@ def join(store: Store, device_key: str, name: str, simulated: bool = False) -> t
 def known(store: Store, device_key: str) -> bool:
     """This device joined before (a returning phone always gets back in, even when the show is full)."""
     return bool(store.query("SELECT 1 FROM participants WHERE device_key_hash = ?", (device_key_hash(device_key),)))
+
+
+def uploader(store: Store, device_key: str) -> str:
+    """The id of the participant this phone is, if it may upload; Forbidden when unknown or banned."""
+    rows = store.query("SELECT id, banned FROM participants WHERE device_key_hash = ?", (device_key_hash(device_key),))
+    if not rows:
+        raise Forbidden("join the show first", code="unknown_phone")
+    if rows[0]["banned"]:
+        raise Forbidden("this phone cannot submit", code="banned")
+    return rows[0]["id"]

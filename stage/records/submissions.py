@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from stage.errors import Conflict, Forbidden, InvalidInput
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
@@ -156,3 +157,20 @@ def with_sources(store: Store, rows: list) -> list[Record]:
                                 tuple(ids)):
             sources.setdefault(link["record_id"], []).append(link["source_id"])
     return [Record.from_row(row, tuple(sources.get(row["id"], ()))) for row in rows]
+
+
+@dataclass(frozen=True)
+class MediaUse:
+    """How the records that use one media file stand (for who may fetch the file)."""
+
+    approved: bool  # some record with this file is approved: everyone may see it
+    hidden_take: bool  # every record with it is a hidden take (deleted or consent withdrawn): nobody may
+
+
+def media_use(store: Store, name: str) -> MediaUse | None:
+    """How the records that use media file ``name`` stand; None when no stored record uses it."""
+    rows = store.query("SELECT status, kind FROM shown_records WHERE media = ?", (name,))
+    if not rows:
+        return None
+    return MediaUse(approved=any(row["status"] == "approved" for row in rows),
+                    hidden_take=all(row["kind"] == "take" and row["status"] == "withdrawn" for row in rows))

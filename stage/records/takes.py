@@ -60,6 +60,18 @@ def forget(store: Store, take_id: str, actor: str, reason: str) -> None:
         Store.audit(db, actor, "take_refused", take_id, reason=reason)
 
 
+def stopped(store: Store, take_id: str | None, rig: str, actor: str) -> None:
+    """Audit the stop command a rig acknowledged (the take itself is stored when its file arrives)."""
+    with store.transaction() as db:
+        Store.audit(db, actor, "take_stop", take_id, rig=rig)
+
+
+def rig_reported(store: Store, take_id: str, rig: str, state: str, reason: str | None) -> None:
+    """Audit a state the rig's agent reported for a take (``take_recording``, ``take_failed``...)."""
+    with store.transaction() as db:
+        Store.audit(db, f"rig:{rig}", f"take_{state}", take_id, reason=reason)
+
+
 def of_performer(store: Store, participant_id: str) -> list[str]:
     """The ids of every stored take this participant performed."""
     return [row["record_id"] for row in store.query("SELECT record_id FROM takes WHERE performer_id = ?",

@@ -1,6 +1,7 @@
 """``stage render RECIPE.yaml --data DIR --out FILE``: render a remix recipe from a night's data.
 
-It reads the data directory through a read-only snapshot, so it works while ``stage serve`` runs.
+It reads the data directory through a read-only snapshot (``stage.records.archive``), so it works
+while ``stage serve`` runs.
 The file appears at ``--out`` only when complete (written beside it, then renamed).
 """
 
@@ -16,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from stage.archive.snapshot import Snapshot
+from stage.records.archive import Snapshot
 from stage.errors import StageError
 from stage.remix import recipes
 from stage.remix.render import render

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stage.errors import Conflict, NotFound
-from stage.records import credits, lineage
+from stage.records import credits, lineage, remixes
 from stage.records.models import Record
 from stage.records.store import Store
 from stage.remix import recipes, saving
@@ -112,7 +112,5 @@ class RenderJobs:
         return any(name in (d["media"], d["poster"]) for d in self.drafts.values())
 
     def _title(self, sources: list[str]) -> str:
-        rows = self.store.query(f"SELECT text FROM records WHERE kind = 'story' AND id IN "
-                                f"({','.join('?' * len(sources))})", tuple(sources))
-        text = rows[0]["text"] if rows else ""
+        text = remixes.story_among(self.store, sources)
         return text if len(text) <= 60 else text[:59] + "…"

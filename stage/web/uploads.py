@@ -14,9 +14,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from stage.errors import Forbidden, InvalidInput, StageError
+from stage.errors import InvalidInput, StageError
 from stage.records.models import media_type
-from stage.records.participants import device_key_hash
+from stage.records import participants, submissions
 from stage.web.auth import current_role
 from stage.web.context import night
 
@@ -34,7 +34,7 @@ def upload() -> tuple[Response, int]:
         kind = request.form.get("kind", "")
         if kind not in ("drawing", "photo", "clip"):
             raise InvalidInput("kind must be drawing, photo or clip", code="invalid_payload")
-        participant_id = _participant(request.form.get("device_key", ""))
+        participant_id = participants.uploader(night().store, request.form.get("device_key", ""))
         file = request.files.get("file")
         if file is None:
             raise InvalidInput("no file in the upload", code="empty")
@@ -61,12 +61,11 @@ def too_large(_: RequestEntityTooLarge) -> tuple[Response, int]:
 @bp.get("/media/<name>")
 def media(name: str) -> Response:
     """Approved media for everyone; anything else only for the consoles (moderation previews)."""
-    rows = night().store.query("SELECT status, kind FROM shown_records WHERE media = ?", (name,))
-    approved = any(row["status"] == "approved" for row in rows)
+    use = submissions.media_use(night().store, name)
     # A hidden take (deleted, or its performer withdrew consent) is hidden from the consoles too.
-    hidden_take = all(row["kind"] == "take" and row["status"] == "withdrawn" for row in rows)
-    if not rows or hidden_take or not (approved or current_role() in ("host", "moderator", "crew")):
+    if use is None or use.hidden_take or not (use.approved or current_role() in ("host", "moderator", "crew")):
         abort(404)
+    approved = use.approved
     try:
         path = night().media.path(name)
     except StageError:
@@ -74,16 +73,6 @@ def media(name: str) -> Response:
     response = send_file(path, mimetype=media_type(name), max_age=3600 if approved else 0, conditional=True)
     response.headers["Cache-Control"] = "public, max-age=3600" if approved else "no-store"
     return response
-
-
-def _participant(device_key: str) -> str:
-    rows = night().store.query("SELECT id, banned FROM participants WHERE device_key_hash = ?",
-                               (device_key_hash(device_key),))
-    if not rows:
-        raise Forbidden("join the show first", code="unknown_phone")
-    if rows[0]["banned"]:
-        raise Forbidden("this phone cannot submit", code="banned")
-    return rows[0]["id"]
 
 
 def _error(code: str, message: str) -> Response:

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from stage.archive.snapshot import Snapshot
+from stage.records.archive import Snapshot
 from stage.errors import NotFound
 from stage.records import credits, lineage
 from stage.remix import saving

@@ -1,0 +1,49 @@
+"""House rules of ARCHITECTURE.md section 4 that a reader can check in the source itself (issue 15)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+STAGE = Path(__file__).resolve().parents[2] / "stage"
+STORE_HOMES = ("records", "show")  # the only packages that may talk SQL or write the audit log
+STORE_CALLS = {"execute", "executemany", "executescript", "audit"}
+# SQL text, however it reaches the store (``store.query("SELECT ...")`` too): a statement's keyword, in capitals.
+SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|DROP|ALTER|VACUUM|WITH)\b")
+
+
+def _store_calls(path: Path, root: Path = STAGE.parent) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [f"{path.relative_to(root)}:{node.lineno}: .{node.func.attr}(...)"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in STORE_CALLS]
+
+
+def _sql_texts(path: Path, root: Path = STAGE.parent) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        head = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
+        if isinstance(head, ast.Constant) and isinstance(head.value, str) and SQL.match(head.value):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {head.value.strip()[:50]!r}")
+    return sorted(set(found))
+
+
+def _outside_store_homes() -> list[Path]:
+    return [path for path in sorted(STAGE.rglob("*.py"))
+            if path.relative_to(STAGE).parts[0] not in STORE_HOMES]
+
+
+def test_no_sql_and_no_audit_writes_outside_records_and_show():
+    found = [line for path in _outside_store_homes() for line in _store_calls(path) + _sql_texts(path)]
+    assert found == [], "SQL or audit writes outside stage/records/ and stage/show/:\n" + "\n".join(found)
+
+
+def test_the_rule_sees_a_store_call(tmp_path):
+    """The check itself can fail: a module that executes SQL is reported with its line."""
+    module = tmp_path / "probe.py"
+    module.write_text("def f(db, store, t):\n    db.execute('PRAGMA x')\n    Store.audit(db, 'a', 'b')\n"
+                      "    store.query(f'SELECT * FROM {t}')\n    log.info('Update the show')\n", encoding="utf-8")
+    assert sorted(_store_calls(module, tmp_path)) == ["probe.py:2: .execute(...)", "probe.py:3: .audit(...)"]
+    assert _sql_texts(module, tmp_path) == ["probe.py:2: 'PRAGMA x'", "probe.py:4: 'SELECT * FROM'"]
