@@ -36,6 +36,9 @@ AVIF_BRANDS = frozenset({b"avif", b"avis"})
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, RuntimeError, IndexError, KeyError)
 
 
+MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo decodes; a bomb's header says far more
+
+
 class ImageError(StageError):
     """An image Stage refuses. Codes: too_large, empty, too_many_pixels, unsupported, undecodable."""
 
@@ -82,7 +85,7 @@ def ingest_image(
     *,
     purpose: Purpose,
     max_bytes: int = 25 * 1024 * 1024,
-    max_pixels: int = 40_000_000,
+    max_pixels: int = MAX_PIXELS,
     max_side: int = 2048,
 ) -> IngestedImage:
     """Check, decode and re-encode one uploaded image; raise ImageError with a readable reason."""
@@ -99,7 +102,7 @@ def ingest_image(
     if kind is None:
         what = "SVG files are" if looks_like_svg(data) else "That file is"
         raise ImageError(f"{what} not accepted; please send a {ACCEPTED} picture", code="unsupported")
-    image = _open(data, kind, purpose, max_pixels)
+    image = decode_checked(data, kind, purpose, max_pixels)
     image = _upright(image)
     image = _to_srgb(image)
     image = _flatten(image, purpose)
@@ -127,8 +130,9 @@ def _too_many_pixels(purpose: str, size: tuple[int, int] | None, max_pixels: int
     )
 
 
-def _open(data: bytes, kind: str, purpose: str, max_pixels: int) -> Image.Image:
-    """Read the header, refuse decompression bombs from it, and only then decode the pixels."""
+def decode_checked(data: bytes, kind: str, purpose: str, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Read the header, refuse decompression bombs from it, and only then decode the pixels (uploads,
+    and pictures an archive brings in)."""
     undecodable = ImageError(
         f"That {purpose} could not be read (the file may be damaged or cut short); please send it again",
         code="undecodable",
