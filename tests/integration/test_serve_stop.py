@@ -40,7 +40,11 @@ def swallower():
 
 StopOnSignal(socketio).install()
 socketio.start_background_task(swallower)
-socketio.run(app, host="127.0.0.1", port=port, log_output=False)
+if mode == "gevent":  # how stage serve listens in each mode (stage/cli.py): stop() must reach that server
+    from stage.web import gevent_server
+    gevent_server.serve(app, socketio, "127.0.0.1", port)
+else:
+    socketio.run(app, host="127.0.0.1", port=port, log_output=False, max_size=20_000)
 print("stopped", flush=True)
 """
 
