@@ -85,9 +85,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     hub.night = night
     remote = None
     if settings.osc_port:
-        # An osc_in.bind the show leaves out follows the server's bind (model_fields_set: what the file named).
-        explicit = show.osc_in.bind if "bind" in show.osc_in.model_fields_set else None
-        bind = osc_in_bind(explicit, settings.bind)
+        bind = osc_in_bind(show.osc_in.bind, settings.bind)  # unset in the show: the server's own bind
         control = RemoteControl(night.engine, night.displays, night.cues.chosen_for)
         remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, control,
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)

@@ -115,7 +115,7 @@ class OscIn(Model):
     """Remote control over OSC (TouchOSC, Companion, a console's feedback). Off unless a port is set."""
 
     port: int | None = Field(default=None, ge=1, le=65535)
-    bind: str = "0.0.0.0"
+    bind: str | None = None  # unset: where `serve --bind` listens (stage.lighting.remote.osc_in_bind)
     allow: tuple[str, ...] = ("127.0.0.1",)  # sender IPs or CIDR networks
     rate: str = "200 per second"  # per sender; a flood beyond it is dropped and logged
 

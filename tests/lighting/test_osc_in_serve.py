@@ -103,7 +103,9 @@ def test_go_with_an_unknown_type_tag_moves_nothing(served: tuple[StageProcess, i
 
 
 class BindOnly:
-    """OscRemote as create_app builds it, without a socket: only where it would listen matters here."""
+    """OscRemote as create_app builds it, without a socket: only where it would listen matters here. A stand-in
+    on purpose: half the cases resolve to 0.0.0.0, and a test never listens beyond 127.0.0.1. The real socket
+    on loopback is test_an_unset_osc_in_bind_follows_serve_bind's."""
 
     made: list[str] = []
     port = 9
