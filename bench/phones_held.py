@@ -28,7 +28,7 @@ import socketio
 from rich.console import Console
 from rich.table import Table
 
-from harness import REPO, raise_open_files, free_port, machine, save, stop
+from harness import REPO, login_cookie, raise_open_files, free_port, machine, save, stop
 
 SHOW = REPO / "bench" / "shows" / "night.yaml"
 PASSWORD = "bench-pass"
@@ -76,11 +76,9 @@ def start_server(kind: str, tmp: Path, show: Path = SHOW, extra: Sequence[str] =
                 raise SystemExit(f"{kind} did not start; see {log.name}")
             time.sleep(0.2)
     if kind.startswith("stage"):  # open the prompt: the host presses GO
-        session = requests.Session()
-        session.post(f"{url}/login/host", data={"passphrase": PASSWORD}, allow_redirects=False)
         host = socketio.Client()
         host.connect(url, namespaces=["/host"], transports=["websocket"],
-                     headers={"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.items())})
+                     headers={"Cookie": login_cookie(url, "host", PASSWORD)})
         host.call("go", {}, namespace="/host")
         host.disconnect()
     return Server(proc, url, Path(log.name))

@@ -64,7 +64,7 @@ def clean_text(value: str) -> str:
 
 def clean_line(value: str) -> str:
     """A one-line text (a display name): as :func:`clean_text`, whitespace runs collapsed."""
-    return _strip_invisible(" ".join(clean_text(value).split()))
+    return " ".join(clean_text(value).split())  # clean_text already stripped both ends
 
 
 def word_count(value: str) -> int:
