@@ -74,9 +74,14 @@ class ConsoleNamespace(RoleNamespace):
         # Every console event re-checks the session in the store: a socket that logout could not reach
         # (another process) or whose session expired while connected can do nothing more.
         sid = args[0] if args else "?"
-        if event not in ("connect", "disconnect") and sid in self._consoles \
-                and self.night.sessions.by_key(self._consoles[sid].key) is None:
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        console = self._consoles.get(sid)
+        if console is None:  # its end is already under way: refused, without ending it again
+            return error_ack("session_ended", SESSION_ENDED)
+        if self.night.sessions.by_key(console.key) is None:
             log.warning("%s refused %r from %s: its session has ended; disconnecting", self.namespace, event, sid)
+            self._consoles.pop(sid, None)
             self.socketio.start_background_task(self._end, sid)  # after the ack, so the console reads why
             return error_ack("session_ended", SESSION_ENDED)
         return super().trigger_event(event, *args)

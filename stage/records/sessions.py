@@ -55,13 +55,18 @@ class ConsoleSessions:
         self._passphrase = passphrase
         self._clock = clock
         self.lifetime = lifetime
+        self._fingerprints: dict[str, str] = {}
         # Told the keys of sessions that logout ended, after the commit: realtime disconnects their sockets.
         self.on_revoked: Callable[[list[str]], None] = lambda keys: None
 
     def fingerprint(self, role: str) -> str:
-        """An HMAC of the role's passphrase: it changes when the passphrase does, and reveals nothing of it."""
-        message = f"console-session\0{role}\0{self._passphrase(role)}".encode()
-        return hmac.new(self._secret, message, "sha256").hexdigest()
+        """An HMAC of the role's passphrase: it changes when the passphrase does, and reveals nothing of it.
+        Computed once a role: a passphrase is fixed for the life of the process, and consoles check their
+        session on every event."""
+        if role not in self._fingerprints:
+            message = f"console-session\0{role}\0{self._passphrase(role)}".encode()
+            self._fingerprints[role] = hmac.new(self._secret, message, "sha256").hexdigest()
+        return self._fingerprints[role]
 
     def open(self, role: str, address: str) -> str:
         """A new session for a login that just passed; returns the id to put in the cookie."""

@@ -51,13 +51,14 @@ def test_logout_revokes_audits_and_reports_the_key(tmp_path: Path) -> None:
 def test_a_changed_passphrase_revokes_that_roles_sessions_only(tmp_path: Path) -> None:
     store = Store(tmp_path / "stage.db")
     passphrases = {"host": "old", "crew": "same"}
-    board = sessions(store, passphrases, Clock())
-    host, crew = board.open("host", "a"), board.open("crew", "b")
-    passphrases["host"] = "new"
+    clock = Clock()
+    host, crew = (before := sessions(store, passphrases, clock)).open("host", "a"), before.open("crew", "b")
+    passphrases["host"] = "new"  # a passphrase changes with a restart: a new process, a new board
+    board = sessions(store, passphrases, clock)
     assert board.find(host) is None  # refused at once, even before the revocation sweep
     assert board.revoke_changed_passphrases(("host", "moderator", "crew")) == {"host": 1}
     passphrases["host"] = "old"
-    assert board.find(host) is None, "revoked for good, not only while the passphrase differs"
+    assert sessions(store, passphrases, clock).find(host) is None, "revoked for good, not only while it differs"
     assert board.find(crew) is not None
     entry = audit_log.entries(store, "sessions_revoked")[0]
     assert entry["subject"] == "host" and entry["detail"] == {"reason": "passphrase_changed", "sessions": 1}
