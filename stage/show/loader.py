@@ -55,8 +55,8 @@ def _too_large(filename: str) -> ShowProblem:
 
 
 def parse_show(text: str, filename: str = "<show>") -> Show:
-    if len(text) > MAX_SHOW_BYTES:
-        raise ShowFileError([_too_large(filename)])
+    if len(text) > MAX_SHOW_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_SHOW_BYTES:
+        raise ShowFileError([_too_large(filename)])  # the cap is in bytes, as load_show reads it
     data, marks = _parse_yaml(text, filename)
     if not isinstance(data, dict):
         raise ShowFileError([ShowProblem(filename, 1, 1, "", "a show file is a mapping (title:, displays:, cues: ...)")])

@@ -255,3 +255,14 @@ def test_serve_of_a_directory_is_the_same_one_line_error(tmp_path):
     assert result.exit_code == 1, result.output  # click's usage error was exit 2, before the loader ran
     assert result.output.strip() == f"{tmp_path}:1:1: cannot read show file: {tmp_path} is a directory, not a show file"
     assert not (tmp_path / "d").exists(), "nothing started"
+
+
+def test_the_size_cap_of_show_text_counts_bytes_as_the_file_reader_does():
+    """parse_show compared characters with a byte cap: 400,000 three-byte characters (1.2 MB) passed it."""
+    from stage.errors import ShowFileError
+    from stage.show.loader import MAX_SHOW_BYTES, parse_show
+
+    text = "title: " + "\u2603" * (MAX_SHOW_BYTES // 3 + 1) + "\n"
+    assert len(text) < MAX_SHOW_BYTES < len(text.encode())
+    with pytest.raises(ShowFileError, match="larger than"):
+        parse_show(text, "big.yaml")
