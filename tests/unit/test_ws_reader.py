@@ -22,8 +22,9 @@ from stage.realtime.ws_gevent import guarded_websocket_class, read_message
 MASK = b"\x0f\xf0\x55\xaa"
 
 
-class CountingStream:
-    """What gevent-websocket reads from: counts how much of the input was consumed."""
+class MemorySocket:
+    """What both websocket libraries read from and write to, in memory: gevent-websocket's stream
+    (``read``/``write``) and eventlet's socket (``recv``/``sendall``)."""
 
     def __init__(self, data: bytes) -> None:
         self.buffer = io.BytesIO(data)
@@ -32,12 +33,22 @@ class CountingStream:
     def read(self, n: int) -> bytes:
         return self.buffer.read(n)
 
+    recv = read
+
     def write(self, data: bytes) -> None:
         self.written.append(data)
 
+    sendall = write
 
-def socket_over(data: bytes) -> tuple[WebSocket, CountingStream]:
-    stream = CountingStream(data)
+    def shutdown(self, how: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def socket_over(data: bytes) -> tuple[WebSocket, MemorySocket]:
+    stream = MemorySocket(data)
     handler = SimpleNamespace(logger=logging.getLogger("test"), server=SimpleNamespace(application=None))
     return WebSocket({}, stream, handler), stream
 
@@ -118,7 +129,7 @@ class Session:
         self.loop(ws)
 
 
-def guarded_reader(data: bytes, caps: MessageCaps, loop) -> CountingStream:
+def guarded_reader(data: bytes, caps: MessageCaps, loop) -> MemorySocket:
     """Run python-engineio's side of one connection (``loop(ws)``) over Stage's gevent websocket class."""
     ws, stream = socket_over(data)
     reader = guarded_websocket_class(caps)(Session(loop).handler, server=None)
@@ -168,26 +179,6 @@ def test_a_budget_refills_at_its_rate_and_charges_tiny_messages_their_minimum():
     assert budget.take(MIN_CHARGE) and budget.take(MIN_CHARGE) and not budget.take(1)
     now[0] = 1000.0
     assert budget.take(4 * MIN_CHARGE) and not budget.take(1)
-
-
-class MemorySocket:
-    """What eventlet's websocket reads from and writes to, in memory."""
-
-    def __init__(self, data: bytes) -> None:
-        self.buffer = io.BytesIO(data)
-        self.written: list[bytes] = []
-
-    def recv(self, n: int) -> bytes:
-        return self.buffer.read(n)
-
-    def sendall(self, data: bytes) -> None:
-        self.written.append(data)
-
-    def shutdown(self, how: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def eventlet_socket(data: bytes, caps: MessageCaps):
