@@ -49,19 +49,22 @@ def raw_phone(url: str) -> websocket.WebSocket:
 
 
 def closed_by_server(ws: websocket.WebSocket, timeout: float = 10) -> int | None:
-    """Read until the server closes: its close code (None for a bare EOF). Fails if it never does."""
+    """Read until the server closes: its close code (None for a bare EOF). Fails if it never does.
+
+    Frames are read one by one (``recv_frame``), not by ``recv_data``, which answers a close frame with
+    its own: the server has dropped the connection by then, and that answer fails with EPIPE."""
     ws.settimeout(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            opcode, data = ws.recv_data(control_frame=True)
+            frame = ws.recv_frame()
         except (websocket.WebSocketConnectionClosedException, ConnectionError):
             return None
         except websocket.WebSocketTimeoutException:
             break
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
-        if opcode == websocket.ABNF.OPCODE_TEXT and data == b"2":  # engine.io ping: stay alive meanwhile
+        if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+            return struct.unpack("!H", frame.data[:2])[0] if len(frame.data) >= 2 else None
+        if frame.opcode == websocket.ABNF.OPCODE_TEXT and frame.data == b"2":  # engine.io ping: stay alive
             ws.send("3")
     raise AssertionError("the server did not close the connection")
 
