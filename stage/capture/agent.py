@@ -1,6 +1,6 @@
 """The agent: obeys the server's ``record``/``stop`` (acks per docs/capture.md), reports ``health``
 once a second, ``take_state`` on every change and a ``preview`` JPEG about twice a second, and hands
-finished takes to the uploader. The Socket.IO connection itself is :class:`stage.realtime.agent_link.AgentLink`.
+finished takes to the uploader. The Socket.IO connection itself is :class:`stage.capture.link.AgentLink`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from stage.capture.rig import Rig, RigError
 from stage.capture.recorder import Take
 from stage.capture.spool import SpooledTake, recover
 from stage.capture.upload import Uploader
-from stage.realtime.agent_link import AgentLink
+from stage.capture.link import AgentLink
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 640

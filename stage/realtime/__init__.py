@@ -1,9 +1,6 @@
-"""Socket.IO: one namespace module per role, the broadcaster, this process's socket registry (``presence``)
-and the capture agent's client link.
-The only code that emits.
-
-Importing this package loads nothing of the server: the capture agent, a plain threaded process,
-uses :mod:`stage.realtime.agent_link` from here without Flask or gevent.
+"""Socket.IO on the server: one namespace module per role, the broadcaster and this process's socket
+registry (``presence``). The only code that emits. (The capture agent's client is
+:mod:`stage.capture.link`: the agent is a separate process and imports nothing from here.)
 """
 
 from __future__ import annotations

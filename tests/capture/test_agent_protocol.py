@@ -138,7 +138,7 @@ def test_take_states_sent_before_the_connection_arrive_once_it_is_up_and_health_
     reach the server (the crew's library depends on it); stale health must not."""
     import threading
 
-    from stage.realtime.agent_link import AgentLink
+    from stage.capture.link import AgentLink
     from tests.capture.contract_server import TOKEN
 
     server = ContractServer().start()

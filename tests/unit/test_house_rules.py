@@ -47,3 +47,37 @@ def test_the_rule_sees_a_store_call(tmp_path):
                       "    store.query(f'SELECT * FROM {t}')\n    log.info('Update the show')\n", encoding="utf-8")
     assert sorted(_store_calls(module, tmp_path)) == ["probe.py:2: .execute(...)", "probe.py:3: .audit(...)"]
     assert _sql_texts(module, tmp_path) == ["probe.py:2: 'PRAGMA x'", "probe.py:4: 'SELECT * FROM'"]
+
+
+SERVER_PACKAGES = ("stage.realtime", "stage.web", "stage.server")  # what the capture agent never imports
+
+
+def _imports(path: Path, root: Path = STAGE.parent) -> list[str]:
+    """Every module ``path`` imports, at any depth (imports inside functions count too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [f"{path.relative_to(root)}:{node.lineno}: {alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {node.module}")
+    return found
+
+
+def _server_imports(path: Path, root: Path = STAGE.parent) -> list[str]:
+    return [line for line in _imports(path, root)
+            if any(line.split(": ", 1)[1] == p or line.split(": ", 1)[1].startswith(p + ".") for p in SERVER_PACKAGES)]
+
+
+def test_the_capture_agent_imports_nothing_of_the_server():
+    """ARCHITECTURE.md section 4: `stage capture` is a separate process; its Socket.IO client is its own."""
+    found = [line for path in sorted((STAGE / "capture").rglob("*.py")) for line in _server_imports(path)]
+    assert found == [], "stage/capture/ imports the server:\n" + "\n".join(found)
+
+
+def test_the_import_rule_sees_a_server_import(tmp_path):
+    module = tmp_path / "probe.py"
+    module.write_text("import stage.web.auth\nfrom stage.realtime.capture import X\nfrom stage.records import y\n"
+                      "def f():\n    from stage.server import create_app\n    import stage.webcam\n", encoding="utf-8")
+    assert _server_imports(module, tmp_path) == ["probe.py:1: stage.web.auth", "probe.py:2: stage.realtime.capture",
+                                                 "probe.py:5: stage.server"]
