@@ -191,7 +191,9 @@ def report(result: dict, args: argparse.Namespace) -> None:
                       {True: "yes", False: "NO", None: "n/a"}[g["flat"]])
     console.print(table)
     idle = result["idle"]
-    idle_text = ", ".join(f"{k} {idle['before'][k]} → {idle['after'][k]}" for k in SERIES)
+    idle_text = ", ".join(f"{k} {idle['before'][k]} → {idle['after'][k]}" for k in (*SERIES, "outbox"))
+    outbox = max((s["outbox"] or 0 for s in result["samples"]), default=0)
+    console.print(f"most packets queued for clients at once (outbox): {outbox}", markup=False)
     console.print(f"idle (no phone connected) before → after the load: {idle_text}", markup=False)
     load, sides = result["load"], result["side_clients"]
     console.print(f"load: {load}\nside clients: {sides}\nCPU seconds: {result['cpu_s']}", markup=False)
@@ -219,7 +221,8 @@ the least-squares trend over that span, both in % of the first value.
 |---|---:|---:|---:|---:|---:|---:|---|
 {rows}
 
-With no phone connected, before → after the whole load: {idle_text}. Peak RSS {result['peak_rss_mb']} MB. CPU seconds: server
+With no phone connected, before → after the whole load: {idle_text}. Most Engine.IO packets queued
+for clients in one sample (outbox): {outbox}. Peak RSS {result['peak_rss_mb']} MB. CPU seconds: server
 {result['cpu_s']['server']}, local capture agent (the takes; it inherits the server's CPU 0, as it would share the
 server's machine at a venue) {result['cpu_s']['capture_agent']}. Load, all cohorts: {load['cohorts']} cohorts ({load['cohorts_failed']} failed),
 {load['phones_connected']}/{load['phones_wanted']} phones joined, {load['dropped']} dropped, {load['connect_failed']}

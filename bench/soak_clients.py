@@ -95,7 +95,8 @@ class Sampler(Loop):
     def sample(self) -> dict[str, Any]:
         health = requests.get(f"{self.url}/healthz", headers={"Cookie": self.cookie}, timeout=WAIT).json()
         return {"t": round(time.monotonic() - self.began, 1), "rss_mb": proc_status_mb(self.pid),
-                "fds": open_fds(self.pid), "greenlets": health.get("greenlets"), "phones": health.get("phones")}
+                "fds": open_fds(self.pid), "greenlets": health.get("greenlets"), "outbox": health.get("outbox"),
+                "phones": health.get("phones")}
 
     def idle(self, timeout: float = 60) -> dict[str, Any]:
         """A sample once no phone is connected (those that left are gone from the server), or at the deadline."""

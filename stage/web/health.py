@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 import greenlet
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from werkzeug.wrappers import Response
 
 from stage.web.auth import current_role
@@ -21,6 +21,7 @@ def healthz() -> Response:
     health = night().health()
     if current_role() in INTERNALS_ROLES:
         health["greenlets"] = greenlet_count()
+        health["sessions"], health["outbox"] = outbox()
     return jsonify(health)
 
 
@@ -29,3 +30,10 @@ def greenlet_count() -> int:
     in memory until collected are not counted): a soak's leak detector. Walks every GC-tracked object,
     a few tens of ms on a big heap: fine once a minute, never on the public, unauthenticated answer."""
     return sum(1 for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet) and not obj.dead)
+
+
+def outbox() -> tuple[int, int]:
+    """Engine.IO sessions in this process, and the packets queued in them not yet written to their
+    clients: a client that reads slower than the server emits to it shows here as a growing outbox."""
+    sockets = list(current_app.extensions["socketio"].server.eio.sockets.values())
+    return len(sockets), sum(socket.queue.qsize() for socket in sockets)
