@@ -127,9 +127,10 @@ def _load_or_exit(path: Path) -> Any:
 
 
 def _serve(settings: Any, show: Any) -> None:
-    from stage.server import create_app
+    from stage.server import create_app, start_serving
 
     app, socketio = create_app(settings, show)
+    start_serving(app)
     night = app.extensions["stage.night"]
     _print_banner(app.extensions["stage.join_url"], settings, night, app.extensions["stage.osc"][1])
     rigs = _local_rigs(settings, night, socketio)

@@ -1,4 +1,11 @@
-"""The composition root: ``create_app(settings) -> (app, socketio)``. No handlers live here."""
+"""The composition root: ``create_app(settings) -> (app, socketio)``, then ``start_serving(app)``.
+No handlers live here.
+
+``create_app`` opens the store and builds everything, but starts no socket, thread or greenlet: an
+app built in a test (``tests/conftest.py``'s ``app`` fixture) is served by Flask's and Flask-SocketIO's
+test clients and needs none. What runs for as long as the server serves (the OSC-in port, the display
+and console-session watchers) starts in ``start_serving``, which ``stage serve`` calls before it listens.
+"""
 
 from __future__ import annotations
 
@@ -89,12 +96,22 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         control = RemoteControl(night.engine, night.displays, night.cues.chosen_for)
         remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, control,
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
-        remote.start()
-        log.info("OSC in on %s:%d (allowed: %s)", bind, remote.port, ", ".join(show.osc_in.allow))
     web.init_app(app, night, join_url)
-    realtime.init_app(socketio, night, hub)
+    app.extensions["stage.watchers"] = realtime.init_app(socketio, night, hub)
+    app.extensions["stage.socketio"] = socketio
     app.extensions["stage.store"] = store
     app.extensions["stage.osc"] = (osc, remote)
     log.info("show %r loaded: %d cues, %d displays; data in %s", show.title, len(show.flat_cues()),
              len(show.displays), settings.data_dir)
     return app, socketio
+
+
+def start_serving(app: Flask) -> None:
+    """What runs while the server serves: the OSC-in port (raises RemoteError when it cannot listen)
+    and the realtime watchers, each a background task of the server's async mode."""
+    _, remote = app.extensions["stage.osc"]
+    if remote is not None:
+        remote.start()
+    socketio: SocketIO = app.extensions["stage.socketio"]
+    for watcher in app.extensions["stage.watchers"]:
+        socketio.start_background_task(watcher)

@@ -1,4 +1,15 @@
-"""Fixtures shaped like Flask's flaskr example: a real server per test, peers per role."""
+"""Fixtures shaped like Flask's flaskr example, in two tiers.
+
+In-process (``tests/in_process.py``): ``app`` (``create_app`` over a ``tmp_path`` data directory, the
+demo show, nothing started), ``client`` (Flask's test client), ``runner`` (the ``stage`` CLI through
+click's runner) and ``consoles`` (Flask-SocketIO test clients per role: ``consoles.phone("Ana")``,
+``.host()``, ``.moderation()``, ``.crew()``, ``.display("main")``; console roles log in through the
+real form, and the socket carries that cookie). Namespace and web tests use these.
+
+Subprocess (``tests/stage_process.py``): ``stage`` (a real `stage serve` on a free loopback port) and
+``peers`` (python-socketio clients per role) for what needs a real server: browsers, agents, OSC peers,
+restarts and the transport.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from tests.in_process import Consoles, built_app
 from tests.peers import Peer
 from tests.lighting.osc_peers import free_udp_port
 from tests.stage_process import DEMO_SHOW, StageProcess
@@ -21,6 +34,48 @@ def demo_show(tmp_path: Path, lights_port: int | None = None, osc_in: str = "") 
     path = tmp_path / "tiny-stories.yaml"
     path.write_text(text)
     return path
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    """The demo night's app, in this process: no port, no subprocess, nothing started."""
+    with built_app(demo_show(tmp_path), tmp_path / "data") as (app, _socketio):
+        yield app
+
+
+@pytest.fixture
+def socketio(app):
+    return app.extensions["stage.socketio"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class StageRunner:
+    """The ``stage`` command line in this process (click's runner), flaskr's ``runner`` for a click CLI."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._runner = CliRunner()
+
+    def invoke(self, *args: str) -> Result:
+        from stage.cli import cli
+
+        return self._runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def runner(app) -> StageRunner:
+    return StageRunner(app)
+
+
+@pytest.fixture
+def consoles(app, socketio) -> Iterator[Consoles]:
+    factory = Consoles(app, socketio)
+    yield factory
+    factory.close_all()
 
 
 @pytest.fixture

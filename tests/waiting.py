@@ -9,8 +9,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 10, what: str = "condition", every: float = 0.02) -> T:
-    """Poll ``predicate`` until it returns something truthy, and return that; fail the test at ``timeout``."""
+def wait_until(predicate: Callable[[], T], timeout: float = 10, what: str = "condition", every: float = 0.02,
+               sleep: Callable[[float], object] = time.sleep) -> T:
+    """Poll ``predicate`` until it returns something truthy, and return that; fail the test at ``timeout``.
+    ``sleep``: how to wait between polls (the in-process tier passes ``gevent.sleep``, so the app's
+    background tasks run meanwhile)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -18,5 +21,5 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10, what: str = "con
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(every)
+        sleep(every)
 

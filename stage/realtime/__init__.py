@@ -5,6 +5,7 @@ registry (``presence``). The only code that emits. (The capture agent's client i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,7 +15,9 @@ if TYPE_CHECKING:
     from stage.realtime.broadcast import Broadcaster
 
 
-def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> None:
+def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> list[Callable[[], None]]:
+    """Register the namespaces and wire the night's links; return the watchers (loops that run while
+    the server serves), which ``stage.server.start_serving`` starts: registering starts nothing."""
     from stage.realtime.audience import AudienceNamespace
     from stage.realtime.capture import CaptureNamespace, SocketRigLink
     from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace, SessionLink
@@ -27,8 +30,7 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> None:
         socketio.on_namespace(console)
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
-    socketio.start_background_task(hub.watch_displays)
     night.rigs.link = SocketRigLink(socketio)
     sessions = SessionLink(socketio, night.sessions, consoles)
     night.sessions.on_revoked = sessions.revoked  # logout disconnects that session's sockets at once
-    socketio.start_background_task(sessions.watch)
+    return [hub.watch_displays, sessions.watch]

@@ -38,6 +38,12 @@ class Broadcaster(TakesBroadcast):
         self._stale: dict[str, bool] = {}
 
     @property
+    def settled(self) -> bool:
+        """No batched broadcast (feed, counters) is waiting to go out: what a stop or a test waits for
+        before the store closes under it."""
+        return not (self._counts_due or self._feed_due)
+
+    @property
     def _night(self) -> Night:
         assert self.night is not None, "Broadcaster used before the night was attached"
         return self.night

@@ -9,7 +9,6 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -102,21 +101,6 @@ def test_go_with_an_unknown_type_tag_moves_nothing(served: tuple[StageProcess, i
     wait_until(lambda: cue(server) == "2", what="a proper GO")
 
 
-class BindOnly:
-    """OscRemote as create_app builds it, without a socket: only where it would listen matters here. A stand-in
-    on purpose: half the cases resolve to 0.0.0.0, and a test never listens beyond 127.0.0.1. The real socket
-    on loopback is test_an_unset_osc_in_bind_follows_serve_bind's."""
-
-    made: list[str] = []
-    port = 9
-
-    def __init__(self, port: int, bind: str, *args: Any, **kwargs: Any) -> None:
-        self.made.append(bind)
-
-    def start(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize(("show_bind", "server_bind", "expected", "warns"), [
     (None, "127.0.0.1", "127.0.0.1", False),
     (None, "0.0.0.0", "0.0.0.0", False),
@@ -124,20 +108,20 @@ class BindOnly:
     ("0.0.0.0", "127.0.0.1", "0.0.0.0", True),  # ... and says so when it is wider than the server's
 ])
 def test_create_app_binds_osc_in_by_the_rule(show_bind: str | None, server_bind: str, expected: str, warns: bool,
-                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+                                             tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     lines = "  port: 9\n  allow: [127.0.0.1]" + (f"\n  bind: {show_bind}" if show_bind else "")
     path = demo_show(tmp_path, None, lines)
     show = load_show(path)
     settings = Settings.resolve(path, show, {}, {"bind": server_bind, "data_dir": tmp_path / "data",
                                                  "host_password": "h", "moderator_password": "m",
                                                  "crew_password": "c"})
-    monkeypatch.setattr(stage.server, "OscRemote", BindOnly)
-    BindOnly.made.clear()
+    """create_app builds the OSC-in remote and opens no socket (``start_serving`` does): half the cases
+    resolve to 0.0.0.0, where a test must never listen. The real socket on loopback is
+    test_an_unset_osc_in_bind_follows_serve_bind's."""
     with caplog.at_level(logging.WARNING, logger="stage.lighting.remote"):
         app, _ = stage.server.create_app(settings, show)
-    osc, _ = app.extensions["stage.osc"]
+    osc, remote = app.extensions["stage.osc"]
     osc.close()
     app.extensions["stage.store"].close()
-    assert BindOnly.made == [expected]
+    assert remote.bind == expected and remote._sock is None  # built where the rule says, not listening
     assert ("wider than the server's" in caplog.text) is warns
