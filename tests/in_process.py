@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIO
 from flask_socketio.test_client import SocketIOTestClient
+from socketio import packet
 
 from stage.server import create_app
 from stage.settings import Settings
@@ -43,8 +44,7 @@ def built_app(show: Path, data_dir: Path, **settings_: Any) -> Iterator[tuple[Fl
     try:
         yield app, socketio
     finally:
-        hub = app.extensions["stage.night"].listener  # batched broadcasts read the store: let them finish
-        wait_until(lambda: hub.settled, what="the batched broadcasts", sleep=gevent.sleep)
+        app.extensions["stage.night"].listener.close()  # batched broadcasts still due read no closed store
         osc, _ = app.extensions["stage.osc"]
         osc.close()
         app.extensions["stage.store"].close()
@@ -58,6 +58,35 @@ def logged_in(app: Flask, role: str) -> FlaskClient:
     return client
 
 
+class RefusalKeepingClient(SocketIOTestClient):
+    """Flask-SocketIO's test client, also keeping what a refused connect was told: its own keeps only
+    that the namespace is not connected and drops the CONNECT_ERROR's data (the message and data of
+    the namespace's ``ConnectionRefusedError``, what a python-socketio client reports)."""
+
+    refusal: Any = None
+
+    def connect(self, namespace=None, query_string=None, headers=None, auth=None) -> None:  # type: ignore[no-untyped-def]
+        deliver = self.socketio.server._send_packet  # the test client's own delivery, set in its __init__
+
+        def keep(eio_sid: str, pkt: packet.Packet) -> None:
+            if eio_sid == self.eio_sid and pkt.packet_type == packet.CONNECT_ERROR:
+                self.refusal = pkt.data
+            deliver(eio_sid, pkt)
+
+        self.socketio.server._send_packet = keep
+        try:
+            super().connect(namespace, query_string, headers, auth)
+        finally:
+            self.socketio.server._send_packet = deliver
+
+
+def client_at(app: Flask, address: str) -> FlaskClient:
+    """A Flask test client whose requests (and sockets) come from ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 class Console:
     """One Socket.IO test client on one namespace: ``call`` returns the ack, ``wait_for`` the next
     matching event (running gevent's hub meanwhile), ``events`` every event received so far by name."""
@@ -66,13 +95,18 @@ class Console:
                  auth: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
         self.namespace = namespace
         self.client = client or app.test_client()
-        self.sio: SocketIOTestClient = socketio.test_client(app, namespace=namespace, flask_test_client=self.client,
-                                                             auth=auth, headers=headers)
+        self.sio = RefusalKeepingClient(app, socketio, namespace=namespace, flask_test_client=self.client,
+                                        auth=auth, headers=headers)
         self._received: list[dict[str, Any]] = []
 
     @property
     def connected(self) -> bool:
         return self.sio.is_connected(self.namespace)
+
+    @property
+    def refusal(self) -> Any:
+        """What a refused connect was told (``{"message": ..., "data": ...}``), None if it was not refused."""
+        return self.sio.refusal
 
     def call(self, event: str, data: Any = None) -> Any:
         """The ack of ``event`` (no data: sent without an argument, as python-socketio's client does)."""
@@ -127,15 +161,23 @@ class Consoles:
 
     def phone(self, name: str = "Ada", device_key: str | None = None, address: str = "127.0.0.1") -> Console:
         """A phone on /audience that has joined as ``name`` (``address``: the phone's IP, per-address limits)."""
-        client = self.app.test_client()
-        client.environ_base["REMOTE_ADDR"] = address
-        phone = self.open("/audience", client=client)
+        phone = self.open("/audience", client=client_at(self.app, address))
         phone.device_key = device_key or uuid.uuid4().hex  # type: ignore[attr-defined]
         ack = phone.call("join", {"device_key": phone.device_key, "name": name})  # type: ignore[attr-defined]
         assert ack["ok"], ack
         phone.participant = ack["participant"]  # type: ignore[attr-defined]
         phone.joined = ack  # type: ignore[attr-defined]
         return phone
+
+    def refusal(self, namespace: str, *, role: str | None = None, client: FlaskClient | None = None,
+                **kwargs: Any) -> Any:
+        """What a connection to ``namespace`` is told when it is refused (failing the test if it connects):
+        as ``role``'s logged-in console, or with ``client``'s cookies and address, or as a stranger."""
+        attempt = Console(self.app, self.socketio, namespace, client=logged_in(self.app, role) if role else client,
+                          **kwargs)
+        assert not attempt.connected, f"{role or 'the client'} connected to {namespace}"
+        assert attempt.refusal is not None, "refused without a CONNECT_ERROR"
+        return attempt.refusal
 
     def console(self, role: str, namespace: str) -> Console:
         return self.open(namespace, client=logged_in(self.app, role))

@@ -34,6 +34,9 @@ class NightListener(Protocol):
 
     def take_upload_progress(self, take_id: str, rig: str, received: int) -> None: ...
 
+    def close(self) -> None:
+        """The night is ending (the server stops): nothing reported later goes out."""
+
 
 class Headcount(Protocol):
     """Phones and displays connected to this process (the join cap and /health read it)."""

@@ -12,7 +12,6 @@ from flask_socketio import join_room
 from limits import parse as parse_limit
 
 from stage.errors import Forbidden, InvalidInput, RateLimited
-from stage.limiter import MovingWindowLimiter
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
 from stage.records import curation, submissions, volunteers
@@ -33,7 +32,6 @@ def phone_room(sid: str) -> str:
 
 # A phone joins once per connection (a rename re-joins); a venue phone has its own LAN address.
 JOIN_PER_SOCKET = parse_limit("10 per minute")
-_limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 
 
 def prompt_public(prompt: Any) -> dict[str, Any] | None:
@@ -61,8 +59,8 @@ class AudienceNamespace(RoleNamespace):
     def on_join(self, payload: payloads.Join) -> dict[str, Any]:
         # A rehearsal runs thousands of phones from one machine: with the host's token it skips the per-address cap.
         rehearsing = payload.simulated and rehearsal.token_ok(self.night.settings.secret_key, payload.rehearsal)
-        if not (_limiter.hit(JOIN_PER_SOCKET, "join-sid", request.sid)
-                and (rehearsing or _limiter.hit(self._joins_per_address, "join-addr", request.remote_addr or "?"))):
+        if not (self._limiter.hit(JOIN_PER_SOCKET, "join-sid", request.sid)
+                and (rehearsing or self._limiter.hit(self._joins_per_address, "join-addr", request.remote_addr or "?"))):
             raise RateLimited("too many joins; wait a minute")
         key_hash = device_key_hash(payload.device_key)
         if session.get("device_key_hash") not in (None, key_hash):

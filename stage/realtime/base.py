@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from stage.realtime.broadcast import Broadcaster
 
 log = logging.getLogger(__name__)
-_limiter = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
 # Refusals are logged per connection at most this often: a hostile phone sending bad payloads at its
 # event limit wrote ~225 lines a second (1.2 MB in 30 s, bench/hostile_phone.py) with one line each.
 REFUSAL_LINES = parse_limit("10 per minute")  # per connection (connect refusals: per address)
@@ -79,13 +78,16 @@ class RoleNamespace(Namespace):
         self.night = night
         self.hub = hub
         self._connected: set[str] = set()  # sids whose real connect has run (this process's sockets)
+        # This namespace's rate windows (not limits.MemoryStorage: see stage/limiter.py); per instance, so
+        # two apps in one process (the in-process test tier) never share them.
+        self._limiter = MovingWindowLimiter()
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Runs before Flask-SocketIO pushes the request context: the sid is the first argument.
         sid = args[0] if args else "?"
         own = event in ("connect", "disconnect")
         # The event limit comes first, so unknown events count against it too (they were free before).
-        if self.event_limit is not None and not own and not _limiter.hit(self.event_limit, self.namespace, sid):
+        if self.event_limit is not None and not own and not self._limiter.hit(self.event_limit, self.namespace, sid):
             log_sometimes(log, _FLOOD_LINES, (sid,), "%s: %s is flooding (over %s); refusing its events",
                           self.namespace, sid, self.event_limit)
             return error_ack("rate_limited", "too many actions at once; wait a moment")

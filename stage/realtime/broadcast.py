@@ -36,12 +36,12 @@ class Broadcaster(TakesBroadcast):
         self.heartbeats = Heartbeats()
         self.presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts
         self._stale: dict[str, bool] = {}
+        self._closed = False
 
-    @property
-    def settled(self) -> bool:
-        """No batched broadcast (feed, counters) is waiting to go out: what a stop or a test waits for
-        before the store closes under it."""
-        return not (self._counts_due or self._feed_due)
+    def close(self) -> None:
+        """The server is stopping (or a test's app is done): batched broadcasts still waiting send
+        nothing and read nothing, so none of them reads the store after it closed."""
+        self._closed = True
 
     @property
     def _night(self) -> Night:
@@ -128,6 +128,8 @@ class Broadcaster(TakesBroadcast):
     def _send_feed(self) -> None:
         self.socketio.sleep(FEED_INTERVAL)
         self._feed_due = False
+        if self._closed:
+            return
         dirty, removed = self._feed_dirty - self._feed_removed, self._feed_removed
         self._feed_dirty, self._feed_removed = set(), set()
         store = self._night.store
@@ -186,6 +188,8 @@ class Broadcaster(TakesBroadcast):
     def _send_counts(self) -> None:
         self.socketio.sleep(COUNTS_INTERVAL)
         self._counts_due = False
+        if self._closed:
+            return
         counts = self.counts()
         self.socketio.emit("counts", counts, namespace="/host", to=HOSTS)
         self.socketio.emit("counts", counts, namespace="/moderation", to=MODERATORS)

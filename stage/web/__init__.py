@@ -13,6 +13,7 @@ def init_app(app: Flask, night: Night, join_url: str) -> None:
     app.extensions["stage.join_url"] = join_url
     for module in (pages, auth, assets, health, uploads, remix_drafts, takes, rehearsal):
         app.register_blueprint(module.bp)
+    auth.init_app(app)
     app.after_request(_security_headers)
 
 

@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 from stage.errors import RateLimited
 from stage.limiter import MovingWindowLimiter, log_sometimes
@@ -38,8 +42,17 @@ bp = Blueprint("auth", __name__)
 
 LOGIN_FAILURES = parse_limit("10 per minute")  # wrong passphrases per address and role
 COOKIE_KEY = "console"  # the session id in the signed cookie
-_failures = MovingWindowLimiter()
 LOCKOUT_LINES = parse_limit("1 per minute")  # the lockout's log line, per address and role
+
+
+def init_app(app: "Flask") -> None:
+    # The failure windows belong to the app (one server's logins), not to the module: two apps in one
+    # process (the in-process test tier builds one per test) must not share lockouts.
+    app.extensions["stage.login_failures"] = MovingWindowLimiter()
+
+
+def login_failures() -> MovingWindowLimiter:
+    return current_app.extensions["stage.login_failures"]
 
 
 def console_session() -> ConsoleSession | None:
@@ -77,16 +90,17 @@ def check_guess(address: str, role: str, given: str, expected: str, *, clears: b
     capture agent sends its token with every chunk of a take, and wiping on each would give a
     guesser at the same address unlimited tries while a take uploads. No passphrase refuses all.
     """
-    stamp = _failures.reserve(LOGIN_FAILURES, address, role)
+    failures = login_failures()
+    stamp = failures.reserve(LOGIN_FAILURES, address, role)
     if stamp is None:
         log_sometimes(log, LOCKOUT_LINES, (address, role), "login as %s from %s locked out: %s wrong passphrases",
                       role, address, LOGIN_FAILURES)  # one line per lockout a minute, not one per try
         raise RateLimited("too many wrong passphrases from this address; wait a minute", code="locked_out")
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
         if clears:
-            _failures.clear(LOGIN_FAILURES, address, role)
+            failures.clear(LOGIN_FAILURES, address, role)
         else:
-            _failures.release(LOGIN_FAILURES, stamp, address, role)
+            failures.release(LOGIN_FAILURES, stamp, address, role)
         return True
     return False  # the reserved slot stays: it is this failure
 
