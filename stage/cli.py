@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import io
 import logging
 import os
@@ -18,6 +17,7 @@ import qrcode
 from limits import parse as parse_limit
 from rich.console import Console
 
+from stage import collector
 from stage.errors import ShowFileError, StageError
 from stage.limiter import MovingWindowLimiter
 from stage.local_rigs import LocalRigs, agent_command
@@ -142,12 +142,8 @@ def _serve(settings: Any, show: Any) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         log.info("open files limit raised from %d to %s", soft, "unlimited" if hard == resource.RLIM_INFINITY else hard)
     _check_phone_room(hard, night.show.limits.max_phones)
-    # Thousands of phone connections are long-lived objects; with CPython's default thresholds the
-    # collector walks them all every few thousand allocations and every phone waits (GC pauses
-    # were the p99 of the submit benchmark). Freeze what start-up made; collect young objects less often.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    collector.tune()  # raised GC thresholds, and a full collection a minute (stage/collector.py says why)
+    socketio.start_background_task(collector.collect_forever, socketio.sleep)
     try:
         if settings.async_mode == "gevent":
             from stage.web import gevent_server
