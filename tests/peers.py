@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import socket
 import time
+import uuid
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -74,3 +75,14 @@ def go(host: Peer, attempts: int = 20) -> dict:
             return ack
         time.sleep(0.05)
     raise AssertionError("GO stayed debounced")
+
+
+def approved_stories(peers: Any, moderator: Any, count: int) -> list[str]:
+    """``count`` stories by a new phone "Bo", each approved by ``moderator``: their ids. ``peers`` is
+    either tier's factory (``PeerFactory`` or the in-process ``Consoles``): both open phones alike."""
+    author = peers.phone("Bo")
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    for record_id in ids:
+        assert author.call("submit_story", {"id": record_id, "prompt": "cape", "text": "A cape."})["ok"]
+        assert moderator.call("moderate", {"id": record_id, "decision": "approve"})["ok"]
+    return ids

@@ -22,7 +22,7 @@ from PIL import Image
 from werkzeug.test import TestResponse
 
 from tests.in_process import Console, logged_in
-from tests.peers import go
+from tests.peers import approved_stories, go
 
 AUDIENCE_LOG = "stage.night.audience"  # the logger of "ingesting a ... upload" and the removals after a refusal
 
@@ -164,15 +164,6 @@ def test_a_long_clip_arrives_flagged_for_the_moderators(uploading, tmp_path):
     record = upload(phone, "clip", clip.read_bytes(), "long.mp4").get_json()["record"]
     queued = moderator.wait_for("queue_add", lambda d: d["record"]["id"] == record["id"])["record"]
     assert queued["flags"] == ["long clip: 31 s"]
-
-
-def approved_stories(consoles, moderator: Console, count: int) -> list[str]:
-    author = consoles.phone("Bo")
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    for record_id in ids:
-        assert author.call("submit_story", {"id": record_id, "prompt": "cape", "text": "A cape."})["ok"]
-        assert moderator.call("moderate", {"id": record_id, "decision": "approve"})["ok"]
-    return ids
 
 
 def test_uploads_with_bad_sources_are_refused_before_any_media_is_written(app, uploading, caplog):

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from tests.peers import go
+from tests.peers import approved_stories, go
 from tests.waiting import wait_until
 
 
@@ -59,15 +59,6 @@ def test_ten_parallel_uploads_from_one_phone_are_capped_and_counted(uploading, t
     assert stage.log_text().count("uploads in flight; refusing another") == sum(e["code"] == "busy" for e in refused)
     with sqlite3.connect(stage.data_dir / "stage.db") as db:
         assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (len(accepted),)
-
-
-def approved_stories(peers, moderator, count: int) -> list[str]:
-    author = peers.phone("Bo")
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    for record_id in ids:
-        assert author.call("submit_story", {"id": record_id, "prompt": "cape", "text": "A cape."})["ok"]
-        assert moderator.call("moderate", {"id": record_id, "decision": "approve"})["ok"]
-    return ids
 
 
 def test_an_upload_whose_source_is_rejected_during_its_ingest_leaves_no_file(uploading, tmp_path):
