@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import zlib
 from typing import Any
 
 from flask import request, session
@@ -16,19 +15,10 @@ from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
 from stage.records import curation, submissions, volunteers
 from stage.records.participants import device_key_hash
+from stage.realtime.rooms import participant_room, phone_room
 from stage.web import rehearsal
 
 log = logging.getLogger(__name__)
-
-# Phones sit in one of PHONE_SLICES rooms (by their sid): a broadcast to phones goes out slice by slice,
-# so events that arrive during a fan-out to thousands of phones wait for one slice, not for all of it.
-PHONE_SLICES = 16
-PHONE_ROOMS = tuple(f"phones:{n}" for n in range(PHONE_SLICES))
-
-
-def phone_room(sid: str) -> str:
-    return PHONE_ROOMS[zlib.crc32(sid.encode()) % PHONE_SLICES]
-
 
 # A phone joins once per connection (a rename re-joins); a venue phone has its own LAN address.
 JOIN_PER_SOCKET = parse_limit("10 per minute")
@@ -69,7 +59,7 @@ class AudienceNamespace(RoleNamespace):
         session["device_key_hash"] = key_hash
         session["participant_id"] = participant.id
         join_room(phone_room(request.sid))
-        join_room(f"participant:{participant.id}")
+        join_room(participant_room(participant.id))
         self.hub.presence.phone_joined(request.sid, participant.id)
         self.hub.counts_changed()
         consent = self.night.show.consent

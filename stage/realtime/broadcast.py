@@ -12,9 +12,10 @@ from stage.display.scenes import scene_payload
 from stage.night import Night
 from stage.records import curation, submissions, volunteers
 from stage.records.models import Record
-from stage.realtime.audience import PHONE_ROOMS, prompt_public
-from stage.realtime.consoles import CREW, HOSTS, MODERATORS
+from stage.realtime.audience import prompt_public
 from stage.realtime.presence import Presence
+from stage.realtime.rooms import (CREW, HOSTS, MODERATORS, PHONE_ROOMS, PREVIEW_PREFIX, display_room,
+                                  participant_room, preview_room)
 from stage.realtime.takes import TakesBroadcast
 from stage.show.models import Prompt
 
@@ -65,7 +66,7 @@ class Broadcaster(TakesBroadcast):
                            namespace="/moderation", to=MODERATORS)
         if record.participant_id:
             self.socketio.emit("record_status", {"record": public}, namespace="/audience",
-                               to=f"participant:{record.participant_id}")
+                               to=participant_room(record.participant_id))
         if record.kind == "comment":  # comments travel with their record on phones, never to displays
             self.feed_changed(record.sources[0])
         else:
@@ -86,9 +87,9 @@ class Broadcaster(TakesBroadcast):
         event, data = (("wall_add", {"record": curation.public_with_lineage(self._night.store, record)}) if approved
                        else ("wall_remove", {"id": record.id}))
         for name, scene in self._night.displays.scenes().items():
-            self.socketio.emit(event, data, namespace="/display", to=f"display:{name}")
+            self.socketio.emit(event, data, namespace="/display", to=display_room(name))
             if not approved and scene.get("record") == record.id:  # it leaves a showing display at once
-                self.socketio.emit("scene", self.scene_for(name), namespace="/display", to=f"display:{name}")
+                self.socketio.emit("scene", self.scene_for(name), namespace="/display", to=display_room(name))
 
     def prompt_changed(self, prompt: Prompt | None) -> None:
         data = {"prompt": prompt_public(prompt)}
@@ -100,7 +101,7 @@ class Broadcaster(TakesBroadcast):
         payload = scene_payload(display, scene, night.store, self.join_url, self.presence.phones, night.show.wifi)
         for sid in self.presence.display_sids(display):
             self.follow_preview(sid, scene)
-        self.socketio.emit("scene", payload, namespace="/display", to=f"display:{display}")
+        self.socketio.emit("scene", payload, namespace="/display", to=display_room(display))
         self.displays_changed()
 
     def follow_preview(self, sid: str, scene: dict[str, Any]) -> None:
@@ -108,10 +109,10 @@ class Broadcaster(TakesBroadcast):
         other scene receives none, so a projector never decodes frames it does not show."""
         server = self.socketio.server
         for room in list(server.rooms(sid, namespace="/display")):
-            if isinstance(room, str) and room.startswith("preview:") and room != f"preview:{scene.get('rig')}":
+            if isinstance(room, str) and room.startswith(PREVIEW_PREFIX) and room != preview_room(scene.get("rig")):
                 server.leave_room(sid, room, namespace="/display")
         if scene.get("type") == "live":
-            server.enter_room(sid, f"preview:{scene['rig']}", namespace="/display")
+            server.enter_room(sid, preview_room(scene["rig"]), namespace="/display")
 
     def cues_changed(self, snapshot: dict[str, Any]) -> None:
         self.socketio.emit("cues", snapshot, namespace="/host", to=HOSTS)
@@ -154,7 +155,7 @@ class Broadcaster(TakesBroadcast):
 
     def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None:
         self.socketio.emit("upload_progress", {"id": record_id, "fraction": round(fraction, 3)},
-                           namespace="/audience", to=f"participant:{participant_id}")
+                           namespace="/audience", to=participant_room(participant_id))
 
     def volunteers_changed(self) -> None:
         self.socketio.emit("volunteers", self.volunteers(), namespace="/host", to=HOSTS)
@@ -195,7 +196,7 @@ class Broadcaster(TakesBroadcast):
         self.socketio.emit("counts", counts, namespace="/moderation", to=MODERATORS)
         self.socketio.emit("counts", counts, namespace="/crew", to=CREW)
         for display in self._night.show.displays:
-            self.socketio.emit("phones", {"count": counts["phones"]}, namespace="/display", to=f"display:{display.name}")
+            self.socketio.emit("phones", {"count": counts["phones"]}, namespace="/display", to=display_room(display.name))
 
     def displays(self) -> dict[str, Any]:
         """Each display: connected, answering its heartbeats, the scene it should show and the one it

@@ -19,8 +19,7 @@ from stage.realtime import payloads
 from stage.errors import RateLimited
 from stage.limiter import log_sometimes
 from stage.realtime.base import REFUSAL_LINES, RoleNamespace, handler
-from stage.realtime.consoles import CREW
-from stage.realtime.takes import preview_room
+from stage.realtime.rooms import CREW, preview_room, rig_room
 from stage.web.auth import check_guess
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ class CaptureNamespace(RoleNamespace):
             self._refuse(address, "unauthorized", "missing or wrong crew token")
         if not self.night.rigs.known(creds.rig):
             self._refuse(address, "unknown_rig", f"the show has no rig '{creds.rig}'")
-        join_room(f"rig:{creds.rig}")
+        join_room(rig_room(creds.rig))
         self.night.rigs.connected(request.sid, creds.rig)
         log.info("capture agent for rig %s online (%s)", creds.rig, request.sid)
         self.hub.rigs_changed()

@@ -18,6 +18,7 @@ from stage.realtime.audience import prompt_public
 from stage.limiter import log_sometimes
 from stage.realtime.base import REFUSAL_LINES, RoleNamespace, error_ack, handler
 from stage.realtime.remix import RemixEvents
+from stage.realtime.rooms import CREW, HOSTS, MODERATORS
 from stage.realtime.takes import TakesMixin
 from stage.records import audit_log, curation, moderation
 from stage.records.sessions import ConsoleSession, ConsoleSessions
@@ -25,9 +26,6 @@ from stage.web.auth import console_session, has_session_cookie
 
 log = logging.getLogger(__name__)
 
-HOSTS = "hosts"
-MODERATORS = "moderators"
-CREW = "crew"
 SESSION_ENDED = "your session has ended (logged out, expired or the passphrase changed); log in again"
 SWEEP_SECONDS = 5  # how often connected consoles' sessions are re-checked (a handful of indexed reads)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
+from stage.realtime.rooms import display_room
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class DisplayNamespace(RoleNamespace):
         if creds is None or not self.night.check_display_key(creds.name, creds.key):
             log.warning("/display refused %s: unknown display or wrong key", request.remote_addr)
             raise ConnectionRefusedError("unknown display or wrong key")
-        join_room(f"display:{creds.name}")
+        join_room(display_room(creds.name))
         self.hub.presence.display_connected(request.sid, creds.name)
         self.hub.heartbeats.connected(creds.name)
         log.info("display %s online (%s)", creds.name, request.sid)

@@ -15,12 +15,9 @@ from pydantic import Field
 
 from stage.realtime import payloads
 from stage.realtime.base import handler
+from stage.realtime.rooms import display_room, preview_room
 from stage.errors import NotFound
 from stage.records import curation, takes
-
-
-def preview_room(rig: str) -> str:
-    return f"preview:{rig}"
 
 
 class RigName(payloads.Payload):
@@ -138,9 +135,9 @@ class TakesBroadcast:
         hidden = [*hidden, *(r.id for take_id in hidden for r in curation.remixes_of(store, take_id))]
         for name, scene in self._night.displays.scenes().items():
             for take_id in hidden:
-                self.socketio.emit("wall_remove", {"id": take_id}, namespace="/display", to=f"display:{name}")
+                self.socketio.emit("wall_remove", {"id": take_id}, namespace="/display", to=display_room(name))
             if scene.get("record") in hidden:
                 self.socketio.emit("scene", self.scene_for(name), namespace="/display",  # type: ignore[attr-defined]
-                                   to=f"display:{name}")
+                                   to=display_room(name))
         self._feed_removed.update(hidden)  # type: ignore[attr-defined]
         self.feed_changed(None)  # type: ignore[attr-defined]

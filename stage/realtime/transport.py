@@ -39,7 +39,6 @@ commands use (stage/realtime/capture.py), so Stage bounds what enters instead.
 from __future__ import annotations
 
 import logging
-import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any

@@ -6,7 +6,7 @@ from __future__ import annotations
 import collections
 import uuid
 
-from stage.realtime.audience import PHONE_ROOMS, phone_room
+from stage.realtime.rooms import PHONE_ROOMS, phone_room
 from stage.realtime.broadcast import Broadcaster
 
 
