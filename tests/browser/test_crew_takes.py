@@ -9,7 +9,9 @@ from playwright.sync_api import expect
 
 from tests.agent_peer import AgentPeer, upload
 from tests.browser.test_consoles_browser import log_in
+from tests.peers import go
 from tests.take_files import make_take
+from tests.waiting import wait_until
 
 
 def jpeg(color: tuple[int, int, int]) -> bytes:
@@ -81,4 +83,30 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     shot(crew, "crew-takes")
     agent.close()
     expect(rig).to_have_attribute("data-state", "offline")
+    assert pages.errors == []
+
+
+def test_the_crew_page_opens_one_connection_and_hears_each_broadcast_once(stage, peers, pages):
+    """crew.js, takes.js and remix.js share the page's one /crew socket (Stage.connect): with a socket of
+    its own, remix.js opened a second connection, and every crew broadcast arrived twice."""
+    crew = pages.desktop("crew")
+    sockets, cues = [], []
+
+    def watch(ws) -> None:
+        sockets.append(ws.url)
+        ws.on("framereceived", lambda frame: cues.append(frame) if str(frame).startswith('42/crew,["cues"') else None)
+
+    crew.on("websocket", watch)
+    log_in(crew, stage, "crew", "/crew")
+    expect(crew.locator("#conn")).to_have_attribute("data-state", "online")
+    expect(crew.locator("#cues li").first).to_be_visible()  # crew.js got its cue list
+    expect(crew.locator("#takes-empty")).to_be_visible()  # takes.js got its library
+    expect(crew.locator("#remix-take")).to_be_attached()  # remix.js asked for its sources on the same socket
+    before, host = len(cues), peers.host()
+    go(host), go(host)  # two GOs: one cue list broadcast each; a second socket's copies would arrive in between
+    # Playwright's sync API delivers page events only inside its own calls: poll with the page's wait.
+    wait_until(lambda: len(set(cues[before:])) >= 2, what="the crew's two cue broadcasts",
+               sleep=lambda seconds: crew.wait_for_timeout(seconds * 1000))
+    assert len(cues[before:]) == 2, cues[before:]  # each once: no copy from a second connection
+    assert len([url for url in sockets if "/socket.io/" in url]) == 1, sockets
     assert pages.errors == []

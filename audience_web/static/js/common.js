@@ -23,9 +23,16 @@ const Stage = {
     return Array.from(crypto.getRandomValues(new Uint8Array(24)), (x) => x.toString(16).padStart(2, "0")).join("");
   },
 
-  // Connect to a namespace; reconnect when a backgrounded phone comes back (iOS kills its socket).
+  // The page's one socket per namespace: a second io() to the same namespace opens a second
+  // connection, and every broadcast then arrives twice (the crew page did: crew.js and remix.js).
+  sockets: new Map(),
+
+  // Connect to a namespace (or return this page's socket on it: options count only the first time);
+  // reconnect when a backgrounded phone comes back (iOS kills its socket).
   connect(namespace, options) {
+    if (this.sockets.has(namespace)) return this.sockets.get(namespace);
     const socket = io(namespace, Object.assign({ transports: ["websocket", "polling"] }, options || {}));
+    this.sockets.set(namespace, socket);
     // Only when nothing is underway: a second connect while the first is opening makes the server
     // refuse the namespace (seen as an empty connect_error). pageshow matters only for pages
     // restored from the back-forward cache; it also fires on every first load.

@@ -4,7 +4,6 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const socket = Stage.connect("/crew");
-  Stage.crewSocket = socket; // takes.js (loaded next) listens on the same socket
   Stage.showConnection(socket, $("conn"));
   // Only a refused login leaves the page; a restarting server is just "Reconnecting…".
   socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/crew"; });

@@ -43,6 +43,7 @@
 
   const refresh = () => socket.emit("remix_sources", {}, (ack) => ack.ok ? showSources(ack) : fail(ack.error));
   socket.on("connect", refresh);
+  if (socket.connected) refresh(); // crew.js opened this socket first: it may be connected already
   $("remix-refresh").addEventListener("click", refresh);
 
   const recipeName = () => $("remix-recipe").value;

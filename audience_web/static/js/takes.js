@@ -4,7 +4,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const socket = Stage.crewSocket;
+  const socket = Stage.connect("/crew"); // the page's one /crew socket, opened by crew.js
   const rigNodes = new Map(); // rig name -> {item, health, meter, preview, url}
   const watching = new Set(); // rigs whose preview this console asked for
 
