@@ -121,3 +121,32 @@ def test_a_busy_upload_stays_in_the_outbox_and_is_sent_again(stage, pages, peers
     assert len(answered_busy) == 1
     assert moderator.wait_for("queue_add", lambda d: d["record"]["kind"] == "photo")["record"]["mime"] == "image/jpeg"
     expect(ada.locator('.mine-item[data-status="refused"]')).to_have_count(0)
+
+
+BLOCKED_INDEXEDDB = """Object.defineProperty(window, "indexedDB", { get() { return { open() {
+  throw new DOMException("The user denied permission to access the database.", "SecurityError"); } }; } });"""
+
+
+def test_a_photo_from_a_page_whose_indexeddb_is_blocked_still_arrives(stage, pages, peers, tmp_path, shot):
+    """Private browsing or blocked storage: the outbox cannot keep the photo, so the page keeps it in
+    memory, says it is lost if the page closes, and still sends it (it used to be dropped in silence)."""
+    host, moderator = peers.host(), peers.moderation()
+    go(host), go(host)  # join, prompt open
+    ada = pages.phone()
+    ada.add_init_script(BLOCKED_INDEXEDDB)
+    join(ada, f"{stage.url}/", "Ada")
+    assert ada.evaluate("(() => { try { indexedDB.open('x'); return 'opened'; } catch (e) { return e.name; } })()") \
+        == "SecurityError"  # the block is in place
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (400, 300), (200, 120, 30)).save(photo, "JPEG")
+    ada.click('#modes button[data-mode="photo"]')
+    ada.set_input_files("#photo-input", str(photo))
+    ada.click("#photo-form button[type=submit]")
+    expect(ada.locator("#media-error")).to_contain_text("keep this page open until it is sent")
+    queued = moderator.wait_for("queue_add", lambda d: d["record"]["kind"] == "photo")["record"]
+    assert queued["mime"] == "image/jpeg" and queued["author"] == "Ada"
+    ada.click("#tab-mine")
+    expect(ada.locator('.mine-item[data-status="pending"]')).to_have_count(1)
+    expect(ada.locator("#media-error")).to_be_hidden()  # sent: nothing is left only in memory
+    shot(ada, "phone-photo-without-indexeddb")
+    assert pages.errors == []

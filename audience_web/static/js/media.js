@@ -88,12 +88,15 @@
   });
 
   // -- outbox: pending uploads live in IndexedDB (it keeps Blobs) until the server has them ----------
+  // Where IndexedDB cannot open (private browsing, storage blocked) an item waits in this page's memory
+  // instead: it is still sent and retried, and the person is told it is lost if they close the page.
   const db = new Promise((resolve, reject) => {
-    const request = indexedDB.open("stage-outbox", 1);
+    const request = indexedDB.open("stage-outbox", 1);  // may throw (SecurityError): the promise rejects
     request.onupgradeneeded = () => request.result.createObjectStore("uploads", { keyPath: "id" });
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   });
+  db.catch(() => {});  // a refusal is handled where the outbox is used, not reported as uncaught
   const store = (mode, work) => db.then((d) => new Promise((resolve, reject) => {
     const tx = d.transaction("uploads", mode);
     const result = work(tx.objectStore("uploads"));
@@ -101,23 +104,36 @@
     tx.onerror = () => reject(tx.error);
   }));
   const sending = new Set();
+  const inMemory = new Map();  // id -> item, for the items IndexedDB could not keep
+  const UNSAVED = "This phone cannot save it for later: keep this page open until it is sent.";
 
   function queue(kind, blob, name, done) {
     const item = { id: Stage.uuid4(), kind, blob, name, prompt: phone.prompt().id,
       sources: illustrating ? [illustrating.id] : [] };
     illustrate(null);
-    store("readwrite", (s) => s.put(item)).then(() => {
+    const accepted = () => {
       phone.addRecord({ id: item.id, kind, status: "waiting", text: `Your ${kind}` });
       done();
       send(item);
+    };
+    store("readwrite", (s) => s.put(item)).then(accepted, () => {
+      inMemory.set(item.id, item);
+      Stage.showError($("media-error"), { message: UNSAVED });
+      accepted();
     });
   }
 
+  function forget(id) {
+    inMemory.delete(id);
+    store("readwrite", (s) => s.delete(id)).catch(() => {});  // nothing kept there when it could not open
+  }
+
   function resendAll() {
+    inMemory.forEach((item) => send(item));
     store("readonly", (s) => s.getAll()).then((items) => items.forEach((item) => {
       phone.addRecord({ id: item.id, kind: item.kind, status: "waiting", text: `Your ${item.kind}` });
       send(item);
-    }));
+    }), () => {});  // IndexedDB unavailable: the in-memory items above are all there is
   }
   phone.socket.on("connect", resendAll);
 
@@ -142,9 +158,9 @@
       }
       sending.delete(id);
       progress(null);
-      store("readwrite", (s) => s.delete(id));  // the server answered: accepted, or refused for good
+      forget(id);  // the server answered: accepted, or refused for good
       if (answer.ok) {
-        Stage.showError($("media-error"), null);
+        Stage.showError($("media-error"), inMemory.size ? { message: UNSAVED } : null);
         phone.addRecord(answer.record);
       } else {
         Stage.showError($("media-error"), answer.error);
