@@ -11,7 +11,6 @@ from tests.agent_peer import AgentPeer, upload
 from tests.browser.test_consoles_browser import log_in
 from tests.peers import go
 from tests.take_files import make_take
-from tests.waiting import wait_until
 
 
 def jpeg(color: tuple[int, int, int]) -> bytes:
@@ -93,7 +92,7 @@ def test_the_crew_page_opens_one_connection_and_hears_each_broadcast_once(stage,
     sockets, cues = [], []
 
     def watch(ws) -> None:
-        sockets.append(ws.url)
+        sockets.append(ws)
         ws.on("framereceived", lambda frame: cues.append(frame) if str(frame).startswith('42/crew,["cues"') else None)
 
     crew.on("websocket", watch)
@@ -103,10 +102,9 @@ def test_the_crew_page_opens_one_connection_and_hears_each_broadcast_once(stage,
     expect(crew.locator("#takes-empty")).to_be_visible()  # takes.js got its library
     expect(crew.locator("#remix-take")).to_be_attached()  # remix.js asked for its sources on the same socket
     before, host = len(cues), peers.host()
-    go(host), go(host)  # two GOs: one cue list broadcast each; a second socket's copies would arrive in between
-    # Playwright's sync API delivers page events only inside its own calls: poll with the page's wait.
-    wait_until(lambda: len(set(cues[before:])) >= 2, what="the crew's two cue broadcasts",
-               sleep=lambda seconds: crew.wait_for_timeout(seconds * 1000))
+    for _ in range(2):  # two GOs, one cue list broadcast each; a second socket's copies would be counted too
+        with sockets[0].expect_event("framereceived", predicate=lambda frame: str(frame).startswith('42/crew,["cues"')):
+            go(host)
     assert len(cues[before:]) == 2, cues[before:]  # each once: no copy from a second connection
-    assert len([url for url in sockets if "/socket.io/" in url]) == 1, sockets
+    assert len([ws for ws in sockets if "/socket.io/" in ws.url]) == 1, [ws.url for ws in sockets]
     assert pages.errors == []
