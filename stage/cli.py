@@ -161,7 +161,7 @@ def _serve(settings: Any, show: Any) -> None:
         if remote is not None:
             remote.close()
         osc.close()
-        night.listener.close()  # a batched broadcast still due must not read the closed store
+        night.close()  # a batched report still due must not read the closed store
         app.extensions["stage.store"].close()
         log.info("Stage stopped; data is in %s", settings.data_dir)
 

@@ -27,6 +27,7 @@ from stage.lighting.sender import OscSender
 from stage.night import Night
 from stage.realtime import transport
 from stage.realtime.broadcast import Broadcaster
+from stage.realtime.presence import Presence
 from stage.records import audit_log
 from stage.records.store import Store
 from stage.settings import Settings
@@ -82,14 +83,14 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     transport.install(app, socketio, settings.async_mode)  # per-connection caps and budgets (realtime/transport.py)
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
     store = Store(settings.data_dir / "stage.db", native=native_runner(settings.async_mode))
-    hub = Broadcaster(socketio, join_url)
+    presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts
+    hub = Broadcaster(socketio, presence)
     clock = TaskClock(socketio.start_background_task, socketio.sleep)
     osc = OscSender(show.osc_targets, spawn=socketio.start_background_task, sleep=socketio.sleep,
                     dry_run=settings.osc_dry_run,
                     on_sent=lambda target, message: audit_log.osc_sent(store, target.name, str(message)),
-                    on_status=hub.osc_status)
-    night = Night(settings, show, store, hub, clock, osc, hub.presence)
-    hub.night = night
+                    on_status=lambda target, status: hub.osc_status(osc.status()))
+    night = Night(settings, show, store, hub, clock, osc, presence, join_url)
     remote = None
     if settings.osc_port:
         bind = osc_in_bind(show.osc_in.bind, settings.bind)  # unset in the show: the server's own bind

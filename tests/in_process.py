@@ -44,7 +44,7 @@ def built_app(show: Path, data_dir: Path, **settings_: Any) -> Iterator[tuple[Fl
     try:
         yield app, socketio
     finally:
-        app.extensions["stage.night"].listener.close()  # batched broadcasts still due read no closed store
+        app.extensions["stage.night"].close()  # batched reports still due read no closed store
         osc, _ = app.extensions["stage.osc"]
         osc.close()
         app.extensions["stage.store"].close()

@@ -7,9 +7,12 @@ and holds what the web and realtime layers reach through it:
 - ``night.audience`` (:mod:`stage.night.audience`): join, submissions, recommend, withdraw, volunteer;
 - ``night.moderation`` (:mod:`stage.night.moderation`): decide, ban, send a record to a display;
 - ``night.cues`` (:mod:`stage.night.cues`): what a fired cue does, the panic actions, the chosen records;
+- ``night.takes`` (:mod:`stage.night.takes`): circle, trim and delete a take;
+- ``night.reports`` (:mod:`stage.night.reports`): what the listener is told, with every payload built;
 - ``health()`` and the display keys, which need the whole night.
 
-``realtime`` gives it a listener (:mod:`stage.night.listener`) and turns what it reports into emits;
+``realtime`` gives it a listener (:mod:`stage.night.listener`) and turns what it reports into emits
+(the listener holds no night: calls go down from ``realtime`` to the night, reports go up with data);
 the per-process socket registry is ``realtime.presence.Presence``, of which the night reads only
 the counts. The OSC remote-control adapter is ``stage.lighting.remote_control``.
 """
@@ -27,6 +30,8 @@ from stage.night.audience import AudienceUseCases
 from stage.night.cues import CueDispatch
 from stage.night.listener import Headcount, NightListener
 from stage.night.moderation import ModerationUseCases
+from stage.night.reports import Reporter
+from stage.night.takes import TakeUseCases
 from stage.phone_limits import PhoneLimits
 from stage.records import moderation
 from stage.records.sessions import ConsoleSessions
@@ -43,26 +48,39 @@ __all__ = ["Headcount", "Night", "NightListener"]
 
 class Night:
     def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,
-                 osc: OscSender, presence: Headcount) -> None:
+                 osc: OscSender, presence: Headcount, join_url: str) -> None:
         self.settings = settings
         self.show = show
         self.store = store
-        self.listener = listener
         self.osc = osc
         self.presence = presence
         self.media = MediaLibrary(settings.data_dir / "media")
         self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
+        # The listener hears the night only through the reporter, which builds what each report carries.
+        self.reports = Reporter(show, store, listener, clock, join_url, presence, scenes=lambda: self.displays.scenes(),
+                                counts=self.counts, rigs=lambda: self.rigs.listing())
         self.prompts = PromptBoard(show, store, listener.prompt_changed)
-        self.displays = DisplayBoard(show, store, listener.scene_changed)
+        self.displays = DisplayBoard(show, store, self.reports.scene_changed)
         self.rigs = Rigs(show, store, lambda: self.cues.chosen_for("story"))
         self.cues = CueDispatch(show, store, self.prompts, self.displays, osc, self.rigs)
         self.engine = CueEngine(show, store, self.cues, listener.cues_changed, clock)
-        self.moderation = ModerationUseCases(store, self.displays, listener)
-        self.audience = AudienceUseCases(settings, show, store, listener, prompts=self.prompts,
+        self.moderation = ModerationUseCases(store, self.displays, self.reports)
+        self.audience = AudienceUseCases(settings, show, store, self.reports, prompts=self.prompts,
                                          moderation=self.moderation, media=self.media, limits=self.limits,
                                          presence=presence)
+        self.takes = TakeUseCases(store, self.reports)
         self.sessions = ConsoleSessions(store, settings.secret_key, settings.passphrase)
         self.sessions.revoke_changed_passphrases(ROLES)  # a new passphrase at this start logs that role out
+
+    def close(self) -> None:
+        """The night is ending (the server stops): nothing reported later goes out, and no batch still
+        due reads the store after it closed."""
+        self.reports.close()
+
+    def counts(self) -> dict[str, Any]:
+        """The consoles' counters (``counts``): the parts of :meth:`health` that change all night."""
+        health = self.health()
+        return {key: health[key] for key in ("phones", "pending", "displays", "rigs")}
 
     def display_key(self, name: str) -> str:
         return display_key(self.settings.secret_key, name)

@@ -1,6 +1,6 @@
 """The audience's use cases: join, submit stories, media and comments, recommend, withdraw, volunteer.
 
-A new record reaches the moderators through the listener, and skips them only when its prompt
+A new record reaches the moderators through the reporter, and skips them only when its prompt
 auto-approves and nothing flagged it (the moderation use cases then approve it as ``auto-approve``).
 """
 
@@ -13,7 +13,8 @@ from typing import Any
 from stage.errors import InvalidInput, StageError
 from stage.media import worker
 from stage.media.library import MediaLibrary
-from stage.night.listener import Headcount, NightListener
+from stage.night.listener import Headcount
+from stage.night.reports import Reporter
 from stage.night.moderation import ModerationUseCases
 from stage.phone_limits import PhoneLimits
 from stage.records import curation, participants, submissions, takes, volunteers
@@ -32,13 +33,13 @@ LARGE_UPLOAD_BYTES = 10_000_000
 
 
 class AudienceUseCases:
-    def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, *,
+    def __init__(self, settings: Settings, show: Show, store: Store, reports: Reporter, *,
                  prompts: PromptBoard, moderation: ModerationUseCases, media: MediaLibrary, limits: PhoneLimits,
                  presence: Headcount) -> None:
         self._settings = settings
         self._show = show
         self._store = store
-        self._listener = listener
+        self._reports = reports
         self._prompts = prompts
         self._moderation = moderation
         self._media = media
@@ -89,7 +90,7 @@ class AudienceUseCases:
                              running)
                     result = worker.run(kind, upload, self._media.root, max_bytes=self._settings.max_upload_bytes,
                                         max_seconds=MAX_CLIP_SECONDS,
-                                        on_progress=lambda f: self._listener.upload_progress(participant_id,
+                                        on_progress=lambda f: self._reports.upload_progress(participant_id,
                                                                                              record_id, f))
                 slot.worked = True
                 if not result["ok"]:
@@ -126,31 +127,31 @@ class AudienceUseCases:
     def _accepted(self, record: Record, created: bool, auto_approve: bool) -> Record:
         if not created:
             return record
-        self._listener.record_submitted(record)
+        self._reports.submitted(record)
         if auto_approve and not record.flags:
             record = self._moderation.decide(record.id, "approve", "auto-approve")
         return record
 
     def recommend(self, participant_id: str, record_id: str, on: bool) -> int:
         count = curation.recommend(self._store, participant_id, record_id, on)
-        self._listener.feed_changed(record_id)
+        self._reports.feed_changed(record_id)
         return count
 
     def withdraw(self, participant_id: str, record_id: str) -> Record:
         record = curation.withdraw(self._store, participant_id, record_id)
-        self._listener.record_decided(record)  # leaves the queue, the wall, a story screen, the feed
+        self._reports.decided(record)  # leaves the queue, the wall, a story screen, the feed
         return record
 
     def volunteer(self, participant_id: str, agreed_version: str, story_id: str | None) -> None:
         volunteers.volunteer(self._store, participant_id, self._show.consent, agreed_version, story_id)
-        self._listener.volunteers_changed()
+        self._reports.volunteers_changed()
 
     def withdraw_consent(self, participant_id: str) -> None:
         if volunteers.withdraw_consent(self._store, participant_id):
-            self._listener.volunteers_changed()
+            self._reports.volunteers_changed()
         hidden = takes.of_performer(self._store, participant_id)  # hidden now, for good
         if hidden:
-            self._listener.takes_changed(hidden)
+            self._reports.takes_changed(hidden)
 
 
 def media_flags(ingested: dict[str, Any], upload_bytes: int) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """The moderators' and operators' use cases: decide on records, ban a phone, send a record to a display.
 
-Each reports what changed to the night's listener (``realtime`` turns it into emits).
+Each reports what changed through the night's reporter (``realtime`` turns it into emits).
 """
 
 from __future__ import annotations
@@ -10,22 +10,22 @@ from typing import Any
 from stage.display import chosen
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.errors import InvalidInput
-from stage.night.listener import NightListener
+from stage.night.reports import Reporter
 from stage.records import moderation, submissions
 from stage.records.models import Record
 from stage.records.store import Store
 
 
 class ModerationUseCases:
-    def __init__(self, store: Store, displays: DisplayBoard, listener: NightListener) -> None:
+    def __init__(self, store: Store, displays: DisplayBoard, reports: Reporter) -> None:
         self._store = store
         self._displays = displays
-        self._listener = listener
+        self._reports = reports
 
     def decide(self, record_id: str, decision: str, actor: str, reason: str | None = None) -> Record:
         record, changed = moderation.decide(self._store, record_id, decision, actor, reason)  # type: ignore[arg-type]
         if changed:
-            self._listener.record_decided(record)
+            self._reports.decided(record)
         return record
 
     def ban(self, participant_id: str, actor: str) -> list[str]:
@@ -33,7 +33,7 @@ class ModerationUseCases:
         for record_id in rejected:
             record = submissions.get(self._store, record_id)
             if record is not None:
-                self._listener.record_decided(record)
+                self._reports.decided(record)
         return rejected
 
     def send_to_display(self, display: str, record_id: str, actor: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> list[C
     from stage.realtime.audience import AudienceNamespace
     from stage.realtime.capture import CaptureNamespace, SocketRigLink
     from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace, SessionLink
-    from stage.realtime.devices import DisplayNamespace
+    from stage.realtime.devices import DisplayNamespace, display_watcher
 
     consoles = [HostNamespace("/host", night, hub), ModerationNamespace("/moderation", night, hub),
                 CrewNamespace("/crew", night, hub)]
@@ -33,4 +33,4 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> list[C
     night.rigs.link = SocketRigLink(socketio)
     sessions = SessionLink(socketio, night.sessions, consoles)
     night.sessions.on_revoked = sessions.revoked  # logout disconnects that session's sockets at once
-    return [hub.watch_displays, sessions.watch]
+    return [display_watcher(socketio, night), sessions.watch]

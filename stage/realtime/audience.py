@@ -43,7 +43,7 @@ class AudienceNamespace(RoleNamespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         if self.hub.presence.left(request.sid):
-            self.hub.counts_changed()
+            self.night.reports.counts_changed()
 
     @handler(payloads.Join)
     def on_join(self, payload: payloads.Join) -> dict[str, Any]:
@@ -61,7 +61,7 @@ class AudienceNamespace(RoleNamespace):
         join_room(phone_room(request.sid))
         join_room(participant_room(participant.id))
         self.hub.presence.phone_joined(request.sid, participant.id)
-        self.hub.counts_changed()
+        self.night.reports.counts_changed()
         consent = self.night.show.consent
         return {
             "participant": participant.public(),

@@ -89,7 +89,7 @@ class CaptureNamespace(RoleNamespace):
         join_room(rig_room(creds.rig))
         self.night.rigs.connected(request.sid, creds.rig)
         log.info("capture agent for rig %s online (%s)", creds.rig, request.sid)
-        self.hub.rigs_changed()
+        self.night.reports.rigs_changed()
 
     @staticmethod
     def _refuse(address: str, code: str, message: str) -> NoReturn:
@@ -102,7 +102,7 @@ class CaptureNamespace(RoleNamespace):
         if rig is not None:
             log.warning("capture agent for rig %s went away (%s); rig is %s", rig, request.sid,
                         self.night.rigs.status(rig))
-            self.hub.rigs_changed()
+            self.night.reports.rigs_changed()
 
     def _rig(self) -> str:
         rig = self.night.rigs.rig_of(request.sid)
@@ -117,7 +117,7 @@ class CaptureNamespace(RoleNamespace):
         self.night.rigs.report(rig, health)
         self.socketio.emit("rig_health", {"rig": rig, **health}, namespace="/crew", to=CREW)
         if self.night.rigs.status(rig) != before:
-            self.hub.rigs_changed()
+            self.night.reports.rigs_changed()
         return {}
 
     @handler(TakeState)
@@ -128,7 +128,7 @@ class CaptureNamespace(RoleNamespace):
         (log.warning if payload.state == "failed" else log.info)("rig %s: take %s %s%s", rig, payload.take_id,
                                                                   payload.state, because)
         self.socketio.emit("take_state", {"rig": rig, **payload.model_dump()}, namespace="/crew", to=CREW)
-        self.hub.rigs_changed()
+        self.night.reports.rigs_changed()
         return {}
 
     @handler(Preview)

@@ -20,7 +20,7 @@ from stage.realtime.base import REFUSAL_LINES, RoleNamespace, error_ack, handler
 from stage.realtime.remix import RemixEvents
 from stage.realtime.rooms import CREW, HOSTS, MODERATORS
 from stage.realtime.takes import TakesMixin
-from stage.records import audit_log, curation, moderation
+from stage.records import audit_log, curation, moderation, volunteers
 from stage.records.sessions import ConsoleSession, ConsoleSessions
 from stage.web.auth import console_session, has_session_cookie
 
@@ -45,7 +45,7 @@ class ConsoleNamespace(RoleNamespace):
         join_room(self.room)
         self._consoles[request.sid] = console
         log.info("%s console connected to %s (%s)", console.role, self.namespace, request.sid)
-        self.reply("counts", self.hub.counts())
+        self.reply("counts", self.night.counts())
         self.send_state()
 
     def _refuse(self, console: ConsoleSession | None) -> NoReturn:
@@ -141,9 +141,9 @@ class HostNamespace(ConsoleNamespace):
     def send_state(self) -> None:
         self.reply("cues", self.night.engine.snapshot())
         self.reply("prompt", {"prompt": prompt_public(self.night.prompts.current)})
-        self.reply("displays", self.hub.displays())
+        self.reply("displays", {"displays": self.night.reports.display_states()})
         self.reply("osc", {"targets": self.night.osc.status()})
-        self.reply("volunteers", self.hub.volunteers())
+        self.reply("volunteers", {"volunteers": volunteers.listing(self.night.store)})
 
     @handler(payloads.Empty)
     def on_go(self, _: payloads.Empty) -> dict[str, Any]:

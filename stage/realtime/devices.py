@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from pydantic import BaseModel, ValidationError
 
+from stage.display.heartbeats import BEAT_SECONDS
+from stage.night import Night
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
-from stage.realtime.rooms import display_room
+from stage.realtime.rooms import DISPLAYS, display_room
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +33,18 @@ class DisplayNamespace(RoleNamespace):
             log.warning("/display refused %s: unknown display or wrong key", request.remote_addr)
             raise ConnectionRefusedError("unknown display or wrong key")
         join_room(display_room(creds.name))
+        join_room(DISPLAYS)
         self.hub.presence.display_connected(request.sid, creds.name)
-        self.hub.heartbeats.connected(creds.name)
+        self.night.reports.heartbeats.connected(creds.name)
         log.info("display %s online (%s)", creds.name, request.sid)
         scene = self.night.displays.scene(creds.name)
         self.hub.follow_preview(request.sid, scene)
-        self.reply("scene", self.hub.scene_for(creds.name))
-        self.hub.displays_changed()
+        self.reply("scene", self.night.reports.scene_payload(creds.name, scene))
+        self.night.reports.displays_changed()
 
     def on_disconnect(self, reason: Any = None) -> None:
         self.hub.presence.left(request.sid)
-        self.hub.displays_changed()
+        self.night.reports.displays_changed()
 
     @handler(payloads.DisplayProblem)
     def on_problem(self, payload: payloads.DisplayProblem) -> dict[str, Any]:
@@ -58,10 +62,10 @@ class DisplayNamespace(RoleNamespace):
         name = self.hub.presence.display_of(request.sid)
         if name is None:
             return {}
-        was = (self.hub.heartbeats.stale(name), self.hub.heartbeats.showing(name))
-        self.hub.heartbeats.beat(name, payload.scene, payload.scene_id)
+        was = (self.night.reports.heartbeats.stale(name), self.night.reports.heartbeats.showing(name))
+        self.night.reports.heartbeats.beat(name, payload.scene, payload.scene_id)
         if was != (False, payload.scene):
-            self.hub.displays_changed()
+            self.night.reports.displays_changed()
         return {"scene_id": self.night.displays.scene(name).get("id")}
 
     @handler(payloads.MediaEnded)
@@ -73,3 +77,20 @@ class DisplayNamespace(RoleNamespace):
         scene = self.night.displays.media_ended(name, payload.scene_id, f"display:{name}")
         return {"scene": scene["type"] if scene else None}
 
+
+def display_watcher(socketio: SocketIO, night: Night) -> Callable[[], None]:
+    """A loop that runs while the server serves: tell the host when a connected display stops (or
+    starts again) answering its heartbeats."""
+
+    def watch() -> None:
+        stale: dict[str, bool] = {}
+        while True:
+            socketio.sleep(BEAT_SECONDS)
+            now = night.reports.stale_displays()
+            if now != stale:
+                for name in (n for n, is_stale in now.items() if is_stale and not stale.get(n)):
+                    log.warning("display %s is connected but has not answered for %.0f s", name, BEAT_SECONDS * 3)
+                stale = now
+                night.reports.displays_changed()
+
+    return watch

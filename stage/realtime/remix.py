@@ -12,12 +12,10 @@ from pydantic import Field
 
 from stage.realtime.base import handler
 from stage.realtime.payloads import Payload, Uuid
+from stage.realtime.rooms import CREW
 from stage.records import credits, lineage
 from stage.remix import jobs
 from stage.remix.recipes import Recipe
-
-CREW_ROOM = "crew"
-
 
 class RemixRender(Payload):
     model_config = Payload.model_config | {"strict": False}  # the recipe union validates itself
@@ -42,13 +40,13 @@ class RemixSources(Payload):
 
 
 class RemixEvents:
-    """Needs ``self.night``, ``self.hub``, ``self.socketio`` and ``self.actor`` from the namespace."""
+    """Needs ``self.night``, ``self.socketio`` and ``self.actor`` from the namespace."""
 
     def _remix_jobs(self) -> jobs.RenderJobs:
         socketio = self.socketio  # type: ignore[attr-defined]
 
         def emit(event: str, data: dict[str, Any]) -> None:
-            socketio.emit(event, data, namespace="/crew", to=CREW_ROOM)
+            socketio.emit(event, data, namespace="/crew", to=CREW)
 
         return jobs.for_night(self.night, spawn=socketio.start_background_task, emit=emit)  # type: ignore[attr-defined]
 
@@ -75,9 +73,9 @@ class RemixEvents:
         record = self._remix_jobs().submit(payload.job, self.actor, payload.approve,  # type: ignore[attr-defined]
                                            self.night.show.remix.crew_approves_own)  # type: ignore[attr-defined]
         if record.status == "approved":
-            self.hub.record_decided(record)  # type: ignore[attr-defined]
+            self.night.reports.decided(record)  # type: ignore[attr-defined]
         else:
-            self.hub.record_submitted(record)  # type: ignore[attr-defined]
+            self.night.reports.submitted(record)  # type: ignore[attr-defined]
         return {"record": record.public()}
 
     @handler(LineageQuery)

@@ -2,7 +2,8 @@
 
 Console rooms hold the sockets of one role's logged-in consoles; a phone is in one slice room (for
 fan-out) and in its participant's room (its own statuses, on every device it joined from); a display
-in its display's room; the crew and live displays in a rig's preview room; an agent in its rig's room.
+in its display's room and in the room of all displays; the crew and live displays in a rig's preview
+room; an agent in its rig's room.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import zlib
 HOSTS = "hosts"  # /host
 MODERATORS = "moderators"  # /moderation (hosts too: they moderate)
 CREW = "crew"  # /crew
+DISPLAYS = "displays"  # /display: every display (the wall, the phone counter); each is also in its own room
 
 # Phones sit in one of PHONE_SLICES rooms (by their sid): a broadcast to phones goes out slice by slice,
 # so events that arrive during a fan-out to thousands of phones wait for one slice, not for all of it.

@@ -90,6 +90,21 @@ def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:
                                             for s in sources if s is not None and s.status == "approved"]}
 
 
+def feed_changes(store: Store, changed: set[str], removed: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The phones' feed update for records that changed and records that left: the approved ones as
+    feed items (with recommendations and comments), and the ids that are gone (removed, or no longer
+    approved)."""
+    records = [submissions.get(store, record_id) for record_id in changed]
+    shown = [r for r in records if r is not None and r.status == "approved" and r.kind in FEED_KINDS]
+    recs = counts(store, [r.id for r in shown])
+    talk = comments(store, [r.id for r in shown])
+    # approved_at (server time): how a rehearsal times update delivery from approval to arrival.
+    items = [{**public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
+              "comments": talk.get(r.id, []), "approved_at": r.updated_at} for r in shown]
+    gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
+    return items, gone
+
+
 def remixes_of(store: Store, record_id: str) -> list[Record]:
     """The crew remixes made directly from a record (as the view reads them now)."""
     rows = store.query(f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} JOIN record_sources s ON s.record_id = r.id"

@@ -58,6 +58,5 @@ def cleanup() -> Response | tuple[Response, int]:
     n = night()
     result = rehearsal.cleanup(n.store, f"host:{request.remote_addr}")
     # Walls rebuild from the store: re-send every display's scene so no removed record stays up.
-    for display in n.show.displays:
-        n.listener.scene_changed(display.name, n.displays.scene(display.name))
+    n.reports.scenes_changed()
     return jsonify({"ok": True, "removed": result["removed"], "left": rehearsal.simulated_counts(n.store)})

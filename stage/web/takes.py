@@ -117,7 +117,7 @@ def upload(take_id: str) -> Any:
         held = _append(take_id, cap)
     if held is None:
         return _error("too_large", f"a take may be at most {cap // 1024 ** 2} MiB", 413, received=_received(take_id))
-    night().listener.take_upload_progress(take_id, begun["rig"], held)
+    night().reports.take_upload_progress(take_id, begun["rig"], held)
     return jsonify({"ok": True, "received": held})
 
 
@@ -155,7 +155,7 @@ def complete(take_id: str) -> Any:
         except StageError as exc:
             log.warning("take %s refused at complete: %s", take_id, exc.message)
             return _error(exc.code, exc.message, STATUS.get(exc.code, 400), received=_received(take_id))
-    night().listener.takes_changed()
+    night().reports.takes_changed()
     return jsonify({"ok": True, "take": take})
 
 

@@ -81,3 +81,30 @@ def test_the_import_rule_sees_a_server_import(tmp_path):
                       "def f():\n    from stage.server import create_app\n    import stage.webcam\n", encoding="utf-8")
     assert _server_imports(module, tmp_path) == ["probe.py:1: stage.web.auth", "probe.py:2: stage.realtime.capture",
                                                  "probe.py:5: stage.server"]
+
+
+NIGHT_SIDE = ("stage.night", "stage.records", "stage.display", "stage.show.engine", "stage.lighting")
+
+
+def _reads_back(path: Path, root: Path = STAGE.parent) -> list[str]:
+    """What in a listener module could read the night: domain imports (record models aside) and any
+    ``night``/``store`` attribute."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = [line for line in _imports(path, root) if line.split(": ", 1)[1] != "stage.records.models"
+             and any(line.split(": ", 1)[1] == p or line.split(": ", 1)[1].startswith(p + ".") for p in NIGHT_SIDE)]
+    found += [f"{path.relative_to(root)}:{node.lineno}: .{node.attr}" for node in ast.walk(tree)
+              if isinstance(node, ast.Attribute) and node.attr.lstrip("_") in ("night", "store")]
+    return found
+
+
+def test_the_listener_holds_no_night_and_reads_nothing_back():
+    """Issue 15: reports go up with their data (stage/night/reports.py); the broadcaster only emits."""
+    found = _reads_back(STAGE / "realtime" / "broadcast.py")
+    assert found == [], "the broadcaster reads back into the night:\n" + "\n".join(found)
+
+
+def test_the_read_back_rule_sees_a_read_back(tmp_path):
+    module = tmp_path / "probe.py"
+    module.write_text("from stage.records import curation\nfrom stage.records.models import Record\n"
+                      "def f(self):\n    return self._night.store\n", encoding="utf-8")
+    assert _reads_back(module, tmp_path) == ["probe.py:1: stage.records", "probe.py:4: .store", "probe.py:4: ._night"]

@@ -8,6 +8,7 @@ import uuid
 
 from stage.realtime.rooms import PHONE_ROOMS, phone_room
 from stage.realtime.broadcast import Broadcaster
+from stage.realtime.presence import Presence
 
 
 class RecordingSocketIO:
@@ -25,7 +26,7 @@ class RecordingSocketIO:
 
 def test_every_slice_gets_the_broadcast_with_a_yield_after_each():
     socketio = RecordingSocketIO()
-    Broadcaster(socketio, "http://stage.local/")._to_phones("feed_update", {"records": [], "removed": []})
+    Broadcaster(socketio, Presence()).feed_update([], [])
     emits = [c for c in socketio.calls if c[0] == "emit"]
     assert [c[3] for c in emits] == list(PHONE_ROOMS), "each slice room once, none missed"
     assert all(c[1:3] == ("feed_update", "/audience") for c in emits)
