@@ -267,8 +267,8 @@ class _Throttle(logging.Filter):
 
 # Commands of their own modules, registered here so `python -m stage --help` lists them all.
 from stage.archive.cli import export_command, import_command  # noqa: E402
-from stage.capture.commands import capture, doctor  # noqa: E402
-from stage.rehearse.command import rehearse  # noqa: E402
+from stage.capture.cli import capture, doctor  # noqa: E402
+from stage.rehearse.cli import rehearse  # noqa: E402
 from stage.remix.cli import render_command  # noqa: E402
 
 for command in (render_command, export_command, import_command, capture, doctor, rehearse):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stage.records import credits, curation, moderation, submissions
+from stage.records import credits, curation, lookup, moderation
 from stage.records.store import Store
 from stage.show.models import Wifi
 
@@ -24,12 +24,12 @@ def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: s
                               for r in moderation.approved(store, limit=WALL_SIZE, kinds=curation.WALL_KINDS)]
         payload["wall_size"] = WALL_SIZE
     elif scene["type"] in ("story", "image", "media"):
-        record = submissions.get(store, scene["record"])
+        record = lookup.record(store, scene["record"])
         # Only an approved record is ever sent; one hidden since shows the fallback (nothing).
         approved = record is not None and record.status == "approved"
         payload["record"] = curation.public_with_lineage(store, record) if approved else None
         if approved and scene["type"] == "image":  # the remix card: a picture with the story it illustrates
-            story = next((submissions.get(store, s) for s in record.sources), None)
+            story = next((lookup.record(store, s) for s in record.sources), None)
             payload["caption"] = story.public() if story is not None and story.status == "approved" else None
     elif scene["type"] == "credits":
         payload["credits"] = credits.roll(store)

@@ -1,12 +1,13 @@
 """The night: one running show, its store and the boards that act on them. No Flask, no Socket.IO.
 
 ``Night`` is the composition object, built once per server process by ``stage.server.create_app``:
-it wires the show's boards (prompts, displays, rigs, the cue engine) and the use cases of each wing,
-and holds what the web and realtime layers reach through it:
+it wires the show's boards (prompts, displays, recording on the rigs, the cue engine) and the use
+cases of each wing, and holds what the web and realtime layers reach through it:
 
 - ``night.audience`` (:mod:`stage.night.audience`): join, submissions, recommend, withdraw, volunteer;
 - ``night.moderation`` (:mod:`stage.night.moderation`): decide, ban, send a record to a display;
 - ``night.cues`` (:mod:`stage.night.cues`): what a fired cue does, the panic actions, the chosen records;
+- ``night.recording`` (:mod:`stage.night.recording`): agents online, record and stop on a rig;
 - ``night.takes`` (:mod:`stage.night.takes`): circle, trim and delete a take;
 - ``night.reports`` (:mod:`stage.night.reports`): what the listener is told, with every payload built;
 - ``health()`` and the display keys, which need the whole night.
@@ -36,7 +37,7 @@ from stage.phone_limits import PhoneLimits
 from stage.records import moderation
 from stage.records.sessions import ConsoleSessions
 from stage.records.store import Store
-from stage.rigs import Rigs
+from stage.night.recording import Recording
 from stage.settings import ROLES, Settings
 from stage.show.clock import Clock
 from stage.show.engine import CueEngine
@@ -58,11 +59,11 @@ class Night:
         self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
         # The listener hears the night only through the reporter, which builds what each report carries.
         self.reports = Reporter(show, store, listener, clock, join_url, presence, scenes=lambda: self.displays.scenes(),
-                                counts=self.counts, rigs=lambda: self.rigs.listing())
+                                counts=self.counts, rigs=lambda: self.recording.listing())
         self.prompts = PromptBoard(show, store, listener.prompt_changed)
         self.displays = DisplayBoard(show, store, self.reports.scene_changed)
-        self.rigs = Rigs(show, store, lambda: self.cues.chosen_for("story"))
-        self.cues = CueDispatch(show, store, self.prompts, self.displays, osc, self.rigs)
+        self.recording = Recording(show, store, lambda: self.cues.chosen_for("story"))
+        self.cues = CueDispatch(show, store, self.prompts, self.displays, osc, self.recording)
         self.engine = CueEngine(show, store, self.cues, listener.cues_changed, clock)
         self.moderation = ModerationUseCases(store, self.displays, self.reports)
         self.audience = AudienceUseCases(settings, show, store, self.reports, prompts=self.prompts,
@@ -94,7 +95,7 @@ class Night:
             "show": self.show.title,
             "phones": self.presence.phones,
             "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
-            "rigs": self.rigs.statuses(),
+            "rigs": self.recording.statuses(),
             "osc": {name: state["status"] for name, state in self.osc.status().items()},
             "cue": self.engine.standby,
             "pending": moderation.count_pending(self.store),

@@ -17,7 +17,7 @@ from stage.night.listener import Headcount
 from stage.night.reports import Reporter
 from stage.night.moderation import ModerationUseCases
 from stage.phone_limits import PhoneLimits
-from stage.records import curation, participants, submissions, takes, volunteers
+from stage.records import curation, lookup, participants, submissions, takes, volunteers
 from stage.records.flags import Flagger
 from stage.records.models import Participant, Record
 from stage.records.store import Store
@@ -59,7 +59,7 @@ class AudienceUseCases:
 
     def submit_story(self, participant_id: str, prompt_id: str, record_id: str, text: str,
                      sources: tuple[str, ...] = ()) -> Record:
-        existing = submissions.retry(self._store, participant_id, record_id)
+        existing = lookup.resent(self._store, participant_id, record_id)
         if existing is not None:  # answer a retry with the first record, whatever changed since
             return existing
         prompt = self._prompts.require_open(prompt_id)
@@ -75,7 +75,7 @@ class AudienceUseCases:
         Everything that can refuse it is checked before the worker runs, so a refused upload writes
         nothing to media/. Callers hold ``limits.upload`` (stage/web/uploads.py does).
         """
-        existing = submissions.retry(self._store, participant_id, record_id)
+        existing = lookup.resent(self._store, participant_id, record_id)
         if existing is not None:
             return existing
         prompt = self._prompts.require_open(prompt_id)
@@ -116,7 +116,7 @@ class AudienceUseCases:
         log.info("removed %s: its upload was refused after it was ingested", name)
 
     def submit_comment(self, participant_id: str, record_id: str, on: str, text: str) -> Record:
-        existing = submissions.retry(self._store, participant_id, record_id)
+        existing = lookup.resent(self._store, participant_id, record_id)
         if existing is not None:
             return existing
         with self._limits.submission(participant_id) as slot:

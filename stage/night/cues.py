@@ -1,7 +1,7 @@
 """Cue actions: what a fired cue does to the night (``stage.show.playback.CueActions``).
 
 The cue engine owns timing and states; this dispatches each cue's action to the board that acts
-on it (prompts, displays, OSC out, rigs) and runs the show's panic actions.
+on it (prompts, displays, OSC out, recording on the rigs) and runs the show's panic actions.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from stage.display.board import DisplayBoard
 from stage.errors import CueError, StageError
 from stage.lighting.sender import OscSender
 from stage.records.store import Store
-from stage.rigs import Rigs
+from stage.night.recording import Recording
 from stage.show.models import CueBase, DisplayCue, OscCue, PromptCue, RecordCue, Show
 from stage.show.prompts import PromptBoard
 
 
 class CueDispatch:
     def __init__(self, show: Show, store: Store, prompts: PromptBoard, displays: DisplayBoard, osc: OscSender,
-                 rigs: Rigs) -> None:
+                 recording: Recording) -> None:
         self._show = show
         self._store = store
         self._prompts = prompts
         self._displays = displays
         self._osc = osc
-        self._rigs = rigs
+        self._recording = recording
 
     def fire(self, cue: CueBase, actor: str) -> None:
         if isinstance(cue, PromptCue):
@@ -40,7 +40,7 @@ class CueDispatch:
         elif isinstance(cue, OscCue):
             self._osc.send_cue(cue)
         elif isinstance(cue, RecordCue):
-            self._rigs.cue(cue, actor)
+            self._recording.cue(cue, actor)
         else:
             raise CueError(f"'{cue.type}' cues cannot fire")
 
@@ -56,7 +56,7 @@ class CueDispatch:
                 self.fire(cue, actor)
             except StageError as exc:
                 problems.append(f"{cue.id}: {exc.message}")
-        problems += self._rigs.panic(actor)
+        problems += self._recording.panic(actor)
         return {"scene": panic.scene, "problems": problems}
 
     def chosen_for(self, scene: str) -> str | None:

@@ -11,7 +11,7 @@ from stage.display import chosen
 from stage.display.board import RECORD_SCENES, DisplayBoard
 from stage.errors import InvalidInput
 from stage.night.reports import Reporter
-from stage.records import moderation, submissions
+from stage.records import lookup, moderation
 from stage.records.models import Record
 from stage.records.store import Store
 
@@ -31,7 +31,7 @@ class ModerationUseCases:
     def ban(self, participant_id: str, actor: str) -> list[str]:
         rejected = moderation.ban(self._store, participant_id, actor)
         for record_id in rejected:
-            record = submissions.get(self._store, record_id)
+            record = lookup.record(self._store, record_id)
             if record is not None:
                 self._reports.decided(record)
         return rejected
@@ -39,7 +39,7 @@ class ModerationUseCases:
     def send_to_display(self, display: str, record_id: str, actor: str) -> dict[str, Any]:
         """Show an approved record on a display now, in the scene for its kind; it also becomes the
         chosen record for that scene's cues (story, image or media)."""
-        record = submissions.get(self._store, record_id)
+        record = lookup.record(self._store, record_id)
         if record is None or record.status != "approved":
             raise InvalidInput("only an approved record can go to a display", code="not_approved")
         scene = next((s for s, kinds in RECORD_SCENES.items() if record.kind in kinds), None)

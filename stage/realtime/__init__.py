@@ -30,7 +30,7 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> list[C
         socketio.on_namespace(console)
     socketio.on_namespace(DisplayNamespace("/display", night, hub))
     socketio.on_namespace(CaptureNamespace("/capture", night, hub))
-    night.rigs.link = SocketRigLink(socketio)
+    night.recording.link = SocketRigLink(socketio)
     sessions = SessionLink(socketio, night.sessions, consoles)
     night.sessions.on_revoked = sessions.revoked  # logout disconnects that session's sockets at once
     return [display_watcher(socketio, night), sessions.watch]

@@ -56,7 +56,7 @@ class Preview(payloads.Payload):
 
 
 class SocketRigLink:
-    """``Rigs.link``: a command to one agent socket, waiting (cooperatively) for its ack."""
+    """``Recording.link``: a command to one agent socket, waiting (cooperatively) for its ack."""
 
     def __init__(self, socketio: SocketIO) -> None:
         self._socketio = socketio
@@ -84,10 +84,10 @@ class CaptureNamespace(RoleNamespace):
             self._refuse(address, exc.code, exc.message)
         if creds is None or not right:  # a missing or malformed auth is refused but is no guess: not counted
             self._refuse(address, "unauthorized", "missing or wrong crew token")
-        if not self.night.rigs.known(creds.rig):
+        if not self.night.recording.known(creds.rig):
             self._refuse(address, "unknown_rig", f"the show has no rig '{creds.rig}'")
         join_room(rig_room(creds.rig))
-        self.night.rigs.connected(request.sid, creds.rig)
+        self.night.recording.connected(request.sid, creds.rig)
         log.info("capture agent for rig %s online (%s)", creds.rig, request.sid)
         self.night.reports.rigs_changed()
 
@@ -98,32 +98,32 @@ class CaptureNamespace(RoleNamespace):
         raise ConnectionRefusedError(message, {"code": code, "message": message})
 
     def on_disconnect(self, reason: Any = None) -> None:
-        rig = self.night.rigs.left(request.sid)
+        rig = self.night.recording.left(request.sid)
         if rig is not None:
             log.warning("capture agent for rig %s went away (%s); rig is %s", rig, request.sid,
-                        self.night.rigs.status(rig))
+                        self.night.recording.status(rig))
             self.night.reports.rigs_changed()
 
     def _rig(self) -> str:
-        rig = self.night.rigs.rig_of(request.sid)
+        rig = self.night.recording.rig_of(request.sid)
         assert rig is not None, "an agent socket without a rig passed connect"
         return rig
 
     @handler(Health)
     def on_health(self, payload: Health) -> dict[str, Any]:
         rig = self._rig()
-        before = self.night.rigs.status(rig)
+        before = self.night.recording.status(rig)
         health = payload.model_dump()
-        self.night.rigs.report(rig, health)
+        self.night.recording.report(rig, health)
         self.socketio.emit("rig_health", {"rig": rig, **health}, namespace="/crew", to=CREW)
-        if self.night.rigs.status(rig) != before:
+        if self.night.recording.status(rig) != before:
             self.night.reports.rigs_changed()
         return {}
 
     @handler(TakeState)
     def on_take_state(self, payload: TakeState) -> dict[str, Any]:
         rig = self._rig()
-        self.night.rigs.take_state(rig, payload.take_id, payload.state, payload.reason)
+        self.night.recording.take_state(rig, payload.take_id, payload.state, payload.reason)
         because = f" ({payload.reason})" if payload.reason else ""
         (log.warning if payload.state == "failed" else log.info)("rig %s: take %s %s%s", rig, payload.take_id,
                                                                   payload.state, because)

@@ -1,6 +1,6 @@
 """The crew console's rigs and take library, mixed into ``CrewNamespace``.
 
-Record/stop go to the rig's agent through ``Night.rigs``; circle, trim and delete go to ``Night.takes``,
+Record/stop go to the rig's agent through ``Night.recording``; circle, trim and delete go to ``Night.takes``,
 which reports the new library to every crew console (``takes``).
 """
 
@@ -49,25 +49,25 @@ class TakesMixin:
     actor: str
 
     def send_takes_state(self) -> None:
-        self.reply("rigs", {"rigs": self.night.rigs.listing()})  # type: ignore[attr-defined]
+        self.reply("rigs", {"rigs": self.night.recording.listing()})  # type: ignore[attr-defined]
         self.reply("takes", {"takes": self.night.takes.library()})  # type: ignore[attr-defined]
 
     @handler(RigName)
     def on_record(self, payload: RigName) -> dict[str, Any]:
-        started = self.night.rigs.record(payload.rig, None, self.actor)
+        started = self.night.recording.record(payload.rig, None, self.actor)
         self.night.reports.rigs_changed()
         return started
 
     @handler(RigName)
     def on_stop_recording(self, payload: RigName) -> dict[str, Any]:
-        stopped = self.night.rigs.stop(payload.rig, self.actor)
+        stopped = self.night.recording.stop(payload.rig, self.actor)
         self.night.reports.rigs_changed()
         return stopped
 
     @handler(WatchPreview)
     def on_watch_preview(self, payload: WatchPreview) -> dict[str, Any]:
         """Previews cost bandwidth: a console gets a rig's only while it has that preview open."""
-        if not self.night.rigs.known(payload.rig):
+        if not self.night.recording.known(payload.rig):
             raise NotFound(f"the show has no rig '{payload.rig}'", code="unknown_rig")
         (join_room if payload.on else leave_room)(preview_room(payload.rig), sid=request.sid, namespace="/crew")
         return {"watching": payload.on}

@@ -7,7 +7,7 @@ import time
 from typing import Any, Literal
 
 from stage.errors import Conflict, Forbidden, NotFound
-from stage.records import submissions
+from stage.records import lookup
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
 
@@ -22,7 +22,7 @@ WALL_KINDS = FEED_KINDS
 
 def recommend(store: Store, participant_id: str, record_id: str, on: bool) -> int:
     """Recommend a record once (or take it back); returns the record's new count."""
-    record = submissions.get(store, record_id)
+    record = lookup.record(store, record_id)
     if record is None:
         raise NotFound("no such record")
     if record.status != "approved":
@@ -59,7 +59,7 @@ def feed(store: Store, participant_id: str | None, order: Literal["newest", "top
         f" EXISTS(SELECT 1 FROM recommendations c WHERE c.record_id = r.id AND c.participant_id = ?) AS mine"
         f" FROM {RECORD_FROM} WHERE r.status = 'approved' AND r.kind IN ({kinds}) ORDER BY {order_by} LIMIT ?",
         (participant_id, *FEED_KINDS, limit))
-    records = submissions.with_sources(store, rows)
+    records = lookup.with_sources(store, rows)
     talk = comments(store, [r.id for r in records])
     return [{**public_with_lineage(store, record), "recommendations": row["recs"], "recommended": bool(row["mine"]),
              "comments": talk.get(record.id, [])} for record, row in zip(records, rows)]
@@ -85,7 +85,7 @@ def comments(store: Store, record_ids: list[str], limit: int = 5) -> dict[str, l
 
 def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:
     """The public form plus "remix of <kind> by <author>" for each approved source."""
-    sources = [submissions.get(store, source_id) for source_id in record.sources]
+    sources = [lookup.record(store, source_id) for source_id in record.sources]
     return {**record.public(), "remix_of": [{"id": s.id, "kind": s.kind, "author": s.author}
                                             for s in sources if s is not None and s.status == "approved"]}
 
@@ -94,7 +94,7 @@ def feed_changes(store: Store, changed: set[str], removed: set[str]) -> tuple[li
     """The phones' feed update for records that changed and records that left: the approved ones as
     feed items (with recommendations and comments), and the ids that are gone (removed, or no longer
     approved)."""
-    records = [submissions.get(store, record_id) for record_id in changed]
+    records = [lookup.record(store, record_id) for record_id in changed]
     shown = [r for r in records if r is not None and r.status == "approved" and r.kind in FEED_KINDS]
     recs = counts(store, [r.id for r in shown])
     talk = comments(store, [r.id for r in shown])
@@ -109,7 +109,7 @@ def remixes_of(store: Store, record_id: str) -> list[Record]:
     """The crew remixes made directly from a record (as the view reads them now)."""
     rows = store.query(f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} JOIN record_sources s ON s.record_id = r.id"
                        " WHERE s.source_id = ? AND r.kind = 'remix'", (record_id,))
-    return submissions.with_sources(store, rows)
+    return lookup.with_sources(store, rows)
 
 
 def moderation_view(store: Store, record: Record) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def moderation_view(store: Store, record: Record) -> dict[str, Any]:
 
 def withdraw(store: Store, participant_id: str, record_id: str) -> Record:
     """The author takes their record back: it leaves every screen and the queue."""
-    record = submissions.get(store, record_id)
+    record = lookup.record(store, record_id)
     if record is None:
         raise NotFound("no such record")
     if record.participant_id != participant_id:
@@ -129,6 +129,6 @@ def withdraw(store: Store, participant_id: str, record_id: str) -> Record:
             db.execute("UPDATE records SET status = 'withdrawn', updated_at = ? WHERE id = ?", (time.time(), record_id))
             Store.audit(db, f"participant:{participant_id}", "withdraw", record_id)
         log.info("record %s withdrawn by its author", record_id)
-    withdrawn = submissions.get(store, record_id)
+    withdrawn = lookup.record(store, record_id)
     assert withdrawn is not None
     return withdrawn

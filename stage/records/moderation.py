@@ -7,7 +7,7 @@ import time
 from typing import Literal
 
 from stage.errors import Conflict, NotFound
-from stage.records import submissions
+from stage.records import lookup
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
 
@@ -40,7 +40,7 @@ def decide(store: Store, record_id: str, decision: Decision, actor: str, reason:
                 (status, reason if status == "rejected" else None, time.time(), record_id),
             )
             Store.audit(db, actor, decision, record_id, reason=reason)
-    record = submissions.get(store, record_id)
+    record = lookup.record(store, record_id)
     assert record is not None
     if changed:
         log.info("record %s %s by %s", record_id, status, actor)
@@ -51,7 +51,7 @@ def pending(store: Store, limit: int = 500) -> list[Record]:
     rows = store.query(
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'pending' ORDER BY r.created_at LIMIT ?", (limit,)
     )
-    return submissions.with_sources(store, rows)
+    return lookup.with_sources(store, rows)
 
 
 def approved(store: Store, limit: int = 60, kinds: tuple[str, ...] | None = None) -> list[Record]:
@@ -61,7 +61,7 @@ def approved(store: Store, limit: int = 60, kinds: tuple[str, ...] | None = None
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.status = 'approved'{only} ORDER BY r.updated_at DESC LIMIT ?",
         (*(kinds or ()), limit),
     )
-    return submissions.with_sources(store, rows)
+    return lookup.with_sources(store, rows)
 
 
 def count_pending(store: Store) -> int:

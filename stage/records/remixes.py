@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any
 
-from stage.records import submissions
+from stage.records import lookup
 from stage.records.models import Record
 from stage.records.store import Store
 
@@ -34,7 +34,7 @@ def create(store: Store, *, author: str, title: str, media: str, sources: list[s
                     poster=poster)
         if approved:
             Store.audit(db, actor, "approve", record_id, reason="crew approved its own remix")
-    record = submissions.get(store, record_id)
+    record = lookup.record(store, record_id)
     assert record is not None
     return record
 

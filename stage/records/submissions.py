@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stage.errors import Conflict, Forbidden, InvalidInput
+from stage.records import lookup
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
 from stage.records.text import clean_text, is_blank, word_count
@@ -40,7 +41,7 @@ def check_sources(store: Store, sources: Sequence[str]) -> None:
     if problem is not None:
         raise InvalidInput(f"sources: {problem}", code="invalid_payload")
     for source_id in sources:  # nothing unapproved (pending, rejected, unknown) may be built upon or commented on
-        source = get(store, source_id)
+        source = lookup.record(store, source_id)
         if source is None or source.status != "approved":
             raise Conflict("that record is not on the wall (yet)", code="source_not_approved")
 
@@ -49,7 +50,7 @@ def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: s
                  flagger: Callable[[str], list[str]] = lambda text: [], sources: tuple[str, ...] = ()
                  ) -> tuple[Record, bool]:
     """Store a story (a remix when it has sources) as pending. Returns (record, created)."""
-    existing = retry(store, participant_id, record_id)
+    existing = lookup.resent(store, participant_id, record_id)
     if existing is not None:
         return existing, False
     if "story" not in prompt.kinds:
@@ -61,7 +62,7 @@ def submit_story(store: Store, participant_id: str, prompt: Prompt, record_id: s
 def submit_comment(store: Store, participant_id: str, record_id: str, on: str, text: str,
                    flagger: Callable[[str], list[str]] = lambda text: []) -> tuple[Record, bool]:
     """A comment on an approved record: a record of its own, moderated like any other."""
-    existing = retry(store, participant_id, record_id)
+    existing = lookup.resent(store, participant_id, record_id)
     if existing is not None:
         return existing, False
     text = _checked_text(text, "comment", COMMENT_MAX_CHARS, None)
@@ -71,7 +72,7 @@ def submit_comment(store: Store, participant_id: str, record_id: str, on: str, t
 def submit_media(store: Store, participant_id: str, record_id: str, kind: str, media: str, prompt: Prompt,
                  sources: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> tuple[Record, bool]:
     """A drawing, photo or clip already ingested into the media library, as a pending record."""
-    existing = retry(store, participant_id, record_id)
+    existing = lookup.resent(store, participant_id, record_id)
     if existing is not None:
         return existing, False
     if kind not in prompt.kinds:
@@ -109,29 +110,12 @@ def _insert(store: Store, participant_id: str, record_id: str, kind: str, text: 
                            [(record_id, source_id) for source_id in sources])
             Store.audit(db, f"participant:{participant_id}", "submit", record_id, kind=kind, prompt=prompt_id,
                         sources=list(sources))
-    record = get(store, record_id)
+    record = lookup.record(store, record_id)
     assert record is not None
     if created:
         log.info("%s %s submitted by participant %s%s", kind, record_id, participant_id,
                  f" (sources {', '.join(sources)})" if sources else "")
-    return _same_author(record, participant_id), created
-
-
-def retry(store: Store, participant_id: str, record_id: str) -> Record | None:
-    """The record this id already made, if any (a phone's retry); another phone's id is a conflict."""
-    existing = get(store, record_id)
-    return None if existing is None else _same_author(existing, participant_id)
-
-
-def _same_author(record: Record, participant_id: str) -> Record:
-    if record.participant_id != participant_id:
-        raise Conflict("that id belongs to another record", code="id_conflict")
-    return record
-
-
-def get(store: Store, record_id: str) -> Record | None:
-    rows = store.query(f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.id = ?", (record_id,))
-    return with_sources(store, rows)[0] if rows else None
+    return lookup.same_author(record, participant_id), created
 
 
 def media_in_use(store: Store, name: str) -> bool:
@@ -144,19 +128,7 @@ def by_participant(store: Store, participant_id: str, limit: int = 200) -> list[
         f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.participant_id = ? ORDER BY r.created_at DESC LIMIT ?",
         (participant_id, limit),
     )
-    return with_sources(store, rows)
-
-
-def with_sources(store: Store, rows: list) -> list[Record]:
-    """Records from query rows, each with its sources (one query for all of them)."""
-    ids = [row["id"] for row in rows]
-    sources: dict[str, list[str]] = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        for link in store.query(f"SELECT record_id, source_id FROM record_sources WHERE record_id IN ({marks})",
-                                tuple(ids)):
-            sources.setdefault(link["record_id"], []).append(link["source_id"])
-    return [Record.from_row(row, tuple(sources.get(row["id"], ()))) for row in rows]
+    return lookup.with_sources(store, rows)
 
 
 @dataclass(frozen=True)

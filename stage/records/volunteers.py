@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from stage.errors import Conflict, InvalidInput
-from stage.records import submissions
+from stage.records import lookup
 from stage.records.store import Store
 from stage.show.models import Consent
 
@@ -20,7 +20,7 @@ def volunteer(store: Store, participant_id: str, consent: Consent, agreed_versio
     if agreed_version != consent.version:
         raise InvalidInput("the consent text changed; read it again before agreeing", code="consent_changed")
     if story_id is not None:
-        story = submissions.get(store, story_id)
+        story = lookup.record(store, story_id)
         if story is None or story.status != "approved" or story.kind != "story":
             raise Conflict("only an approved story can be performed", code="not_approved")
     with store.transaction() as db:

@@ -49,7 +49,7 @@ def ffmpeg_camera() -> Iterator[str]:
     proc = subprocess.Popen([shutil.which("ffmpeg") or "ffmpeg", "-loglevel", "error", "-re", "-f", "lavfi",
                              "-i", "testsrc2=size=640x360:rate=30", "-f", "mpjpeg", "-q:v", "5", "-listen", "1",
                              url], stdin=subprocess.DEVNULL)
-    time.sleep(0.5)
+    time.sleep(0.5)  # ffmpeg's -listen 1 takes one client only, so its port cannot be probed first
     yield url
     proc.kill()
     proc.wait(5)

@@ -57,7 +57,7 @@ def test_record_stop_upload_with_health_and_preview(tmp_path, pulse, camera, ser
     assert busy["ok"] is False and busy["error"]["code"] == "already_recording"
     live = server.wait_for("health", lambda h: h["recording"] and h["seconds"] >= 1)
     assert live["take_id"] == take_id and live["fps_in"] > 20 and live["dropped"] == 0
-    time.sleep(2)
+    time.sleep(2)  # the take's length
     assert server.command("stop", {"take_id": take_id}) == {"ok": True, "take_id": take_id}
     assert server.wait_for("take_state", lambda s: s["take_id"] == take_id)["state"] == "stopped"
     assert server.wait_for("take_state", lambda s: s["take_id"] == take_id, timeout=30)["state"] == "uploaded"
@@ -117,7 +117,7 @@ def test_sigkill_mid_take_leaves_a_playable_file_uploaded_on_restart(tmp_path, c
     take_id, ack = record(server)
     started = time.monotonic()
     assert ack["ok"]
-    time.sleep(5)
+    time.sleep(5)  # five seconds recorded before the kill: the restarted agent must upload them
     agent.kill(signal.SIGKILL)
     recorded = time.monotonic() - started
     parts = list((tmp_path / "spool").glob("*.part.mp4"))

@@ -53,7 +53,7 @@ def test_a_record_cue_makes_a_take_the_crew_can_play(tmp_path, pulse, camera):
         player = pulse.play(wav)
         rolled = go(host)["fired"]
         assert rolled["cue"] == "roll" and rolled["state"] != "error", rolled
-        time.sleep(4)
+        time.sleep(4)  # the take's length (the stop cue comes four seconds into the tone)
         assert go(host)["fired"]["state"] != "error"
         player.wait(20)
 

@@ -52,7 +52,7 @@ def test_test_take_with_a_silent_camera_says_so_in_one_line(tmp_path, silent_cam
 def test_camera_dying_mid_take_ends_it_cleanly_with_the_reason(tmp_path, camera, server, agents) -> None:
     start_agent(agents, tmp_path, server, camera.url)
     take_id, _ = record(server)
-    time.sleep(3)
+    time.sleep(3)  # the take's length before the camera dies: three seconds of frames that must be kept
     camera.die()
     state = server.wait_for("take_state", lambda s: s["state"] != "recording", timeout=20)
     assert state == {"take_id": take_id, "state": "stopped", "reason": "camera stopped answering"}
@@ -109,7 +109,7 @@ def test_disk_full_mid_take_fails_it_keeping_what_was_written(tmp_path, tiny_dis
     start_agent(agents, tmp_path, server, camera.url, spool=spool)
     take_id, ack = record(server)
     assert ack["ok"]
-    time.sleep(2.5)
+    time.sleep(2.5)  # the take's length before the disk fills: what was spooled must stay playable
     fill(tiny_disk)
     state = server.wait_for("take_state", lambda s: s["state"] != "recording", timeout=20)
     assert state == {"take_id": take_id, "state": "failed", "reason": "disk full"}

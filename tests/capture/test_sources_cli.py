@@ -59,7 +59,7 @@ def test_microphone_vanishing_mid_take_keeps_the_video_and_the_next_take_has_sou
             os.environ["XDG_RUNTIME_DIR"] = previous
     take_id, ack = record(server)
     assert ack["ok"]
-    time.sleep(2)
+    time.sleep(2)  # two seconds of take with sound before the microphone goes
     own.stop()
     assert "microphone stopped delivering" in server.wait_for("health", lambda h: h["error"])["error"]
     time.sleep(2)
@@ -86,7 +86,7 @@ def test_microphone_vanishing_mid_take_keeps_the_video_and_the_next_take_has_sou
 def test_the_agent_imports_no_server_and_no_green_threads() -> None:
     """`stage capture` is a plain threaded process: OpenCV and PortAudio threads under gevent or
     eventlet would stall, and capture/ must never import the server."""
-    code = ("import sys, stage.capture.agent, stage.capture.commands, stage.capture.doctor, stage.cli; "
+    code = ("import sys, stage.capture.agent, stage.capture.cli, stage.capture.doctor, stage.cli; "
             "print([m for m in ('flask', 'flask_socketio', 'gevent', 'eventlet', 'stage.server', 'stage.night',"
             " 'stage.realtime.base', 'stage.realtime.capture', 'stage.realtime.broadcast') if m in sys.modules]"
             " + [m for m in sys.modules if m.startswith(('stage.realtime', 'stage.web', 'stage.server'))])")

@@ -58,7 +58,9 @@ def test_unexpected_encoder_error_fails_the_take_and_frees_the_rig(tmp_path, cap
         assert len(logged) == 1
 
         again = rig.record(str(uuid.uuid4()), SLATE)  # not refused with already_recording
-        time.sleep(0.5)
+        end = time.monotonic() + 10
+        while again.frames_out < 10 and time.monotonic() < end:  # the new take really records
+            time.sleep(0.05)
         rig.stop(None)
         assert again.wait(20) and not again.failed and again.spooled.final.exists()
     finally:

@@ -11,7 +11,7 @@ from stage.display.board import DisplayBoard
 from stage.errors import StoreError
 from stage.records import audit_log, remixes, scenes, takes
 from stage.records.store import Store
-from stage.rigs import Rigs
+from stage.night.recording import Recording
 from stage.show.loader import parse_show
 
 SHOW = parse_show("""
@@ -42,7 +42,7 @@ def test_a_scene_is_kept_and_audited_and_a_restarted_board_shows_it(store):
 
 
 def test_a_rig_report_is_audited_under_the_rigs_name(store):
-    rigs = Rigs(SHOW, store, lambda: None)
+    rigs = Recording(SHOW, store, lambda: None)
     rigs.take_state("stage", "t-1", "failed", "disk full")
     entry = newest(store)
     assert (entry["actor"], entry["action"], entry["subject"], entry["detail"]) == \

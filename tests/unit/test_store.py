@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stage.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
-from stage.records import moderation, participants, submissions
+from stage.records import lookup, moderation, participants, submissions
 from stage.records.migrations import MIGRATIONS
 from stage.records.store import Store
 from stage.show.models import Prompt
@@ -144,7 +144,7 @@ def test_data_survives_reopening(tmp_path):
         Store.put_state(db, "cues.playhead", "4")
     store.close()
     reopened = Store(tmp_path / "stage.db")
-    assert submissions.get(reopened, record_id).text == "Kept."
+    assert lookup.record(reopened, record_id).text == "Kept."
     assert reopened.get_state("cues.playhead") == "4"
     reopened.close()
 
@@ -153,9 +153,9 @@ def test_a_retry_racing_the_first_copy_stores_one_record(store, monkeypatch):
     ada, _ = participants.join(store, "a" * 32, "Ada")
     record_id = new_id()
     submissions.submit_story(store, ada.id, PROMPT, record_id, "First.")
-    real_get = submissions.get
+    real_get = lookup.record
     calls = iter([None])  # the racing copy saw no record before it inserted
-    monkeypatch.setattr(submissions, "get", lambda s, i: next(calls, None) or real_get(s, i))
+    monkeypatch.setattr(lookup, "record", lambda s, i: next(calls, None) or real_get(s, i))
     record, created = submissions.submit_story(store, ada.id, PROMPT, record_id, "First.")
     assert not created and record.text == "First."
     assert store.query("SELECT COUNT(*) FROM records")[0][0] == 1
@@ -168,7 +168,7 @@ def test_a_record_keeps_the_author_name_it_was_approved_with(store):
     submissions.submit_story(store, ada.id, PROMPT, record_id, "Mine.")
     moderation.decide(store, record_id, "approve", "host:test")
     participants.join(store, "a" * 32, "Renamed After Approval")
-    assert submissions.get(store, record_id).author == "Ada"
+    assert lookup.record(store, record_id).author == "Ada"
     assert moderation.approved(store)[0].author == "Ada"
 
 

@@ -1,4 +1,5 @@
-"""The takes service: which rigs have an agent online (this process), their health, and record/stop.
+"""Recording takes on the show's rigs (``night.recording``): which rigs have an agent online (this
+process), their health, and record/stop.
 
 No Flask, no Socket.IO: ``realtime.capture`` gives it a :class:`RigLink` that sends a command to an
 agent and waits for its ack. Record cues, the crew console's buttons and panic all come through here.
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from stage.errors import CueError, NotFound, StageError
-from stage.records import submissions, takes
+from stage.records import lookup, takes
 from stage.records.store import Store
 from stage.show.models import RecordCue, Show
 
@@ -29,7 +30,7 @@ class RigLink(Protocol):
         """Send ``event`` to one agent socket and return its ack; raise TimeoutError without one."""
 
 
-class Rigs:
+class Recording:
     def __init__(self, show: Show, store: Store, chosen_story: Callable[[], str | None]) -> None:
         self._show = show
         self._store = store
@@ -101,7 +102,7 @@ class Rigs:
         """Start a take on ``rig`` with a slate; raises (the cue ends in error) if the agent cannot."""
         sid = self._online(rig)
         story_id = self._chosen_story()
-        story = submissions.get(self._store, story_id) if story_id else None
+        story = lookup.record(self._store, story_id) if story_id else None
         if story is not None and story.status != "approved":
             story = None  # a story withdrawn since it was chosen is not slated
         performer = takes.performer_for(self._store, story.id if story else None)
