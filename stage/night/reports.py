@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from stage.display.heartbeats import Heartbeats
-from stage.display.scenes import scene_payload
 from stage.night.listener import Headcount, NightListener
-from stage.records import curation, takes, volunteers
+from stage.records import curation, scene_view, takes, volunteers
 from stage.records.models import Record
 from stage.records.store import Store
 from stage.show.clock import Clock
@@ -146,7 +145,7 @@ class Reporter:
 
     def scene_payload(self, display: str, scene: dict[str, Any] | None = None) -> dict[str, Any]:
         scene = scene if scene is not None else self._scenes()[display]
-        return scene_payload(display, scene, self._store, self._join_url, self._headcount.phones, self._show.wifi)
+        return scene_view.for_display(display, scene, self._store, self._join_url, self._headcount.phones, self._show.wifi)
 
     def displays_changed(self) -> None:
         self._listener.displays_changed(self.display_states())

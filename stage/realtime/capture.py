@@ -1,6 +1,6 @@
 """``/capture``: capture agents (one per rig) connect with the crew passphrase and their rig's name.
 
-Health and take states are relayed to the crew console (room ``crew`` on ``/crew``); previews go
+payloads.Health and take states are relayed to the crew console (room ``crew`` on ``/crew``); previews go
 to whoever watches the rig (room ``preview:<rig>`` on ``/crew`` and ``/display``). The contract is
 ``docs/capture.md``.
 """
@@ -8,12 +8,12 @@ to whoever watches the rig (room ``preview:<rig>`` on ``/crew`` and ``/display``
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 import socketio as python_socketio
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from stage.realtime import payloads
 from stage.errors import RateLimited
@@ -23,37 +23,6 @@ from stage.realtime.rooms import CREW, preview_room, rig_room
 from stage.web.auth import check_guess
 
 log = logging.getLogger(__name__)
-
-MAX_PREVIEW_BYTES = 256 * 1024  # a 640 px JPEG is ~30-60 KiB; anything far bigger is not a preview
-
-
-class Health(BaseModel):
-    # Fields an agent adds beyond the contract are dropped, not refused: a newer agent still reports.
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    recording: bool
-    take_id: payloads.Uuid | None = None
-    seconds: float = Field(default=0, ge=0)
-    fps_in: float = Field(default=0, ge=0)
-    fps_out: float = Field(default=0, ge=0)
-    dropped: int = Field(default=0, ge=0)
-    overflows: int = Field(default=0, ge=0)
-    audio_db: float | None = None
-    disk_free: int | None = Field(default=None, ge=0)
-    camera: str = Field(default="", max_length=200)
-    microphone: str = Field(default="", max_length=200)
-    error: str | None = Field(default=None, max_length=300)
-
-
-class TakeState(payloads.Payload):
-    model_config = ConfigDict(strict=False, extra="forbid", frozen=True)
-    take_id: payloads.Uuid
-    state: Literal["recording", "stopped", "failed", "uploaded"]
-    reason: str | None = Field(default=None, max_length=300)
-
-
-class Preview(payloads.Payload):
-    jpeg: bytes = Field(min_length=4, max_length=MAX_PREVIEW_BYTES)
-
 
 class SocketRigLink:
     """``Recording.link``: a command to one agent socket, waiting (cooperatively) for its ack."""
@@ -109,8 +78,8 @@ class CaptureNamespace(RoleNamespace):
         assert rig is not None, "an agent socket without a rig passed connect"
         return rig
 
-    @handler(Health)
-    def on_health(self, payload: Health) -> dict[str, Any]:
+    @handler(payloads.Health)
+    def on_health(self, payload: payloads.Health) -> dict[str, Any]:
         rig = self._rig()
         before = self.night.recording.status(rig)
         health = payload.model_dump()
@@ -120,8 +89,8 @@ class CaptureNamespace(RoleNamespace):
             self.night.reports.rigs_changed()
         return {}
 
-    @handler(TakeState)
-    def on_take_state(self, payload: TakeState) -> dict[str, Any]:
+    @handler(payloads.TakeState)
+    def on_take_state(self, payload: payloads.TakeState) -> dict[str, Any]:
         rig = self._rig()
         self.night.recording.take_state(rig, payload.take_id, payload.state, payload.reason)
         because = f" ({payload.reason})" if payload.reason else ""
@@ -131,8 +100,8 @@ class CaptureNamespace(RoleNamespace):
         self.night.reports.rigs_changed()
         return {}
 
-    @handler(Preview)
-    def on_preview(self, payload: Preview) -> dict[str, Any]:
+    @handler(payloads.Preview)
+    def on_preview(self, payload: payloads.Preview) -> dict[str, Any]:
         rig = self._rig()
         data = {"rig": rig, "jpeg": payload.jpeg}
         self.socketio.emit("preview", data, namespace="/crew", to=preview_room(rig))

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from stage.records.submissions import MAX_SOURCES, sources_problem
+from stage.remix.recipes import Recipe
 
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
 
@@ -114,3 +115,84 @@ class DisplayHeartbeat(Payload):
 
 class MediaEnded(Payload):
     scene_id: str = Field(max_length=40)
+
+
+# -- /crew: rigs and takes
+class RigName(Payload):
+    rig: str = Field(max_length=40)
+
+
+class WatchPreview(Payload):
+    rig: str = Field(max_length=40)
+    on: bool = True
+
+
+class TakeId(Payload):
+    id: Uuid
+
+
+class Circle(Payload):
+    id: Uuid
+    circled: bool = True
+
+
+class Trim(Payload):
+    id: Uuid
+    in_point: float | int | None = Field(default=None, ge=0)
+    out_point: float | int | None = Field(default=None, ge=0)
+
+
+# -- /crew: remixes
+class RemixRender(Payload):
+    model_config = Payload.model_config | {"strict": False}  # the recipe union validates itself
+    recipe: Recipe
+
+
+class RemixJob(Payload):
+    job: Uuid
+
+
+class RemixSubmit(Payload):
+    job: Uuid
+    approve: bool = False  # only when the show has remix.crew_approves_own
+
+
+class LineageQuery(Payload):
+    id: Uuid
+
+
+class RemixSources(Payload):
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+# -- /capture: agents
+
+MAX_PREVIEW_BYTES = 256 * 1024  # a 640 px JPEG is ~30-60 KiB; anything far bigger is not a preview
+
+
+class Health(BaseModel):
+    # Fields an agent adds beyond the contract are dropped, not refused: a newer agent still reports.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    recording: bool
+    take_id: Uuid | None = None
+    seconds: float = Field(default=0, ge=0)
+    fps_in: float = Field(default=0, ge=0)
+    fps_out: float = Field(default=0, ge=0)
+    dropped: int = Field(default=0, ge=0)
+    overflows: int = Field(default=0, ge=0)
+    audio_db: float | None = None
+    disk_free: int | None = Field(default=None, ge=0)
+    camera: str = Field(default="", max_length=200)
+    microphone: str = Field(default="", max_length=200)
+    error: str | None = Field(default=None, max_length=300)
+
+
+class TakeState(Payload):
+    model_config = ConfigDict(strict=False, extra="forbid", frozen=True)
+    take_id: Uuid
+    state: Literal["recording", "stopped", "failed", "uploaded"]
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class Preview(Payload):
+    jpeg: bytes = Field(min_length=4, max_length=MAX_PREVIEW_BYTES)

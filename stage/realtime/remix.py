@@ -8,35 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
+from stage.realtime import payloads
 from stage.realtime.base import handler
-from stage.realtime.payloads import Payload, Uuid
 from stage.realtime.rooms import CREW
 from stage.records import credits, lineage
 from stage.remix import jobs
-from stage.remix.recipes import Recipe
-
-class RemixRender(Payload):
-    model_config = Payload.model_config | {"strict": False}  # the recipe union validates itself
-    recipe: Recipe
-
-
-class RemixJob(Payload):
-    job: Uuid
-
-
-class RemixSubmit(Payload):
-    job: Uuid
-    approve: bool = False  # only when the show has remix.crew_approves_own
-
-
-class LineageQuery(Payload):
-    id: Uuid
-
-
-class RemixSources(Payload):
-    limit: int = Field(default=200, ge=1, le=1000)
 
 
 class RemixEvents:
@@ -50,8 +26,8 @@ class RemixEvents:
 
         return jobs.for_night(self.night, spawn=socketio.start_background_task, emit=emit)  # type: ignore[attr-defined]
 
-    @handler(RemixSources)
-    def on_remix_sources(self, payload: RemixSources) -> dict[str, Any]:
+    @handler(payloads.RemixSources)
+    def on_remix_sources(self, payload: payloads.RemixSources) -> dict[str, Any]:
         """What a recipe may use: approved stories, drawings, photos and takes that may be shown."""
         night_lineage = lineage.load(self.night.store)  # type: ignore[attr-defined]
         usable = [n for n in night_lineage.nodes.values()
@@ -60,16 +36,16 @@ class RemixEvents:
         return {"records": [_option(night_lineage, n) for n in usable[:payload.limit]],
                 "crew_approves_own": self.night.show.remix.crew_approves_own}  # type: ignore[attr-defined]
 
-    @handler(RemixRender)
-    def on_remix_render(self, payload: RemixRender) -> dict[str, Any]:
+    @handler(payloads.RemixRender)
+    def on_remix_render(self, payload: payloads.RemixRender) -> dict[str, Any]:
         return self._remix_jobs().start(payload.recipe, self.actor)  # type: ignore[attr-defined]
 
-    @handler(RemixJob)
-    def on_remix_cancel(self, payload: RemixJob) -> dict[str, Any]:
+    @handler(payloads.RemixJob)
+    def on_remix_cancel(self, payload: payloads.RemixJob) -> dict[str, Any]:
         return {"cancelled": self._remix_jobs().cancel(payload.job)}
 
-    @handler(RemixSubmit)
-    def on_remix_submit(self, payload: RemixSubmit) -> dict[str, Any]:
+    @handler(payloads.RemixSubmit)
+    def on_remix_submit(self, payload: payloads.RemixSubmit) -> dict[str, Any]:
         record = self._remix_jobs().submit(payload.job, self.actor, payload.approve,  # type: ignore[attr-defined]
                                            self.night.show.remix.crew_approves_own)  # type: ignore[attr-defined]
         if record.status == "approved":
@@ -78,8 +54,8 @@ class RemixEvents:
             self.night.reports.submitted(record)  # type: ignore[attr-defined]
         return {"record": record.public()}
 
-    @handler(LineageQuery)
-    def on_lineage(self, payload: LineageQuery) -> dict[str, Any]:
+    @handler(payloads.LineageQuery)
+    def on_lineage(self, payload: payloads.LineageQuery) -> dict[str, Any]:
         store = self.night.store  # type: ignore[attr-defined]
         return {"lineage": lineage.graph(store, payload.id), "credits": credits.for_record(store, payload.id)}
 

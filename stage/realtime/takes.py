@@ -10,36 +10,11 @@ from typing import Any
 
 from flask import request
 from flask_socketio import join_room, leave_room
-from pydantic import Field
 
 from stage.realtime import payloads
 from stage.realtime.base import handler
 from stage.realtime.rooms import preview_room
 from stage.errors import NotFound
-
-
-class RigName(payloads.Payload):
-    rig: str = Field(max_length=40)
-
-
-class WatchPreview(payloads.Payload):
-    rig: str = Field(max_length=40)
-    on: bool = True
-
-
-class TakeId(payloads.Payload):
-    id: payloads.Uuid
-
-
-class Circle(payloads.Payload):
-    id: payloads.Uuid
-    circled: bool = True
-
-
-class Trim(payloads.Payload):
-    id: payloads.Uuid
-    in_point: float | int | None = Field(default=None, ge=0)
-    out_point: float | int | None = Field(default=None, ge=0)
 
 
 class TakesMixin:
@@ -52,20 +27,20 @@ class TakesMixin:
         self.reply("rigs", {"rigs": self.night.recording.listing()})  # type: ignore[attr-defined]
         self.reply("takes", {"takes": self.night.takes.library()})  # type: ignore[attr-defined]
 
-    @handler(RigName)
-    def on_record(self, payload: RigName) -> dict[str, Any]:
+    @handler(payloads.RigName)
+    def on_record(self, payload: payloads.RigName) -> dict[str, Any]:
         started = self.night.recording.record(payload.rig, None, self.actor)
         self.night.reports.rigs_changed()
         return started
 
-    @handler(RigName)
-    def on_stop_recording(self, payload: RigName) -> dict[str, Any]:
+    @handler(payloads.RigName)
+    def on_stop_recording(self, payload: payloads.RigName) -> dict[str, Any]:
         stopped = self.night.recording.stop(payload.rig, self.actor)
         self.night.reports.rigs_changed()
         return stopped
 
-    @handler(WatchPreview)
-    def on_watch_preview(self, payload: WatchPreview) -> dict[str, Any]:
+    @handler(payloads.WatchPreview)
+    def on_watch_preview(self, payload: payloads.WatchPreview) -> dict[str, Any]:
         """Previews cost bandwidth: a console gets a rig's only while it has that preview open."""
         if not self.night.recording.known(payload.rig):
             raise NotFound(f"the show has no rig '{payload.rig}'", code="unknown_rig")
@@ -76,17 +51,17 @@ class TakesMixin:
     def on_takes(self, _: payloads.Empty) -> dict[str, Any]:
         return {"takes": self.night.takes.library()}
 
-    @handler(Circle)
-    def on_circle_take(self, payload: Circle) -> dict[str, Any]:
+    @handler(payloads.Circle)
+    def on_circle_take(self, payload: payloads.Circle) -> dict[str, Any]:
         return {"take": self.night.takes.circle(payload.id, payload.circled, self.actor)}
 
-    @handler(Trim)
-    def on_trim_take(self, payload: Trim) -> dict[str, Any]:
+    @handler(payloads.Trim)
+    def on_trim_take(self, payload: payloads.Trim) -> dict[str, Any]:
         return {"take": self.night.takes.trim(payload.id, _seconds(payload.in_point), _seconds(payload.out_point),
                                               self.actor)}
 
-    @handler(TakeId)
-    def on_delete_take(self, payload: TakeId) -> dict[str, Any]:
+    @handler(payloads.TakeId)
+    def on_delete_take(self, payload: payloads.TakeId) -> dict[str, Any]:
         self.night.takes.delete(payload.id, self.actor)
         return {"deleted": payload.id}
 

@@ -47,6 +47,18 @@ VALID: dict[str, dict[str, Any]] = {
     "DisplayProblem": {"message": "the video stalled"},
     "DisplayHeartbeat": {"scene": "wall", "scene_id": "s1"},
     "MediaEnded": {"scene_id": "s1"},
+    "RigName": {"rig": "stage"},
+    "WatchPreview": {"rig": "stage", "on": True},
+    "TakeId": {"id": ID},
+    "Circle": {"id": ID, "circled": True},
+    "Trim": {"id": ID, "in_point": 1.5, "out_point": 4},
+    "RemixRender": {"recipe": {"recipe": "card", "story": ID, "picture": ID}},
+    "RemixJob": {"job": ID},
+    "RemixSubmit": {"job": ID, "approve": False},
+    "LineageQuery": {"id": ID},
+    "RemixSources": {"limit": 50},
+    "TakeState": {"take_id": ID, "state": "stopped", "reason": None},
+    "Preview": {"jpeg": b"\xff\xd8\xff\xe0" + b"0" * 100},
 }
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

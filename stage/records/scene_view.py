@@ -1,4 +1,5 @@
-"""What a display page receives for its current scene: the scene plus the data it shows."""
+"""The read model of a display: what its page receives for its current scene, the scene plus the
+data it shows (the scene itself is kept by ``stage.records.scenes``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ WALL_SIZE = 12  # the wall shows the newest twelve (4 x 3 at any projector size)
 LEADERBOARD_SIZE = 8
 
 
-def scene_payload(display: str, scene: dict[str, Any], store: Store, join_url: str, phones: int,
+def for_display(display: str, scene: dict[str, Any], store: Store, join_url: str, phones: int,
                   wifi: Wifi | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"display": display, "scene": scene}
     if scene["type"] == "join":
