@@ -44,8 +44,12 @@ run: setup
 check: setup
 	$(PY) -m stage check shows/*.yaml
 
+# Test workers: one per core (pytest-xdist). Every test starts its own servers on free ports in its own
+# tmp_path, so workers share nothing; TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= auto
+
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 test-fast: setup
 	$(PY) -m pytest tests/unit tests/integration
