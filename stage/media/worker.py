@@ -18,16 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from stage.errors import StageError
-from stage.media.clips import ingest_clip
-from stage.media.images import ingest_image
 from stage.media.library import MediaLibrary
-from stage.media.takes import ingest_take
 
 log = logging.getLogger(__name__)
 
 
 def ingest(kind: str, src: Path, library: MediaLibrary, max_bytes: int, max_seconds: float,
            sha256: str = "", size: int = -1) -> dict[str, Any]:
+    # Imported here, in the worker process: the server imports this module only to start workers,
+    # and PyAV and Pillow were most of the 1.1 s a `stage serve` took to start.
+    from stage.media.clips import ingest_clip
+    from stage.media.images import ingest_image
+    from stage.media.takes import ingest_take
+
     if kind == "take":
         return ingest_take(src, library, sha256, size)
     if kind in ("photo", "drawing"):

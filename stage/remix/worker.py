@@ -26,7 +26,6 @@ from stage.errors import StageError
 from stage.media.library import MediaLibrary
 from stage.media.worker import answer, say
 from stage.remix.plan import Plan
-from stage.remix.render import render
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +35,8 @@ class Cancelled(BaseException):
 
 
 def render_into(plan: Plan, library: MediaLibrary, progress: Callable[[float], None]) -> dict[str, Any]:
+    from stage.remix.render import render  # in the worker process only: the server never imports NumPy or PyAV for it
+
     tmp = Path(tempfile.mkdtemp(dir=library.root, prefix=".render-"))
     try:
         video, poster = tmp / "remix.mp4", tmp / "remix.png"
