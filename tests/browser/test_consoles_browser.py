@@ -19,7 +19,9 @@ def log_in(page: Page, server: StageProcess, role: str, path: str) -> None:
 
 
 def press_go(host: Page) -> None:
-    host.wait_for_timeout(250)  # a stage manager's presses are further apart than the GO debounce
+    # Kept as a fixed wait: the GO debounce (200 ms) is a rule about elapsed time, and a stage manager's
+    # presses are further apart than it; there is no state on the page to wait for.
+    host.wait_for_timeout(250)
     host.keyboard.press("Space")
 
 
@@ -87,6 +89,8 @@ def test_keyboard_moderation_and_a_show_with_auto_follow_group_and_panic(night, 
     host.click("#panic")  # ...stopped by PANIC before it fires; the displays go to the panic scene
     expect(display.locator("#scene-blank")).to_be_visible()
     expect(cue(host, "5")).to_have_attribute("data-state", "stopped")
+    # Kept as a fixed wait: "nothing fires" has no event to wait for; 700 ms is past the 0.5 s pre-wait
+    # that PANIC stopped, so a story scene would have replaced the blank one by now.
     host.wait_for_timeout(700)
     expect(display.locator("#scene-blank")).to_be_visible()  # the stopped pre-wait never fired
     host.fill("#audit-action", "panic")

@@ -54,12 +54,8 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     expect(crew.locator("#takes h3")).to_have_text("No story chosen")
     video = take.locator("video")
     video.evaluate("v => { v.muted = true; return v.play(); }")
-    for _ in range(150):  # the page's CSP forbids eval, so poll from here instead of wait_for_function
-        state = video.evaluate("v => [v.readyState, v.currentTime]")
-        if state[0] >= 3 and state[1] > 0.5:
-            break
-        crew.wait_for_timeout(100)
-    assert state[0] >= 3 and state[1] > 0.5, f"the take did not play: readyState, currentTime = {state}"
+    crew.wait_for_function("v => v.readyState >= 3 && v.currentTime > 0.5", arg=video.element_handle(),
+                           timeout=15_000)  # the take plays
 
     take.locator("button.circle").click()
     expect(crew.locator(f'#takes li.take[data-id="{take_id}"]')).to_have_class("take record is-circled")

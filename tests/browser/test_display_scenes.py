@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.conftest import PeerFactory
 from tests.peers import Peer
 from tests.stage_process import CREW_PASSWORD, REPO, StageProcess
+from tests.waiting import wait_until
 
 SHOW = Path(__file__).resolve().parents[1] / "shows" / "scenes.yaml"
 LONG = ("Once upon a cape " * 200)[:2000].strip()
@@ -93,8 +95,7 @@ def test_every_scene_renders_fits_and_comes_back_after_a_reload(scenes, pages, s
 
     host.call("send_to_display", {"display": "main", "record": long_id})
     expect(display.locator("#story-text")).to_have_text(LONG)
-    display.wait_for_timeout(700)
-    assert fits(display, "#scene-story .story-box"), "a 2,000-character story fits the screen"
+    wait_until(lambda: fits(display, "#scene-story .story-box"), what="a 2,000-character story to fit the screen")
     shot(display, "scene-story-long")
     host.call("send_to_display", {"display": "main", "record": rtl_id})
     expect(display.locator("#story-text")).to_have_text(RTL)
@@ -108,8 +109,9 @@ def test_every_scene_renders_fits_and_comes_back_after_a_reload(scenes, pages, s
     host.call("send_to_display", {"display": "main", "record": film})
     video = display.locator("#media-box video")
     expect(video).to_have_count(1)
-    display.wait_for_timeout(1200)
-    assert display.evaluate("document.querySelector('#media-box video').currentTime") > 0, "the clip plays"
+    # A function, never a bare expression: Playwright evals an expression again on every poll, which the
+    # page's CSP refuses once the first (devtools) evaluation has passed; a function is evaled once.
+    display.wait_for_function("() => document.querySelector('#media-box video').currentTime > 0")  # it plays
     shot(display, "scene-media")
 
     display.reload()  # the projector PC's browser reloads mid-show: the same scene comes back
@@ -140,13 +142,14 @@ def test_live_camera_preview_and_the_credits_roll(scenes, pages, shot):
     assert display.evaluate("document.getElementById('live').naturalWidth") == 0
     for colour in ((30, 200, 90), (30, 90, 200)):
         assert agent.call("preview", {"jpeg": jpeg(colour)})["ok"]
+    last_frame = time.monotonic()
     expect(display.locator("#live-wait")).to_be_hidden()
-    display.wait_for_function("document.getElementById('live').naturalWidth === 640")
+    display.wait_for_function("() => document.getElementById('live').naturalWidth === 640")
     shot(display, "scene-live")
     pixel = Image.open(io.BytesIO(display.screenshot())).convert("RGB").getpixel((960, 540))
     assert abs(pixel[0] - 30) < 30 and abs(pixel[1] - 90) < 30 and pixel[2] > 160, pixel  # the newest frame
-    display.wait_for_timeout(3300)
-    expect(display.locator("#live-wait")).to_be_visible()  # no frame for 3 s: the room is told, not frozen
+    expect(display.locator("#live-wait")).to_be_visible(timeout=10_000)  # no frame for 3 s: the room is told
+    assert time.monotonic() - last_frame > 2.5, "told only once frames stopped coming, not at once"
 
     ada, bo = peers.phone("Ada"), peers.phone("Bo")
     written = story(ada, "The cape flew home alone.")
@@ -160,10 +163,10 @@ def test_live_camera_preview_and_the_credits_roll(scenes, pages, shot):
     assert any("Ada" in r and "writer" in r for r in rows) and any("Bo" in r and "illustrator" in r for r in rows), rows
     # the roll moves
     top = display.locator("#credits-roll").bounding_box()["y"]
-    display.wait_for_timeout(1500)
-    assert display.locator("#credits-roll").bounding_box()["y"] < top - 20
-    display.wait_for_timeout(3500)
-    display.screenshot(path=str(ARTIFACTS / "scene-credits.png"))  # mid-roll: the animation must run
+    wait_until(lambda: display.locator("#credits-roll").bounding_box()["y"] < top - 20, what="the roll to move up")
+    # mid-roll: the names are in the middle of the screen when the picture is taken
+    wait_until(lambda: display.locator("#credits").bounding_box()["y"] < 540, timeout=30, what="the names mid-screen")
+    display.screenshot(path=str(ARTIFACTS / "scene-credits.png"))
     assert pages.errors == []
 
 
@@ -196,14 +199,16 @@ def test_a_hundred_records_in_a_second_keep_the_wall_bounded(scenes, pages):
     cue(host, "wall")
     display = pages.desktop("display", 1920, 1080)
     display.goto(server.display_url("main"))
+    watcher = peers.display()  # in the display's room: hears every wall_add, in the order the page does
     phones = [peers.phone(f"P{i}") for i in range(20)]
     for i in range(100):
         phones[i % 20].client.emit("submit_story", {"id": str(uuid.uuid4()), "prompt": "cape", "text": f"Story {i}"},
                                    namespace="/audience")
-    expect(display.locator("#wall li")).to_have_count(12)
-    display.wait_for_timeout(1000)
+    added = [watcher.wait_for("wall_add", timeout=30)["record"]["id"] for _ in range(100)]
+    # The page has handled all hundred once the last one heads its wall (one socket delivers in order).
+    expect(display.locator("#wall li").first).to_have_attribute("data-id", added[-1])
     assert display.locator("#wall li").count() == 12, "old cards leave the DOM"
-    assert fits(display, "#wall")
+    wait_until(lambda: fits(display, "#wall"), what="the wall to fit once its cards have arrived (0.8 s animation)")
 
 
 def test_the_kiosk_command_opens_the_served_display(scenes):

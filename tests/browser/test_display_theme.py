@@ -67,7 +67,7 @@ def test_theme_safe_area_logo_and_wifi_qr_on_a_16_10_projector(themed, pages, sh
     expect(display.locator("#logo")).to_be_visible()
     assert display.evaluate("document.getElementById('logo').naturalWidth") == 240
 
-    display.wait_for_timeout(300)
+    display.wait_for_function("() => ['join-qr', 'wifi-qr'].every((id) => document.getElementById(id).naturalWidth)")
     shot(display, "scene-join-themed")
     png = display.locator("#wifi-qr").screenshot()
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
@@ -87,12 +87,25 @@ def test_media_scene_goes_to_its_end_scene_when_the_clip_ends(themed, pages, tmp
     film = upload(server, ada, "clip", clip.read_bytes(), "clip.mp4")
     display = pages.desktop("display", 1920, 1080)
     display.goto(server.display_url("side"))
+    # The kiosk command starts Chromium with --autoplay-policy=no-user-gesture-required; this shared test
+    # browser does not, so a click (an operator's, on the projector page) lets the clip autoplay with sound.
+    # Without it the looping clip never started, and a fixed wait here could not tell.
+    display.click("body")
     assert host.call("send_to_display", {"display": "side", "record": film})["ok"]  # chooses it for media cues
 
     cue(host, "loop")
     expect(display.locator("#media-box video")).to_have_count(1)
     assert display.evaluate("document.querySelector('#media-box video').loop") is True
-    display.wait_for_timeout(2500)  # past the clip's end: a looping clip stays on screen
+    # Past the clip's end: a looping clip starts again (its time goes back) and stays on screen.
+    display.evaluate("""() => {
+        const v = document.querySelector('#media-box video');
+        let last = v.currentTime;
+        v.addEventListener('timeupdate', () => {
+          if (v.currentTime < last) v.dataset.looped = 'yes';
+          last = v.currentTime;
+        });
+    }""")
+    expect(display.locator("#media-box video")).to_have_attribute("data-looped", "yes", timeout=10_000)
     expect(display.locator("#scene-media")).to_be_visible()
 
     host.drain("displays")

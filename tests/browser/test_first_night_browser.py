@@ -48,7 +48,9 @@ def test_phone_to_moderation_to_projector(stage, pages, shot):
     expect(host.locator("#cues li[data-state=standby]")).to_have_attribute("data-id", "1")
     host.keyboard.press("Space")  # GO: join scene
     expect(host.locator("#cues li[data-state=standby]")).to_have_attribute("data-id", "2")
-    host.wait_for_timeout(250)  # past the show's 200 ms GO debounce, as a stage manager's next press is
+    # Kept as a fixed wait: past the show's 200 ms GO debounce, as a stage manager's next press is (a rule
+    # about elapsed time: nothing on the page changes when the debounce ends).
+    host.wait_for_timeout(250)
     host.click("#go")  # GO: open the prompt
     expect(host.locator("#prompt-open")).to_contain_text("A tiny story about a cape")
 

@@ -59,8 +59,7 @@ def test_drawing_photo_and_clip_reach_the_wall_only_after_approval(stage, pages,
         moderator.call("moderate", {"id": record["id"], "decision": "approve"})
     expect(display.locator("#wall img.record-media")).to_have_count(2)
     expect(display.locator("#wall video.record-media")).to_have_count(1)
-    display.wait_for_timeout(300)
-    assert display.evaluate("[...document.querySelectorAll('#wall img')].every(i => i.naturalWidth > 0)")
+    display.wait_for_function("() => [...document.querySelectorAll('#wall img')].every((i) => i.naturalWidth > 0)")
     shot(display, "display-wall-media")
 
     bo.click("#tab-wall")

@@ -25,7 +25,7 @@ def test_the_crew_renders_a_captioned_take_and_sends_it_to_moderation(remix_nigh
     expect(lineage).to_contain_text("take 1 performed by Cy (stage-left)")
     expect(lineage).to_contain_text("story by Ada: Tell no one about this cape")
     expect(crew.locator("#remix-credits")).to_contain_text("Cy — performer")
-    crew.wait_for_function("document.getElementById('remix-video').readyState >= 1", timeout=30_000)
+    crew.wait_for_function("() => document.getElementById('remix-video').readyState >= 1", timeout=30_000)
     assert crew.evaluate("document.getElementById('remix-video').duration") > 2.9
     expect(crew.locator("#remix-approve")).to_be_hidden()
     shot(crew, "crew-remix-panel")

@@ -1,103 +1,128 @@
-// Shared by every Stage page. User text only ever goes through textContent.
-"use strict";
+// Shared by every Stage page, imported by each page module (no globals). User text only ever goes
+// through textContent. The socket.io client is the one classic script: base.html loads it before any
+// module runs (module scripts are deferred), so its global `io` is there when connect() is called.
 
-const Stage = {
-  // An element with text set through textContent (never HTML).
-  el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  },
+export const $ = (id) => document.getElementById(id);
 
-  // crypto.randomUUID needs a secure context; venue pages are plain HTTP, getRandomValues is not.
-  uuid4() {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  },
+// An element with text set through textContent (never HTML).
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
 
-  randomKey() {
-    return Array.from(crypto.getRandomValues(new Uint8Array(24)), (x) => x.toString(16).padStart(2, "0")).join("");
-  },
+// crypto.randomUUID needs a secure context; venue pages are plain HTTP, getRandomValues is not.
+export function uuid4() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
-  // The page's one socket per namespace: a second io() to the same namespace opens a second
-  // connection, and every broadcast then arrives twice (the crew page did: crew.js and remix.js).
-  sockets: new Map(),
+export function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(24)), (x) => x.toString(16).padStart(2, "0")).join("");
+}
 
-  // Connect to a namespace (or return this page's socket on it: options count only the first time);
-  // reconnect when a backgrounded phone comes back (iOS kills its socket).
-  connect(namespace, options) {
-    if (this.sockets.has(namespace)) return this.sockets.get(namespace);
-    const socket = io(namespace, Object.assign({ transports: ["websocket", "polling"] }, options || {}));
-    this.sockets.set(namespace, socket);
-    // Only when nothing is underway: a second connect while the first is opening makes the server
-    // refuse the namespace (seen as an empty connect_error). pageshow matters only for pages
-    // restored from the back-forward cache; it also fires on every first load.
-    const revive = () => { if (!socket.connected && socket.io._readyState !== "opening") socket.connect(); };
-    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") revive(); });
-    window.addEventListener("pageshow", (event) => { if (event.persisted) revive(); });
-    window.addEventListener("online", revive);
-    return socket;
-  },
+// The page's one socket per namespace: a second io() to the same namespace opens a second
+// connection, and every broadcast then arrives twice (the crew page did: crew.js and remix.js).
+const sockets = new Map();
 
-  showConnection(socket, node) {
-    const set = (text, state) => { node.textContent = text; node.dataset.state = state; };
-    socket.on("connect", () => set("Connected", "online"));
-    socket.on("disconnect", () => set("Reconnecting…", "offline"));
-    socket.on("connect_error", (err) => set(`Cannot connect: ${err.message}`, "offline"));
-  },
+// Connect to a namespace (or return this page's socket on it: options count only the first time);
+// reconnect when a backgrounded phone comes back (iOS kills its socket).
+export function connect(namespace, options) {
+  if (sockets.has(namespace)) return sockets.get(namespace);
+  const socket = io(namespace, Object.assign({ transports: ["websocket", "polling"] }, options || {}));
+  sockets.set(namespace, socket);
+  // Only when nothing is underway: a second connect while the first is opening makes the server
+  // refuse the namespace (seen as an empty connect_error). pageshow matters only for pages
+  // restored from the back-forward cache; it also fires on every first load.
+  const revive = () => { if (!socket.connected && socket.io._readyState !== "opening") socket.connect(); };
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") revive(); });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) revive(); });
+  window.addEventListener("online", revive);
+  return socket;
+}
 
-  showError(node, error) {
-    node.textContent = error ? error.message || String(error) : "";
-    node.hidden = !error;
-  },
+// Emit an event and wait for its ack. Always resolves, to the ack or, when none comes in time, to an
+// ack-shaped refusal with code "timeout": every caller reads one shape. The timeout also takes the
+// event out of socket.io's send buffer, so an action pressed while offline (a GO, a vote) does not
+// fire by surprise minutes later when the connection comes back.
+export function call(socket, event, data = {}, { timeout = 10000 } = {}) {
+  return new Promise((resolve) => {
+    socket.timeout(timeout).emit(event, data, (err, ack) => {
+      resolve(err ? { ok: false, error: { code: "timeout", message: "the server did not answer" } } : ack);
+    });
+  });
+}
 
-  // An approved record's drawing, photo or clip; user media is only ever a src, never markup.
-  mediaElement(record, { autoplay = false } = {}) {
-    if (!record.media) return null;
-    let node;
-    if (record.mime.startsWith("image/")) {
-      node = document.createElement("img");
-      node.alt = `${record.kind} by ${record.author}`;
-      node.loading = "lazy";
-    } else {
-      node = document.createElement(record.mime.startsWith("video/") ? "video" : "audio");
-      node.controls = !autoplay;
-      node.preload = "metadata";
-      node.playsInline = true;
-      if (autoplay) Object.assign(node, { muted: true, autoplay: true, loop: true });
-    }
-    node.className = "record-media";
-    node.src = record.media;
-    return node;
-  },
+export function showConnection(socket, node) {
+  const set = (text, state) => { node.textContent = text; node.dataset.state = state; };
+  socket.on("connect", () => set("Connected", "online"));
+  socket.on("disconnect", () => set("Reconnecting…", "offline"));
+  socket.on("connect_error", (err) => set(`Cannot connect: ${err.message}`, "offline"));
+}
 
-  renderCues(list, snapshot) {
-    list.replaceChildren(...snapshot.cues.map((cue) => {
-      const item = Stage.el("li", `cue state-${cue.state}`);
-      item.dataset.id = cue.id;
-      item.dataset.state = cue.state;
-      item.dataset.depth = cue.depth;
-      if (cue.standby) item.classList.add("is-standby");
-      item.style.paddingLeft = `${0.5 + cue.depth * 1.5}rem`;
-      item.append(Stage.el("span", "cue-id", cue.id), Stage.el("span", "cue-name", cue.name || cue.type),
-        Stage.el("span", "cue-type", cue.type), Stage.el("span", "cue-state", cue.state.replace("_", "-")),
-        Stage.el("span", "cue-timer", ""));
-      if (cue.error) item.append(Stage.el("span", "cue-error", cue.error));
-      return item;
-    }));
-  },
+export function showError(node, error) {
+  node.textContent = error ? error.message || String(error) : "";
+  node.hidden = !error;
+}
 
-  renderCounts(counts) {
-    const set = (id, value) => { const n = document.getElementById(id); if (n) n.textContent = value; };
-    set("phones", counts.phones);
-    set("pending", counts.pending);
-    const online = Object.values(counts.displays || {}).filter((n) => n > 0).length;
-    set("displays", `${online}/${Object.keys(counts.displays || {}).length}`);
-    const rigs = Object.values(counts.rigs || {});
-    set("rigs", `${rigs.filter((state) => state !== "offline").length}/${rigs.length}`);
-  },
-};
+// A record as its lineage names it: its words when it has some ("The cape…" by Ada), else its kind.
+export function madeBy(record) {
+  return record.text ? `"${record.text.slice(0, 60)}" by ${record.author}` : `a ${record.kind} by ${record.author}`;
+}
+
+// What a record was made from, as every page words it: "remix of a story by Ada" (a comment is "on"
+// the record it answers), several sources joined by `separator`; "" for an original.
+export function lineageText(record, separator = ", ") {
+  const verb = record.kind === "comment" ? "on" : "remix of";
+  return (record.remix_of || []).map((source) => `${verb} ${madeBy(source)}`).join(separator);
+}
+
+// An approved record's drawing, photo or clip; user media is only ever a src, never markup.
+export function mediaElement(record, { autoplay = false } = {}) {
+  if (!record.media) return null;
+  let node;
+  if (record.mime.startsWith("image/")) {
+    node = document.createElement("img");
+    node.alt = `${record.kind} by ${record.author}`;
+    node.loading = "lazy";
+  } else {
+    node = document.createElement(record.mime.startsWith("video/") ? "video" : "audio");
+    node.controls = !autoplay;
+    node.preload = "metadata";
+    node.playsInline = true;
+    if (autoplay) Object.assign(node, { muted: true, autoplay: true, loop: true });
+  }
+  node.className = "record-media";
+  node.src = record.media;
+  return node;
+}
+
+export function renderCues(list, snapshot) {
+  list.replaceChildren(...snapshot.cues.map((cue) => {
+    const item = el("li", `cue state-${cue.state}`);
+    item.dataset.id = cue.id;
+    item.dataset.state = cue.state;
+    item.dataset.depth = cue.depth;
+    if (cue.standby) item.classList.add("is-standby");
+    item.style.paddingLeft = `${0.5 + cue.depth * 1.5}rem`;
+    item.append(el("span", "cue-id", cue.id), el("span", "cue-name", cue.name || cue.type),
+      el("span", "cue-type", cue.type), el("span", "cue-state", cue.state.replace("_", "-")),
+      el("span", "cue-timer", ""));
+    if (cue.error) item.append(el("span", "cue-error", cue.error));
+    return item;
+  }));
+}
+
+export function renderCounts(counts) {
+  const set = (id, value) => { const n = $(id); if (n) n.textContent = value; };
+  set("phones", counts.phones);
+  set("pending", counts.pending);
+  const online = Object.values(counts.displays || {}).filter((n) => n > 0).length;
+  set("displays", `${online}/${Object.keys(counts.displays || {}).length}`);
+  const rigs = Object.values(counts.rigs || {});
+  set("rigs", `${rigs.filter((state) => state !== "offline").length}/${rigs.length}`);
+}

@@ -1,144 +1,144 @@
 // The crew's remix panel: pick a recipe and sources, render (progress, cancel), look, send to moderation.
 // Rendering runs in a worker process on the server; this page only sends events and shows what comes back.
-"use strict";
+import { $, call, el, showError } from "./common.js";
+import { socket } from "./crew.js"; // the page's one /crew socket
 
-(() => {
-  const $ = (id) => document.getElementById(id);
-  const socket = Stage.connect("/crew");
-  let records = [];
-  let job = null;
-  let draft = null;
+let records = [];
+let job = null;
+let draft = null;
 
-  const label = (r) => {
-    const text = r.text ? `: ${r.text.slice(0, 50)}` : "";
-    if (r.kind === "take") return `Take ${r.take.number} · ${r.take.performer || "a volunteer"}${r.take.circled ? " ◯" : ""}`;
-    return `${r.kind} by ${r.author}${text}`;
-  };
+const label = (r) => {
+  const text = r.text ? `: ${r.text.slice(0, 50)}` : "";
+  if (r.kind === "take") return `Take ${r.take.number} · ${r.take.performer || "a volunteer"}${r.take.circled ? " ◯" : ""}`;
+  return `${r.kind} by ${r.author}${text}`;
+};
 
-  const fill = (select, kinds) => {
-    select.replaceChildren(...records.filter((r) => kinds.includes(r.kind)).map((r) => {
-      const option = Stage.el("option", null, label(r));
-      option.value = r.id;
-      return option;
-    }));
-  };
+const fill = (select, kinds) => {
+  select.replaceChildren(...records.filter((r) => kinds.includes(r.kind)).map((r) => {
+    const option = el("option", null, label(r));
+    option.value = r.id;
+    return option;
+  }));
+};
 
-  function showSources(data) {
-    records = data.records;
-    fill($("remix-story"), ["story"]);
-    fill($("remix-picture"), ["drawing", "photo"]);
-    fill($("remix-take"), ["take"]);
-    $("remix-takes").replaceChildren(...records.filter((r) => r.kind === "take").map((r) => {
-      const item = Stage.el("li");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = r.id;
-      const text = Stage.el("label", null, label(r));
-      text.prepend(box);
-      item.append(text);
-      return item;
-    }));
-    $("remix-approve").hidden = !data.crew_approves_own;
-  }
+function showSources(data) {
+  records = data.records;
+  fill($("remix-story"), ["story"]);
+  fill($("remix-picture"), ["drawing", "photo"]);
+  fill($("remix-take"), ["take"]);
+  $("remix-takes").replaceChildren(...records.filter((r) => r.kind === "take").map((r) => {
+    const item = el("li");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = r.id;
+    const text = el("label", null, label(r));
+    text.prepend(box);
+    item.append(text);
+    return item;
+  }));
+  $("remix-approve").hidden = !data.crew_approves_own;
+}
 
-  const refresh = () => socket.emit("remix_sources", {}, (ack) => ack.ok ? showSources(ack) : fail(ack.error));
-  socket.on("connect", refresh);
-  if (socket.connected) refresh(); // crew.js opened this socket first: it may be connected already
-  $("remix-refresh").addEventListener("click", refresh);
+async function refresh() {
+  const ack = await call(socket, "remix_sources", {});
+  if (ack.ok) showSources(ack); else fail(ack.error);
+}
+socket.on("connect", refresh);
+if (socket.connected) refresh(); // a socket shared with crew.js may be connected already
+$("remix-refresh").addEventListener("click", refresh);
 
-  const recipeName = () => $("remix-recipe").value;
-  $("remix-recipe").addEventListener("change", () => {
-    document.querySelectorAll("#remix-form [data-for]").forEach((node) => { node.hidden = node.dataset.for !== recipeName(); });
+const recipeName = () => $("remix-recipe").value;
+$("remix-recipe").addEventListener("change", () => {
+  document.querySelectorAll("#remix-form [data-for]").forEach((node) => { node.hidden = node.dataset.for !== recipeName(); });
+});
+
+function recipe() {
+  const base = { recipe: recipeName(), resolution: $("remix-resolution").value };
+  if (base.recipe === "card") return { ...base, story: $("remix-story").value, picture: $("remix-picture").value };
+  if (base.recipe === "captioned-take") return { ...base, take: $("remix-take").value };
+  return { ...base, takes: [...document.querySelectorAll("#remix-takes input:checked")].map((box) => box.value) };
+}
+
+function fail(error) {
+  showError($("remix-error"), error);
+  $("remix-status").textContent = "";
+}
+
+function busy(on) {
+  $("remix-render").disabled = on;
+  $("remix-cancel").disabled = !on;
+  $("remix-progress").hidden = !on;
+}
+
+$("remix-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  fail(null);
+  $("remix-result").hidden = true;
+  call(socket, "remix_render", { recipe: recipe() }).then((ack) => {
+    if (!ack.ok) return fail(ack.error);
+    job = ack.job;
+    $("remix-progress").value = 0;
+    $("remix-status").textContent = `Rendering ${ack.recipe} (${ack.seconds.toFixed(1)} s)…`;
+    busy(true);
   });
+});
 
-  function recipe() {
-    const base = { recipe: recipeName(), resolution: $("remix-resolution").value };
-    if (base.recipe === "card") return { ...base, story: $("remix-story").value, picture: $("remix-picture").value };
-    if (base.recipe === "captioned-take") return { ...base, take: $("remix-take").value };
-    return { ...base, takes: [...document.querySelectorAll("#remix-takes input:checked")].map((box) => box.value) };
-  }
+$("remix-cancel").addEventListener("click", () => {
+  if (job) call(socket, "remix_cancel", { job }).then((ack) => { if (!ack.ok) fail(ack.error); });
+});
 
-  function fail(error) {
-    Stage.showError($("remix-error"), error);
-    $("remix-status").textContent = "";
-  }
+socket.on("remix_progress", (data) => { if (data.job === job) $("remix-progress").value = data.fraction; });
+socket.on("remix_failed", (data) => {
+  if (data.job !== job) return;
+  busy(false);
+  job = null;
+  fail(data.error);
+});
+socket.on("remix_done", (data) => {
+  if (data.job !== job) return;
+  busy(false);
+  job = null;
+  draft = data;
+  $("remix-status").textContent = `Rendered: ${data.duration.toFixed(1)} s. Look, then send it to moderation.`;
+  $("remix-video").src = data.media;
+  $("remix-poster").hidden = !data.poster;
+  if (data.poster) $("remix-poster").src = data.poster;
+  renderLineage($("remix-lineage"), data.lineage);
+  $("remix-credits").replaceChildren(...data.credits.map((p) => el("li", null, `${p.name} — ${p.roles.join(", ")}`)));
+  $("remix-result").hidden = false;
+});
 
-  function busy(on) {
-    $("remix-render").disabled = on;
-    $("remix-cancel").disabled = !on;
-    $("remix-progress").hidden = !on;
-  }
+// The lineage as a tree: the remix, and under each record what it was made from.
+function renderLineage(list, graph) {
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const from = new Map();
+  graph.edges.forEach((e) => from.set(e.to, [...(from.get(e.to) || []), e.from]));
+  const item = (id, seen) => {
+    const node = nodes.get(id);
+    const what = node.take
+      ? `take ${node.take.number} performed by ${node.take.performer || "a volunteer"} (${node.take.rig})`
+      : `${node.kind} by ${node.author}${node.text ? `: ${node.text.slice(0, 60)}` : ""}`;
+    const li = el("li", `lineage-${node.kind}`, what);
+    const sources = (from.get(id) || []).filter((s) => !seen.has(s));
+    if (sources.length) {
+      const ul = el("ul");
+      sources.forEach((s) => ul.append(item(s, new Set([...seen, s]))));
+      li.append(ul);
+    }
+    return li;
+  };
+  list.replaceChildren(item(graph.root, new Set([graph.root])));
+}
 
-  $("remix-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    fail(null);
+const submit = (approve) => {
+  if (!draft) return;
+  call(socket, "remix_submit", { job: draft.job, approve }).then((ack) => {
+    if (!ack.ok) return fail(ack.error);
+    $("remix-status").textContent = approve ? "Approved: it can go to a display." : "Sent to moderation.";
     $("remix-result").hidden = true;
-    socket.emit("remix_render", { recipe: recipe() }, (ack) => {
-      if (!ack.ok) return fail(ack.error);
-      job = ack.job;
-      $("remix-progress").value = 0;
-      $("remix-status").textContent = `Rendering ${ack.recipe} (${ack.seconds.toFixed(1)} s)…`;
-      busy(true);
-    });
+    draft = null;
+    refresh();
   });
-
-  $("remix-cancel").addEventListener("click", () => {
-    if (job) socket.emit("remix_cancel", { job }, (ack) => { if (!ack.ok) fail(ack.error); });
-  });
-
-  socket.on("remix_progress", (data) => { if (data.job === job) $("remix-progress").value = data.fraction; });
-  socket.on("remix_failed", (data) => {
-    if (data.job !== job) return;
-    busy(false);
-    job = null;
-    fail(data.error);
-  });
-  socket.on("remix_done", (data) => {
-    if (data.job !== job) return;
-    busy(false);
-    job = null;
-    draft = data;
-    $("remix-status").textContent = `Rendered: ${data.duration.toFixed(1)} s. Look, then send it to moderation.`;
-    $("remix-video").src = data.media;
-    $("remix-poster").hidden = !data.poster;
-    if (data.poster) $("remix-poster").src = data.poster;
-    renderLineage($("remix-lineage"), data.lineage);
-    $("remix-credits").replaceChildren(...data.credits.map((p) => Stage.el("li", null, `${p.name} — ${p.roles.join(", ")}`)));
-    $("remix-result").hidden = false;
-  });
-
-  // The lineage as a tree: the remix, and under each record what it was made from.
-  function renderLineage(list, graph) {
-    const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
-    const from = new Map();
-    graph.edges.forEach((e) => from.set(e.to, [...(from.get(e.to) || []), e.from]));
-    const item = (id, seen) => {
-      const node = nodes.get(id);
-      const what = node.take
-        ? `take ${node.take.number} performed by ${node.take.performer || "a volunteer"} (${node.take.rig})`
-        : `${node.kind} by ${node.author}${node.text ? `: ${node.text.slice(0, 60)}` : ""}`;
-      const li = Stage.el("li", `lineage-${node.kind}`, what);
-      const sources = (from.get(id) || []).filter((s) => !seen.has(s));
-      if (sources.length) {
-        const ul = Stage.el("ul");
-        sources.forEach((s) => ul.append(item(s, new Set([...seen, s]))));
-        li.append(ul);
-      }
-      return li;
-    };
-    list.replaceChildren(item(graph.root, new Set([graph.root])));
-  }
-
-  const submit = (approve) => {
-    if (!draft) return;
-    socket.emit("remix_submit", { job: draft.job, approve }, (ack) => {
-      if (!ack.ok) return fail(ack.error);
-      $("remix-status").textContent = approve ? "Approved: it can go to a display." : "Sent to moderation.";
-      $("remix-result").hidden = true;
-      draft = null;
-      refresh();
-    });
-  };
-  $("remix-submit").addEventListener("click", () => submit(false));
-  $("remix-approve").addEventListener("click", () => submit(true));
-})();
+};
+$("remix-submit").addEventListener("click", () => submit(false));
+$("remix-approve").addEventListener("click", () => submit(true));
