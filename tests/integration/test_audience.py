@@ -40,6 +40,7 @@ def acks_of_burst(phone: Peer, event: str, payloads: list[dict], timeout: float 
     return out
 
 
+# Needs a real server: twelve events of one phone in flight at once (the test client handles them in turn).
 def test_twelve_stories_sent_back_to_back_are_held_to_the_limit_of_six(stage, peers):
     """The server handles each event of a phone in its own greenlet (``async_handlers``): twelve in flight
     at once all passed a test of the same empty window before (issue 14). In process they would run in turn."""

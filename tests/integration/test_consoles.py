@@ -9,6 +9,8 @@ import threading
 from tests.peers import go
 
 
+# Needs a real server: the console's connection drops without a close handshake (the test client
+# only disconnects cleanly).
 def test_a_console_that_drops_mid_cue_finds_the_cue_still_running_when_it_returns(night):
     server, peers = night
     host = peers.host()
@@ -22,6 +24,7 @@ def test_a_console_that_drops_mid_cue_finds_the_cue_still_running_when_it_return
     assert finished["standby"] == "5"
 
 
+# Needs a real server: two GOs handled at the same instant (the test client runs handlers one at a time).
 def test_go_storms_and_two_hosts_at_once_advance_exactly_once(night):
     server, peers = night
     hosts = [peers.host(), peers.host()]

@@ -7,6 +7,7 @@ has no transport to lose, only a clean disconnect.
 from __future__ import annotations
 
 
+# Needs a real server: the display's connection is lost without a close handshake (Peer.drop).
 def test_host_counters_follow_displays_coming_and_going(stage, peers):
     host = peers.host()
     display = peers.display()
