@@ -39,7 +39,9 @@ class Pages:
         self.errors: list[str] = []
 
     def _watch(self, page: Page, label: str) -> Page:
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"{label}: {m.text}"))
+        # With the URL: "Failed to load resource" alone does not say which one (a draft's 404 took a CI run to find).
+        page.on("console", lambda m: m.type == "error" and self.errors.append(
+            f"{label}: {m.text}" + (f" ({m.location['url']})" if m.location.get("url") else "")))
         page.on("pageerror", lambda e: self.errors.append(f"{label}: {e}"))
         return page
 

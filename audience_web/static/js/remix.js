@@ -100,7 +100,7 @@ socket.on("remix_done", (data) => {
   job = null;
   draft = data;
   $("remix-status").textContent = `Rendered: ${data.duration.toFixed(1)} s. Look, then send it to moderation.`;
-  $("remix-video").src = data.media;
+  preview(data.media);
   $("remix-poster").hidden = !data.poster;
   if (data.poster) $("remix-poster").src = data.poster;
   renderLineage($("remix-lineage"), data.lineage);
@@ -130,10 +130,28 @@ function renderLineage(list, graph) {
   list.replaceChildren(item(graph.root, new Set([graph.root])));
 }
 
+// The draft's URL stops answering (404) once it is submitted: the preview lets go of it first, or the
+// video's next range request would fail in the crew's console (seen once in three CI runs).
+const preview = (media) => {
+  const video = $("remix-video");
+  if (media) {
+    video.src = media;
+  } else {
+    video.pause();
+    video.removeAttribute("src");
+    video.load();  // with no src: drops the buffered draft and requests nothing
+  }
+};
+
 const submit = (approve) => {
   if (!draft) return;
+  const media = draft.media;
+  preview(null);
   call(socket, "remix_submit", { job: draft.job, approve }).then((ack) => {
-    if (!ack.ok) return fail(ack.error);
+    if (!ack.ok) {
+      preview(media);  // not taken: the draft is still there to look at
+      return fail(ack.error);
+    }
     $("remix-status").textContent = approve ? "Approved: it can go to a display." : "Sent to moderation.";
     $("remix-result").hidden = true;
     draft = null;
