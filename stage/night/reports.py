@@ -143,8 +143,7 @@ class Reporter:
         for name, scene in self._scenes().items():
             self.scene_changed(name, scene)
 
-    def scene_payload(self, display: str, scene: dict[str, Any] | None = None) -> dict[str, Any]:
-        scene = scene if scene is not None else self._scenes()[display]
+    def scene_payload(self, display: str, scene: dict[str, Any]) -> dict[str, Any]:
         return scene_view.for_display(display, scene, self._store, self._join_url, self._headcount.phones, self._show.wifi)
 
     def displays_changed(self) -> None:

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.capture.contract_server import TOKEN, ContractServer
 from tests.capture.mjpeg import MjpegCamera
 from tests.capture.pulse import VirtualMic
 from tests.stage_process import REPO, free_port
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +41,12 @@ def camera() -> Iterator[MjpegCamera]:
     cam.stop()
 
 
+def listening(port: int) -> bool:
+    """A TCP socket in LISTEN state (0A) on 127.0.0.1:``port``, read from /proc/net/tcp."""
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        return any(f":{port:04X} " in line and line.split()[3] == "0A" for line in table.readlines()[1:])
+
+
 @pytest.fixture
 def ffmpeg_camera() -> Iterator[str]:
     """ffmpeg's lavfi test source served as MJPEG (ENVIRONMENT.md); serves one client."""
@@ -49,7 +55,10 @@ def ffmpeg_camera() -> Iterator[str]:
     proc = subprocess.Popen([shutil.which("ffmpeg") or "ffmpeg", "-loglevel", "error", "-re", "-f", "lavfi",
                              "-i", "testsrc2=size=640x360:rate=30", "-f", "mpjpeg", "-q:v", "5", "-listen", "1",
                              url], stdin=subprocess.DEVNULL)
-    time.sleep(0.5)  # ffmpeg's -listen 1 takes one client only, so its port cannot be probed first
+    # ffmpeg's -listen 1 serves one client only, so a probe connection would use it up: wait for the
+    # port to be listening in the kernel's table instead.
+    wait_until(lambda: listening(port) or proc.poll() is not None, 10, what="ffmpeg to listen")
+    assert proc.poll() is None, "ffmpeg exited before it listened"
     yield url
     proc.kill()
     proc.wait(5)
