@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SHOW ?= shows/tiny-stories.yaml
 # Debian packages the test suite and the demo need (installed only when missing, only as root).
-APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core \
+APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core postgresql \
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 # B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.

@@ -30,6 +30,9 @@ elif _MODE == "eventlet":
         import eventlet
 
         eventlet.monkey_patch()
+    # psycopg detects gevent's patching, not eventlet's: unless told, it would wait on its socket in C
+    # and stop the hub for every query. Its wait_select calls select.select, which eventlet has patched.
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     _DEFERRED = [f"{w.category.__name__}: {w.message}" for w in caught]
 
 from stage.cli import main  # noqa: E402  (must follow monkey-patching)

@@ -105,6 +105,8 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 @cli.command()
 @click.argument("show_path", metavar="SHOW", type=click.Path(path_type=Path))  # checked by the loader
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
+@click.option("--database", help="postgresql://user@host:port/dbname for the store (or STAGE_DATABASE_URL; "
+              "default: SQLite in the data directory).")
 @click.option("--bind", help="Address to listen on (default 0.0.0.0: the whole LAN).")
 @click.option("--port", type=int, help="Port (default 8080).")
 @click.option("--async-mode", type=click.Choice(["gevent", "eventlet"]), help="Server async mode (default gevent).")
@@ -221,6 +223,8 @@ def _print_banner(join_url: str, settings: Any, night: Any, remote: Any) -> None
             + shlex.join(["python", *agent_command(rig, base)[1:]])
         console.print(f"Rig {rig.name:<12} {how}", markup=False)
     console.print(f"Data directory   {settings.data_dir.resolve()}")
+    store = night.store
+    console.print(f"Store            {store.kind} {store.location}", markup=False)
     console.print(f"Listening on     {settings.bind}:{settings.port} ({settings.async_mode}); Ctrl-C stops\n")
 
 

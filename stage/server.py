@@ -29,7 +29,7 @@ from stage.realtime import transport
 from stage.realtime.broadcast import Broadcaster
 from stage.realtime.presence import Presence
 from stage.records import audit_log
-from stage.records.store import Store
+from stage.records.store import open_store
 from stage.settings import Settings
 from stage.show.clock import TaskClock
 from stage.show.loader import load_show
@@ -82,7 +82,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     )
     transport.install(app, socketio, settings.async_mode)  # per-connection caps and budgets (realtime/transport.py)
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
-    store = Store(settings.data_dir / "stage.db", native=native_runner(settings.async_mode))
+    store = open_store(settings.database, settings.data_dir, native=native_runner(settings.async_mode))
     presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts
     hub = Broadcaster(socketio, presence)
     clock = TaskClock(socketio.start_background_task, socketio.sleep)

@@ -30,6 +30,7 @@ ENV = {
     "STAGE_PUBLIC_URL": "public_url",
     "STAGE_SOCKETIO_JS": "socketio_js",
     "STAGE_OSC_PORT": "osc_port",
+    "STAGE_DATABASE_URL": "database",
 }
 
 
@@ -44,6 +45,7 @@ class Settings:
     moderator_password: str | None = None
     crew_password: str | None = None
     public_url: str | None = None
+    database: str | None = None  # a postgresql:// URL; None: SQLite in the data directory
     osc_port: int | None = None  # OSC in; overrides the show's osc_in.port
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"

@@ -6,6 +6,11 @@ click's runner) and ``consoles`` (Flask-SocketIO test clients per role: ``consol
 ``.host()``, ``.moderation()``, ``.crew()``, ``.display("main")``; console roles log in through the
 real form, and the socket carries that cookie). Namespace and web tests use these.
 
+Stores on both backends (``tests/postgres.py``): ``database`` is the ``--database`` of one test, once
+on SQLite (None: the file in the data directory) and once on a fresh database in a real PostgreSQL this
+process started (``postgres``, one cluster per test process); ``store`` is the store it opens, and
+``open_test_store`` opens it again (a restart).
+
 Subprocess (``tests/stage_process.py``): ``stage`` (a real `stage serve` on a free loopback port) and
 ``peers`` (python-socketio clients per role) for what needs a real server: browsers, agents, OSC peers,
 restarts and the transport.
@@ -22,6 +27,7 @@ from click.testing import CliRunner, Result
 
 from tests.in_process import Consoles, built_app
 from tests.peers import Peer
+from tests.postgres import PostgresCluster
 from tests.lighting.osc_peers import free_udp_port
 from tests.stage_process import DEMO_SHOW, StageProcess
 
@@ -34,6 +40,54 @@ def demo_show(tmp_path: Path, lights_port: int | None = None, osc_in: str = "") 
     path = tmp_path / "tiny-stories.yaml"
     path.write_text(text)
     return path
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A real PostgreSQL, started for this test process and stopped by its own pid at the end."""
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path: Path) -> Iterator[str | None]:
+    """``--database`` for this test: None (SQLite in the data directory), or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    cluster = request.getfixturevalue("postgres")
+    url = cluster.fresh_database()
+    yield url
+    cluster.drop(url)
+
+
+@pytest.fixture
+def open_test_store(database, tmp_path: Path):
+    """Opens this test's store (again, for a restart); every store it opened is closed at the end."""
+    from stage.records.store import open_store
+
+    opened = []
+
+    def open_again(data_dir: Path | None = None):
+        store = open_store(database, data_dir or tmp_path / "data")
+        opened.append(store)
+        return store
+
+    yield open_again
+    for store in opened:
+        try:
+            store.close()
+        except Exception:  # closed by the test already
+            pass
+
+
+@pytest.fixture
+def store(open_test_store):
+    return open_test_store()
 
 
 @pytest.fixture

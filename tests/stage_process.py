@@ -73,6 +73,7 @@ class StageProcess:
     async_mode: str = "gevent"
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    database: str | None = None  # --database: a postgresql:// URL; None: SQLite in the data directory
     passwords: bool = True  # False: let Stage generate and print the passphrases
     local_rigs: bool = False  # True: serve starts the show's local capture agents (tests usually act as agent)
     open_files: int | None = None  # a lower open-files limit (soft and hard) for the server, like a small machine
@@ -93,6 +94,8 @@ class StageProcess:
     def start(self, timeout: float = 20) -> "StageProcess":
         args = [sys.executable, "-m", "stage", "serve", str(self.show), "--data", str(self.data_dir),
                 "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode, *self.extra_args]
+        if self.database:
+            args += ["--database", self.database]
         if not self.local_rigs:
             args.append("--no-local-rigs")
         if self.passwords:

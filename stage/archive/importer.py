@@ -34,7 +34,7 @@ from stage.errors import StageError
 from stage.media.library import NAME
 from stage.media.sizes import describe_size
 from stage.records import archive as archive_db
-from stage.records.store import Store
+from stage.records.sqlite_store import SqliteStore
 
 __all__ = ["ArchiveRefused", "import_archive"]
 log = logging.getLogger(__name__)
@@ -167,9 +167,9 @@ class _Discard:
 
 
 def _migrate_and_count(db_path: Path) -> int:
-    """Applies newer migrations (in the staging copy) and proves the database opens as a Store."""
+    """Applies newer migrations (in the staging copy) and proves the database opens as a store."""
     try:
-        store = Store(db_path)
+        store = SqliteStore(db_path)
     except (StageError, sqlite3.Error) as exc:
         raise ArchiveRefused(f"data/stage.db cannot be opened: {getattr(exc, 'message', exc)}",
                              code="bad_database") from None

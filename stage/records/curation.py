@@ -75,7 +75,7 @@ def comments(store: Store, record_ids: list[str], limit: int = 5) -> dict[str, l
         " COALESCE(r.author_name, r.crew_author) AS author,"
         " ROW_NUMBER() OVER (PARTITION BY s.source_id ORDER BY r.created_at DESC) AS n"
         " FROM records r JOIN record_sources s ON s.record_id = r.id"
-        f" WHERE s.source_id IN ({marks}) AND r.kind = 'comment' AND r.status = 'approved')"
+        f" WHERE s.source_id IN ({marks}) AND r.kind = 'comment' AND r.status = 'approved') AS ranked"
         " WHERE n <= ? ORDER BY created_at DESC", (*record_ids, limit))
     out: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

@@ -1,40 +1,48 @@
-"""The SQLite store (WAL) in the data directory. The server process is its only writer.
+"""The store: every record, participant, lineage link, take, audit entry and piece of resumable state.
 
-Every write happens inside :meth:`Store.transaction`; callers ack a client only after it returns,
-so an ack always means "committed and on disk".
+Two backends, one API (issue 16):
 
-Group commit: each transaction commits with ``synchronous=NORMAL`` (the WAL is written, not synced),
-then waits for an fsync of the WAL that covers its commit. One fsync covers every commit made while
-the previous one ran or while its caller yielded, so under load there is one fsync per batch instead
-of one per record. That is the durability of ``synchronous=FULL`` (an fsync of the WAL after the
-commit frame) at a fraction of the fsyncs: with FULL each fsync stopped the gevent hub, and it was
-the largest share of the server's time under load (docs/benchmarks.md).
+- :class:`~stage.records.sqlite_store.SqliteStore`, one SQLite file in the data directory, held by one
+  process (the embedded default: ``stage serve`` needs no database server);
+- :class:`~stage.records.postgres_store.PostgresStore`, a PostgreSQL database that several processes and
+  machines can share, for a night that outgrows one process.
 
-The fsync itself runs through ``native``: the server passes a runner that puts it on a real OS thread
-(gevent's or eventlet's thread pool), so while the disk syncs only the writers waiting for it wait, and
-every other phone is served. Without one (tools, tests) it runs on the calling thread.
+:func:`open_store` picks one from ``--database`` (no URL: the SQLite file). Code above the store writes
+portable SQL with ``?`` placeholders; both backends give rows that read by column name and by index.
+
+The promises are the same on both: every write happens inside :meth:`Store.transaction`, which returns
+only once the commit is durable, so an ack always means "committed and on disk"; writers are serialised
+(SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's transaction advisory lock), so a read-then-write inside one
+transaction sees every earlier commit, from any process; the audit log is append-only (a trigger).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import logging
-import os
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
-from stage.errors import StoreError
-from stage.records.migrations import MIGRATIONS
-
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 NativeRunner = Callable[[Callable[[], T]], T]
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What a transaction hands its caller: sqlite3's connection, or the PostgreSQL one that speaks like it."""
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Any) -> Cursor: ...
 
 
 def _call(fn: Callable[[], T]) -> T:
@@ -42,120 +50,28 @@ def _call(fn: Callable[[], T]) -> T:
 
 
 class Store:
-    def __init__(self, path: Path, native: NativeRunner = _call) -> None:
-        self.path = path
-        self._native = native  # runs a blocking call (the fsync) off the event loop
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Two servers on one data directory would mean two playheads and two writers: refuse.
-        self._lockfile = open(path.with_suffix(".lock"), "w")
-        try:
-            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lockfile.close()
-            raise StoreError(f"another Stage is already using {path.parent}") from None
-        # One connection, serialised by a lock (green under gevent/eventlet after monkey-patching).
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # An ack promises the record survives a power cut, not only a crash: NORMAL plus our own
-        # fsync of the WAL after each commit (grouped, see _durable) keeps that promise.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._wal = Path(f"{path}-wal")
-        self._committed = 0  # commits so far
-        self._synced = 0  # commits an fsync of the WAL has covered
-        self._syncing = False
-        self._dir_synced = False
-        self.fsyncs = 0  # how many fsyncs the commits took (fewer than commits under load)
-        self._sync_done = threading.Condition()  # green after monkey-patching, like the lock
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
+    """What both backends offer. ``kind`` is ``sqlite`` or ``postgresql``; ``location`` is the file or the
+    URL with its password left out (for logs, the banner and ``stage doctor``)."""
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path} was written by a newer Stage (schema {version}); upgrade Stage")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._lock:
-                self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
-            log.info("store %s migrated to schema %d", self.path, number)
+    kind: str
+    location: str
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Returns once the commit is on disk (after an fsync of the WAL that covers it)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-                self._committed += 1
-                mine = self._committed
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"the store could not save: {exc}") from exc
-                raise
-        self._durable(mine)
+    def transaction(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
 
-    def _durable(self, mine: int) -> None:
-        """Wait until an fsync of the WAL covers commit number ``mine``; do that fsync if nobody is."""
-        with self._sync_done:
-            while self._synced < mine:
-                if not self._syncing:
-                    self._syncing = True
-                    break
-                self._sync_done.wait()
-            else:
-                return
-        synced_up_to = None
-        try:
-            time.sleep(0)  # let writers that are ready commit first: this fsync then covers them too
-            target = self._committed
-            self._native(self._fsync_wal)
-            synced_up_to = target
-        except OSError as exc:
-            raise StoreError(f"the store could not save: {exc}") from exc
-        finally:
-            with self._sync_done:
-                self._syncing = False
-                if synced_up_to is not None:
-                    self._synced = max(self._synced, synced_up_to)
-                self._sync_done.notify_all()
+    def query(self, sql: str, params: tuple | dict = ()) -> list[Any]:
+        raise NotImplementedError
 
-    def _fsync_wal(self) -> None:
-        try:
-            fd = os.open(self._wal, os.O_RDONLY)
-        except FileNotFoundError:  # checkpointed and removed: the database file itself was synced
-            return
-        try:
-            os.fsync(fd)
-            self.fsyncs += 1
-        finally:
-            os.close(fd)
-        if not self._dir_synced:  # the WAL's directory entry, once, so a new WAL file is found after a power cut
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-            self._dir_synced = True
-
-
-    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def schema_version(self) -> int:
+        raise NotImplementedError
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-        self._lockfile.close()
+        raise NotImplementedError
 
     # -- audit log and resumable state --------------------------------------------------------
 
     @staticmethod
-    def audit(db: sqlite3.Connection, actor: str, action: str, subject: str | None = None, **detail: Any) -> None:
+    def audit(db: Connection, actor: str, action: str, subject: str | None = None, **detail: Any) -> None:
         """Append to the audit log inside the caller's transaction."""
         db.execute(
             "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
@@ -167,8 +83,33 @@ class Store:
         return json.loads(rows[0]["value"]) if rows else default
 
     @staticmethod
-    def put_state(db: sqlite3.Connection, key: str, value: Any) -> None:
+    def put_state(db: Connection, key: str, value: Any) -> None:
         db.execute(
             "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value, ensure_ascii=False)),
         )
+
+
+def is_postgres_url(database: str | None) -> bool:
+    return bool(database) and database.startswith(POSTGRES_SCHEMES)
+
+
+def open_store(database: str | None, data_dir: Path, native: NativeRunner = _call) -> Store:
+    """The store for ``--database``: none means the SQLite file ``stage.db`` in ``data_dir``.
+
+    ``native`` runs a blocking call off the event loop (the SQLite store's fsync); PostgreSQL's driver
+    waits on its socket cooperatively and needs none. Raises ``StoreError`` with one clear sentence when
+    the store cannot be opened (unreachable, refused credentials, written by a newer Stage, in use).
+    """
+    from stage.errors import StoreError
+
+    if not database:
+        from stage.records.sqlite_store import SqliteStore
+
+        return SqliteStore(Path(data_dir) / "stage.db", native=native)
+    if is_postgres_url(database):
+        from stage.records.postgres_store import PostgresStore
+
+        return PostgresStore(database)
+    raise StoreError(f"--database must be a postgresql:// URL (or nothing, for SQLite in the data directory), "
+                     f"not {database.split('://')[0]!r}", code="bad_database_url")

@@ -32,7 +32,7 @@ def performer_for(store: Store, story_id: str | None) -> dict[str, Any] | None:
     rows = store.query(
         "SELECT p.id, p.name FROM volunteers v JOIN participants p ON p.id = v.participant_id"
         " WHERE v.withdrawn_at IS NULL AND p.banned = 0 AND p.consent = 1"
-        " ORDER BY (v.story_id IS ? OR v.story_id = ?) DESC, v.given_at DESC LIMIT 1", (story_id, story_id))
+        " ORDER BY (v.story_id IS NOT DISTINCT FROM ?) DESC, v.given_at DESC LIMIT 1", (story_id,))
     return dict(rows[0]) if rows else None
 
 

@@ -32,6 +32,8 @@ class ServerSection(Model):
     host_password: str | None = Field(default=None, min_length=6)
     moderator_password: str | None = Field(default=None, min_length=6)
     crew_password: str | None = Field(default=None, min_length=6)
+    # The store: a postgresql:// URL; unset means the SQLite file in the data directory (stage/records/store.py).
+    database: str | None = Field(default=None, max_length=2000)
 
 
 class Moderation(Model):

@@ -1,4 +1,4 @@
-"""A restarted server resumes: cue playhead, open prompt, display scenes and records."""
+"""A restarted server resumes: cue playhead, open prompt, display scenes and records (on both backends)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from tests.conftest import PeerFactory
 from tests.stage_process import DEMO_SHOW, StageProcess
 
 
-def test_restart_resumes_playhead_prompt_scene_and_records(tmp_path):
+def test_restart_resumes_playhead_prompt_scene_and_records(tmp_path, database):
     data = tmp_path / "data"
-    first = StageProcess(DEMO_SHOW, data).start()
+    first = StageProcess(DEMO_SHOW, data, database=database).start()
     peers = PeerFactory(first)
     host = peers.host()
     moderator = peers.moderation("host")
@@ -24,7 +24,7 @@ def test_restart_resumes_playhead_prompt_scene_and_records(tmp_path):
     first.stop()
     peers.close_all()
 
-    second = StageProcess(DEMO_SHOW, data).start()
+    second = StageProcess(DEMO_SHOW, data, database=database).start()
     peers = PeerFactory(second)
     try:
         assert second.display_keys == first.display_keys, "display URLs survive a restart"

@@ -189,10 +189,10 @@ def picture() -> bytes:
 
 
 def stage_db(tmp_path: Path) -> bytes:
-    from stage.records.store import Store
+    from stage.records.sqlite_store import SqliteStore
 
     path = tmp_path / "made" / "stage.db"
-    Store(path).close()
+    SqliteStore(path).close()
     return path.read_bytes()
 
 

@@ -5,8 +5,7 @@ from stage.records import audit_log
 from stage.records.store import Store
 
 
-def test_csv_defuses_spreadsheet_formulas_and_filters_by_action(tmp_path):
-    store = Store(tmp_path / "stage.db")
+def test_csv_defuses_spreadsheet_formulas_and_filters_by_action(store):
     with store.transaction() as db:
         Store.audit(db, "=cmd|' /C calc'!A0", "go", "+1", note="x")
         Store.audit(db, "host:1", "approve", "@SUM(A1)")
@@ -16,4 +15,3 @@ def test_csv_defuses_spreadsheet_formulas_and_filters_by_action(tmp_path):
     assert [r[3] for r in csv.reader(io.StringIO(audit_log.to_csv(store, "approve")))][1:] == ["approve"]
     assert [e["action"] for e in audit_log.entries(store)] == ["approve", "go"]
     assert audit_log.entries(store, "go")[0]["detail"] == {"note": "x"}
-    store.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +19,6 @@ displays: [{name: main}]
 rigs: [{name: stage}]
 cues: [{type: note}]
 """)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path / "stage.db")
-    yield store
-    store.close()
 
 
 def newest(store: Store) -> dict:

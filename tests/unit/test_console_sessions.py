@@ -7,6 +7,7 @@ from pathlib import Path
 
 from stage.records import audit_log
 from stage.records.sessions import ConsoleSessions
+from stage.records.sqlite_store import SqliteStore
 from stage.records.store import Store
 
 
@@ -22,9 +23,9 @@ def sessions(store: Store, passphrases: dict[str, str], clock: Clock) -> Console
     return ConsoleSessions(store, b"k" * 32, lambda role: passphrases.get(role, ""), clock=clock, lifetime=3600)
 
 
-def test_a_session_ends_after_its_lifetime(tmp_path: Path) -> None:
+def test_a_session_ends_after_its_lifetime(store) -> None:
     clock = Clock()
-    board = sessions(Store(tmp_path / "stage.db"), {"host": "pass"}, clock)
+    board = sessions(store, {"host": "pass"}, clock)
     token = board.open("host", "10.0.0.5")
     assert board.find(token).role == "host"
     clock.now += 3599
@@ -33,8 +34,7 @@ def test_a_session_ends_after_its_lifetime(tmp_path: Path) -> None:
     assert board.find(token) is None
 
 
-def test_logout_revokes_audits_and_reports_the_key(tmp_path: Path) -> None:
-    store = Store(tmp_path / "stage.db")
+def test_logout_revokes_audits_and_reports_the_key(store) -> None:
     board = sessions(store, {"crew": "pass"}, Clock())
     reported: list[list[str]] = []
     board.on_revoked = reported.append
@@ -48,8 +48,7 @@ def test_logout_revokes_audits_and_reports_the_key(tmp_path: Path) -> None:
     assert actions[:3] == [("logout", "crew"), ("login", "crew"), ("login", "crew")]
 
 
-def test_a_changed_passphrase_revokes_that_roles_sessions_only(tmp_path: Path) -> None:
-    store = Store(tmp_path / "stage.db")
+def test_a_changed_passphrase_revokes_that_roles_sessions_only(store) -> None:
     passphrases = {"host": "old", "crew": "same"}
     clock = Clock()
     host, crew = (before := sessions(store, passphrases, clock)).open("host", "a"), before.open("crew", "b")
@@ -64,8 +63,8 @@ def test_a_changed_passphrase_revokes_that_roles_sessions_only(tmp_path: Path) -
     assert entry["subject"] == "host" and entry["detail"] == {"reason": "passphrase_changed", "sessions": 1}
 
 
-def test_the_store_keeps_neither_the_session_id_nor_the_passphrase(tmp_path: Path) -> None:
-    store = Store(tmp_path / "stage.db")
+def test_the_sqlite_store_keeps_neither_the_session_id_nor_the_passphrase(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "stage.db")
     board = sessions(store, {"host": "correct-horse"}, Clock())
     token = board.open("host", "a")
     store.close()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from stage.display.board import DisplayBoard
 from stage.display.heartbeats import STALE_AFTER, Heartbeats
 from stage.errors import CueError
-from stage.records.store import Store
 from stage.show.loader import parse_show
 from stage.show.models import Wifi
 from stage.web.assets import wifi_uri
@@ -23,11 +21,9 @@ cues: [{type: note}]
 
 
 @pytest.fixture
-def board(tmp_path: Path):
-    store = Store(tmp_path / "stage.db")
+def board(store):
     changes: list[tuple[str, dict]] = []
-    yield DisplayBoard(parse_show(SHOW), store, lambda name, scene: changes.append((name, scene))), changes
-    store.close()
+    return DisplayBoard(parse_show(SHOW), store, lambda name, scene: changes.append((name, scene))), changes
 
 
 def test_media_end_action_runs_once_and_only_for_its_own_showing(board):

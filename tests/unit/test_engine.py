@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stage.errors import CueError
+from stage.records.sqlite_store import SqliteStore
 from stage.records.store import Store
 from stage.show.clock import FakeClock
 from stage.show.engine import CueEngine
@@ -40,9 +41,9 @@ class Actions:
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, cues: str, debounce: int = 0) -> None:
+    def __init__(self, tmp_path: Path, cues: str, debounce: int = 0, store: Store | None = None) -> None:
         self.show = parse_show(f"{HEAD}go_debounce_ms: {debounce}\ncues:\n{cues}")
-        self.store = Store(tmp_path / "stage.db")
+        self.store = store or SqliteStore(tmp_path / "stage.db")
         self.clock = FakeClock()
         self.actions = Actions(self.clock)
         self.snapshots: list[dict] = []
@@ -254,18 +255,17 @@ def test_back_and_jump_move_standby_without_firing(rig):
     assert r.states() == {"1": "standby", "2": "ready", "3": "done"}, "only the GO fired a cue"
 
 
-def test_restart_resumes_at_the_same_cue_and_marks_interrupted_cues(rig, tmp_path):
-    r = rig("  - {type: note}\n  - {type: wait, seconds: 30}\n  - {type: note}\n")
+def test_restart_resumes_at_the_same_cue_and_marks_interrupted_cues(open_test_store, tmp_path):
+    """On both backends: the playhead is in the store, and a restart finds it there."""
+    r = Rig(tmp_path, "  - {type: note}\n  - {type: wait, seconds: 30}\n  - {type: note}\n", store=open_test_store())
     r.engine.go("host")
     r.engine.go("host")
     r.store.close()
-    store = Store(r.store.path)
+    store = open_test_store()
     resumed = CueEngine(r.show, store, r.actions, lambda s: None, FakeClock())
     states = {c["id"]: c for c in resumed.snapshot()["cues"]}
     assert resumed.standby == "3" and states["1"]["state"] == "done"
     assert states["2"]["state"] == "stopped" and "restart" in states["2"]["error"]
-    store.close()
-    r.store = Store(r.store.path)
 
 
 def test_snapshots_stream_every_change(rig):

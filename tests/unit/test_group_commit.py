@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from stage.records.store import Store
+from stage.records.sqlite_store import SqliteStore as Store
 
 
 def test_a_lone_commit_is_synced_before_it_returns(tmp_path: Path):
@@ -56,7 +56,7 @@ from gevent import monkey
 monkey.patch_all()
 import os, time, gevent
 from pathlib import Path
-from stage.records.store import Store
+from stage.records.sqlite_store import SqliteStore as Store
 from stage.server import native_runner
 
 block = monkey.get_original("time", "sleep")  # blocks the OS thread it runs on, like a slow disk

@@ -12,19 +12,11 @@ import pytest
 from stage.display import chosen
 from stage.lighting.remote_control import RemoteControl
 from stage.records import audit_log, participants, submissions
-from stage.records.store import Store
 from stage.show.models import Prompt
 
 STAGE = Path(__file__).parents[2] / "stage"
 DOMAIN = ("night", "records", "show", "display", "lighting")
 SERVER_SIDE = ("flask", "flask_socketio", "socketio", "engineio", "stage.realtime", "stage.web", "stage.server")
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path / "stage.db")
-    yield store
-    store.close()
 
 
 def test_a_file_a_record_points_at_is_in_use_and_another_is_not(store):

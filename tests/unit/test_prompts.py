@@ -1,9 +1,7 @@
-from pathlib import Path
 
 import pytest
 
 from stage.errors import InvalidInput
-from stage.records.store import Store
 from stage.show import prompts as prompts_module
 from stage.show.loader import parse_show
 from stage.show.prompts import LATE_GRACE_SECONDS, PromptBoard
@@ -12,8 +10,7 @@ SHOW = parse_show("title: t\ndisplays: [{name: main}]\nprompts: [{id: cape, text
                   "cues: [{type: note}]\n")
 
 
-def test_one_prompt_open_and_late_stories_within_the_grace(tmp_path: Path, monkeypatch):
-    store = Store(tmp_path / "stage.db")
+def test_one_prompt_open_and_late_stories_within_the_grace(store, monkeypatch):
     changes = []
     board = PromptBoard(SHOW, store, changes.append)
     now = [5000.0]

@@ -10,12 +10,12 @@ import pytest
 from stage.errors import StoreError
 from stage.records import archive, takes
 from stage.records.migrations import MIGRATIONS
-from stage.records.store import Store
+from stage.records.sqlite_store import SqliteStore
 
 
 def night(data: Path) -> Path:
     """A data directory with one shown story, one rejected one and a started take that was never stored."""
-    store = Store(data / "stage.db")
+    store = SqliteStore(data / "stage.db")
     now = time.time()
     with store.transaction() as db:
         db.execute("INSERT INTO participants (id, device_key_hash, name, consent, created_at, last_seen)"

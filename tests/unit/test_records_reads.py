@@ -12,13 +12,6 @@ from stage.records import archive, moderation, night_stats, participants, remixe
 from stage.records.store import Store
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "stage.db")
-    yield store
-    store.close()
-
-
 def record(store: Store, rid: str, kind: str, status: str, media: str | None = None, text: str | None = None,
            participant: str | None = None) -> None:
     now = time.time()

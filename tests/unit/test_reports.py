@@ -14,7 +14,7 @@ from stage.lighting.sender import OscSender
 from stage.night import Night
 from stage.night.reports import COUNTS_INTERVAL, FEED_INTERVAL
 from stage.realtime.presence import Presence
-from stage.records.store import Store
+from stage.records.sqlite_store import SqliteStore
 from stage.settings import Settings
 from stage.show.clock import FakeClock
 from stage.show.loader import parse_show
@@ -42,7 +42,7 @@ class Recorder:
 
 @pytest.fixture
 def night(tmp_path: Path):
-    store = Store(tmp_path / "stage.db")
+    store = SqliteStore(tmp_path / "stage.db")
     show = parse_show(SHOW)
     listener, clock, presence = Recorder(), FakeClock(), Presence()
     osc = OscSender([], spawn=lambda fn, *a: threading.Thread(target=fn, args=a, daemon=True).start(),

@@ -1,46 +1,45 @@
-"""The store and the records domain: migrations, idempotent submits, moderation, the audit log."""
+"""The store and the records domain: migrations, idempotent submits, moderation, the audit log.
+
+Every test runs on both backends (``store`` from tests/conftest.py) but the ones named for SQLite;
+PostgreSQL's own (its schema, locks, faults) are in test_postgres_store.py."""
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
-from pathlib import Path
 
 import pytest
 
 from stage.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
 from stage.records import lookup, moderation, participants, submissions
 from stage.records.migrations import MIGRATIONS
+from stage.records.sqlite_store import SqliteStore
 from stage.records.store import Store
 from stage.show.models import Prompt
 
 PROMPT = Prompt(id="cape", text="A cape", max_chars=40, max_words=6)
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path / "stage.db")
-    yield store
-    store.close()
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def test_migrations_bring_a_new_file_to_the_latest_schema_in_wal_mode(store):
+def test_migrations_bring_a_new_sqlite_file_to_the_latest_schema_in_wal_mode(tmp_path):
+    store = SqliteStore(tmp_path / "stage.db")
+    assert store.schema_version() == len(MIGRATIONS)
     assert store.query("PRAGMA user_version")[0][0] == len(MIGRATIONS)
     assert store.query("PRAGMA journal_mode")[0][0] == "wal"
     tables = {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"participants", "records", "record_sources", "audit", "state"} <= tables
+    store.close()
 
 
-def test_a_newer_schema_is_refused(tmp_path):
+def test_a_newer_schema_is_refused_by_the_sqlite_store(tmp_path):
     path = tmp_path / "stage.db"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(StoreError, match="newer Stage"):
-        Store(path)
+        SqliteStore(path)
 
 
 def test_join_keeps_one_participant_per_device_key(store):
@@ -135,15 +134,15 @@ def test_a_failed_transaction_leaves_nothing_behind(store):
     assert store.get_state("x") is None
 
 
-def test_data_survives_reopening(tmp_path):
-    store = Store(tmp_path / "stage.db")
+def test_data_survives_reopening(open_test_store):
+    store = open_test_store()
     ada, _ = participants.join(store, "a" * 32, "Ada")
     record_id = new_id()
     submissions.submit_story(store, ada.id, PROMPT, record_id, "Kept.")
     with store.transaction() as db:
         Store.put_state(db, "cues.playhead", "4")
     store.close()
-    reopened = Store(tmp_path / "stage.db")
+    reopened = open_test_store()
     assert lookup.record(reopened, record_id).text == "Kept."
     assert reopened.get_state("cues.playhead") == "4"
     reopened.close()
@@ -176,7 +175,8 @@ def test_a_failed_commit_leaves_the_store_usable(store):
     ada, _ = participants.join(store, "a" * 32, "Ada")
     with pytest.raises(StoreError):
         with store.transaction() as db:
-            db.execute("PRAGMA defer_foreign_keys = ON")
+            if store.kind == "sqlite":  # refused at COMMIT (PostgreSQL refuses the INSERT itself)
+                db.execute("PRAGMA defer_foreign_keys = ON")
             db.execute("INSERT INTO record_sources (record_id, source_id) VALUES ('nope', 'nada')")
     submissions.submit_story(store, ada.id, PROMPT, new_id(), "Still works.")
     assert store.query("SELECT COUNT(*) FROM records")[0][0] == 1

@@ -12,13 +12,6 @@ from stage.records.store import Store
 from stage.show.models import Consent
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "stage.db")
-    yield store
-    store.close()
-
-
 def person(store: Store, pid: str, name: str, consent: bool = True) -> str:
     now = time.time()
     with store.transaction() as db:
