@@ -25,7 +25,10 @@ def _bar(console):  # type: ignore[no-untyped-def]
               help="Keep rejected/withdrawn records and takes of withdrawn consent (crew-only archives).")
 @click.option("--show", "show", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The show file to put in the archive.")
-def export_command(data_dir: Path, out: Path, force: bool, include_withheld: bool, show: Path | None) -> None:
+@click.option("--database", envvar="STAGE_DATABASE_URL",
+              help="The night's postgresql:// URL (or STAGE_DATABASE_URL); default: SQLite in --data.")
+def export_command(data_dir: Path, out: Path, force: bool, include_withheld: bool, show: Path | None,
+                   database: str | None) -> None:
     """Export the night (records, media, takes, remixes, lineage, credits, audit, report) as a zip."""
     from stage.archive.export import export
     from stage.cli import console, err_console
@@ -34,8 +37,8 @@ def export_command(data_dir: Path, out: Path, force: bool, include_withheld: boo
         with _bar(console) as bar:
             task = bar.add_task("exporting", total=1)
             summary = export(data_dir, out, force=force, include_withheld=include_withheld, show=show,
-                             step=lambda what, done, total: bar.update(task, description=what, completed=done,
-                                                                      total=total))
+                             database=database, step=lambda what, done, total: bar.update(
+                                 task, description=what, completed=done, total=total))
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
         sys.exit(1)
@@ -47,9 +50,12 @@ def export_command(data_dir: Path, out: Path, force: bool, include_withheld: boo
 # Plain paths: a missing archive or a --data that is a file get import's own one-line error (exit 1).
 @click.argument("archive", type=click.Path(path_type=Path))
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="A new, empty data directory.")
-def import_command(archive: Path, data_dir: Path) -> None:
-    """Load an exported night into an empty data directory."""
+              help="A new, empty data directory (with --database: for the night's media).")
+@click.option("--database", envvar="STAGE_DATABASE_URL",
+              help="Import into this new, empty postgresql:// database (or STAGE_DATABASE_URL); "
+              "default: SQLite in --data.")
+def import_command(archive: Path, data_dir: Path, database: str | None) -> None:
+    """Load an exported night into an empty data directory (and an empty PostgreSQL database)."""
     from stage.archive.importer import import_archive
     from stage.cli import console, err_console
 
@@ -57,7 +63,7 @@ def import_command(archive: Path, data_dir: Path) -> None:
         with _bar(console) as bar:
             task = bar.add_task("importing", total=1)
             counts = import_archive(archive, data_dir, step=lambda what, done, total: bar.update(
-                task, description=what, completed=done, total=total))
+                task, description=what, completed=done, total=total), database=database)
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
         sys.exit(1)

@@ -40,13 +40,15 @@ class ExportError(StageError):
 
 
 def export(data_dir: Path, out: Path, *, force: bool = False, include_withheld: bool = False,
-           show: Path | None = None, step: Step = lambda what, done, total: None) -> dict[str, Any]:
+           show: Path | None = None, step: Step = lambda what, done, total: None,
+           database: str | None = None) -> dict[str, Any]:
+    """``database``: the night's PostgreSQL URL (its media are still in ``data_dir``); None: SQLite in ``data_dir``."""
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists; pass --force to replace it", code="exists")
     with tempfile.TemporaryDirectory(prefix="stage-export-") as work:
         db_copy = Path(work) / "stage.db"
-        snapshot = Snapshot(data_dir, copy_to=db_copy)
+        snapshot = Snapshot(data_dir, copy_to=db_copy, database=database)
         try:
             step("snapshot", 0, 1)
             withheld = archive_db.scrub_for_export(snapshot, keep_withheld=include_withheld)

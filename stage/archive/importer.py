@@ -48,7 +48,10 @@ CHUNK = 1 << 20
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
 
 
-def import_archive(archive_path: Path, data_dir: Path, step: Step = lambda what, done, total: None) -> dict[str, Any]:
+def import_archive(archive_path: Path, data_dir: Path, step: Step = lambda what, done, total: None,
+                   database: str | None = None) -> dict[str, Any]:
+    """Check everything, then place the night: in ``data_dir`` (SQLite), or with ``database`` (a PostgreSQL URL)
+    its rows in that empty database and only its media in ``data_dir``."""
     data_dir = Path(data_dir)
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
         raise ArchiveRefused(f"{data_dir} is not empty; import only into a new, empty data directory", code="not_empty")
@@ -67,6 +70,9 @@ def import_archive(archive_path: Path, data_dir: Path, step: Step = lambda what,
         try:
             os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would become the data directory's mode
             counts = _unpack_and_check(archive, manifest, sizes, staging, step)
+            if database:
+                step("copying into PostgreSQL", 1, 1)
+                _into_postgres(staging / "stage.db", database)
             data_dir.parent.mkdir(parents=True, exist_ok=True)
             # rename(2) replaces an empty directory, so the night appears whole. resolve(): a --data
             # that is a symlink to an empty directory is filled, not replaced by a directory here.
@@ -179,6 +185,21 @@ def _migrate_and_count(db_path: Path) -> int:
         raise ArchiveRefused(f"data/stage.db cannot be read: {exc}", code="bad_database") from None
     finally:
         store.close()
+
+
+def _into_postgres(db_path: Path, database: str) -> None:
+    """The checked, migrated night goes into the empty database; the data directory keeps its media only."""
+    from stage.records.postgres_store import PostgresStore
+    from stage.records.transfer import sqlite_to_postgres
+
+    store = PostgresStore(database)  # migrates a new database; refuses one a server is using
+    source = sqlite3.connect(db_path)
+    try:
+        sqlite_to_postgres(source, store)
+    finally:
+        source.close()
+        store.close()
+    db_path.unlink()
 
 
 def _umask() -> int:

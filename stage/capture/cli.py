@@ -113,8 +113,15 @@ def _test_take(camera: str, mic: str, spool: Path, preset: str, seconds: float, 
 
 @click.command()
 @click.argument("show_path", metavar="[SHOW]", required=False, type=click.Path(dir_okay=False, path_type=Path))
-def doctor(show_path: Path | None) -> None:
-    """List the cameras and audio inputs this machine can capture from, and check a show's rigs."""
-    from stage.capture.doctor import report
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The night's data directory (default: the show's).")
+@click.option("--database", envvar="STAGE_DATABASE_URL", help="The night's postgresql:// URL (default: the show's).")
+def doctor(show_path: Path | None, data_dir: Path | None, database: str | None) -> None:
+    """List the cameras and audio inputs this machine can capture from, check a show's rigs, and say
+    which store a night uses (backend, schema version, reachable)."""
+    from stage.capture.doctor import report, store_report
 
-    sys.exit(report(console, show_path))
+    problems = report(console, show_path)
+    if show_path is not None or data_dir is not None or database:
+        problems += store_report(console, show_path, data_dir, database)
+    sys.exit(1 if problems else 0)

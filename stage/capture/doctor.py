@@ -1,4 +1,4 @@
-"""``stage doctor``: cameras that open, audio inputs with their sample rates, and each rig's reach."""
+"""``stage doctor``: cameras that open, audio inputs with their sample rates, each rig's reach, and the store."""
 
 from __future__ import annotations
 
@@ -72,3 +72,29 @@ def report(console: Console, show_path: Path | None) -> int:
                          f"{rig.microphone}: {mic or ('ok' if rig.microphone.lower() != 'none' else 'none')}")
         console.print(rigs)
     return 1 if problems else 0
+
+
+def store_report(console: Console, show_path: Path | None, data_dir: Path | None, database: str | None) -> int:
+    """The night's store as ``stage serve`` would open it (the show's settings, the environment, the options)."""
+    import os
+
+    from stage.records.diagnosis import diagnose
+
+    if show_path is not None:
+        from stage.errors import ShowFileError
+        from stage.settings import Settings
+        from stage.show.loader import load_show
+
+        try:
+            settings = Settings.resolve(show_path, load_show(show_path), dict(os.environ),
+                                        {"data_dir": data_dir, "database": database})
+        except (ShowFileError, ValueError):
+            return 1  # report() has printed the show's problems
+        data_dir, database = settings.data_dir, settings.database
+    facts = diagnose(data_dir or Path("data"), database)
+    table = Table(title="store")
+    for column in ("backend", "where", "reachable", "state"):
+        table.add_column(column)
+    table.add_row(facts.backend, facts.location, "yes" if facts.reachable else "no", facts.verdict())
+    console.print(table)
+    return 1 if facts.problem else 0

@@ -29,10 +29,25 @@ class SnapshotError(StageError):
 
 
 class Snapshot:
-    """The database of ``data_dir`` as it was when this was made, in memory or in ``copy_to``."""
+    """The database of ``data_dir`` as it was when this was made, in memory or in ``copy_to``.
 
-    def __init__(self, data_dir: Path, copy_to: Path | None = None) -> None:
-        path = Path(data_dir) / "stage.db"
+    With ``database`` (a PostgreSQL URL) the night is read from there instead, into the same SQLite form
+    (:mod:`stage.records.transfer`); ``data_dir`` then holds only the night's media."""
+
+    def __init__(self, data_dir: Path, copy_to: Path | None = None, database: str | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        if database:
+            from stage.records import transfer
+
+            self.db = sqlite3.connect(str(copy_to) if copy_to else ":memory:")
+            try:
+                transfer.postgres_to_sqlite(database, self.db)
+            except BaseException:
+                self.db.close()
+                raise
+            self.db.row_factory = sqlite3.Row
+            return
+        path = self.data_dir / "stage.db"
         if not path.is_file():
             raise SnapshotError(f"{data_dir} holds no Stage data (no stage.db)")
         source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -44,7 +59,6 @@ class Snapshot:
         if copy_to:  # the copy inherits WAL mode; one self-contained file is what an archive holds
             self.db.execute("PRAGMA journal_mode=DELETE")
         self.db.row_factory = sqlite3.Row
-        self.data_dir = Path(data_dir)
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[Any]:
         return self.db.execute(sql, params).fetchall()

@@ -42,6 +42,7 @@ class Node:
         return out
 
 
+# Ordered, not left to the engine: both backends, and a night moved between them, list the graph alike.
 _ROWS = """
 SELECT r.id, r.kind, r.status, r.participant_id, r.crew_author, COALESCE(r.author_name, r.crew_author) AS author,
        r.text, r.media, r.created_at, p.simulated,
@@ -53,6 +54,7 @@ LEFT JOIN participants p ON p.id = r.participant_id
 LEFT JOIN takes t ON t.record_id = r.id
 LEFT JOIN participants pp ON pp.id = t.performer_id
 WHERE r.kind != 'comment'
+ORDER BY r.created_at, r.id
 """
 
 

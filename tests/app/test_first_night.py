@@ -1,4 +1,5 @@
-"""The first night in process: phone -> moderation -> display, with the store checked on disk.
+"""The first night in process: phone -> moderation -> display, with the store checked on disk, on both
+backends (``database``: SQLite in the data directory, or a real PostgreSQL).
 
 Moved from ``tests/integration/test_first_night.py``; an oversized message, which only a real transport
 can refuse, stays there.
@@ -10,15 +11,29 @@ import sqlite3
 import uuid
 from contextlib import closing
 
+import pytest
 from flask import Flask
 
-from tests.in_process import Console
+from tests.conftest import demo_show
+from tests.in_process import Console, built_app
 from tests.peers import go
 
 
+@pytest.fixture
+def app(tmp_path, database):
+    with built_app(demo_show(tmp_path), tmp_path / "data", database=database) as (app, _socketio):
+        yield app
+
+
 def db_rows(app: Flask, sql: str, params: tuple = ()) -> list[tuple]:
-    """Rows read through a read-only connection of their own: what is on disk, not in the app's store."""
-    path = app.extensions["stage.night"].settings.data_dir / "stage.db"
+    """Rows read through a connection of their own: what is committed, not what the app's store holds."""
+    settings = app.extensions["stage.night"].settings
+    if settings.database:
+        import psycopg
+
+        with psycopg.connect(settings.database) as db:
+            return [tuple(row) for row in db.execute(sql.replace("?", "%s"), params).fetchall()]
+    path = settings.data_dir / "stage.db"
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         return db.execute(sql, params).fetchall()
 

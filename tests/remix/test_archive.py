@@ -132,6 +132,36 @@ def test_import_round_trip_is_exact(exported, tmp_path):
             assert first.read(name) == second.read(name), name
 
 
+def test_a_night_goes_sqlite_to_postgresql_to_sqlite_exactly(exported, tmp_path, postgres):
+    """Moving a night between backends (issue 16): the archive of a SQLite night imported into PostgreSQL,
+    exported from there and imported into SQLite again is the same night, record by record and file by file."""
+    night, out, _ = exported
+    url = postgres.fresh_database()
+    media_dir = tmp_path / "pg-media"
+    done = stage_cli("import", str(out), "--data", str(media_dir), "--database", url)
+    assert done.returncode == 0, done.stderr
+    assert not (media_dir / "stage.db").exists(), "the night's rows went into PostgreSQL, not into a file"
+    from_pg = tmp_path / "from-postgresql.zip"
+    done = stage_cli("export", "--data", str(media_dir), "--database", url, "--out", str(from_pg))
+    assert done.returncode == 0, done.stderr
+    back = tmp_path / "back-in-sqlite"
+    assert stage_cli("import", str(from_pg), "--data", str(back)).returncode == 0
+    with zipfile.ZipFile(out) as archive:
+        archive.extract("data/stage.db", tmp_path / "unzipped")
+        media = {n: archive.read(n) for n in archive.namelist() if n.startswith("media/")}
+    original = tables(tmp_path / "unzipped" / "data" / "stage.db")
+    assert sum(len(rows) for rows in original.values()) > 30, "a night with something in it"
+    assert tables(back / "stage.db") == original
+    assert {f"media/{p.name}": p.read_bytes() for p in (back / "media").iterdir()} == media
+    with zipfile.ZipFile(out) as first, zipfile.ZipFile(from_pg) as second:
+        assert {n for n in second.namelist() if n.startswith("media/")} == set(media)
+        for name in ("records.json", "takes.json", "remixes.json", "lineage.json", "credits.csv", "audit.json"):
+            assert first.read(name) == second.read(name), name
+    again = stage_cli("import", str(out), "--data", str(tmp_path / "twice"), "--database", url)
+    assert again.returncode == 1 and "already holds a night" in again.stderr
+    postgres.drop(url)
+
+
 def _rewrite(src: Path, dst: Path, change) -> None:
     with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
         items = {n: old.read(n) for n in old.namelist()}
