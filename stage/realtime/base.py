@@ -16,7 +16,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
-from stage.errors import StageError
+from stage.errors import StageError, StoreError
 from stage.limiter import MovingWindowLimiter, log_sometimes
 from stage.night import Night
 from stage.realtime import transport
@@ -55,8 +55,10 @@ def handler(model: type[BaseModel]) -> Callable:
                               self.namespace, event, request.sid, level=logging.INFO)
                 return error_ack("invalid_payload", _validation_message(exc))
             except StageError as exc:
+                # A refused phone is routine; a store that cannot save (the database down) is the operator's.
                 log_sometimes(log, REFUSAL_LINES, (request.sid,), "%s %s from %s refused: %s", self.namespace, event,
-                              request.sid, exc.message, level=logging.INFO)
+                              request.sid, exc.message,
+                              level=logging.WARNING if isinstance(exc, StoreError) else logging.INFO)
                 return exc.as_ack()
             except Exception:
                 log.exception("%s %s from %s failed", self.namespace, event, request.sid)

@@ -50,11 +50,13 @@ def test_check_command_in_a_real_process():
     assert ok.returncode == 0 and "ok" in ok.stdout
 
 
-def test_a_second_server_on_the_same_data_directory_is_refused(tmp_path):
-    first = StageProcess(DEMO_SHOW, tmp_path / "data").start()
+def test_a_second_server_on_the_same_store_is_refused(tmp_path, database):
+    first = StageProcess(DEMO_SHOW, tmp_path / "data", database=database).start()
     try:
-        result = subprocess.run([sys.executable, "-m", "stage", "serve", str(DEMO_SHOW), "--data", str(tmp_path / "data"),
-                                 "--bind", "127.0.0.1", "--port", str(free_port())], cwd=REPO, capture_output=True,
+        second_data = tmp_path / ("other-data" if database else "data")  # PostgreSQL: the database is what is shared
+        result = subprocess.run([sys.executable, "-m", "stage", "serve", str(DEMO_SHOW), "--data", str(second_data),
+                                 "--bind", "127.0.0.1", "--port", str(free_port()),
+                                 *(["--database", database] if database else [])], cwd=REPO, capture_output=True,
                                 text=True, timeout=60)
         assert result.returncode == 1 and "another Stage is already using" in result.stderr
         assert requests.get(f"{first.url}/healthz").json()["status"] == "ok"
@@ -112,3 +114,43 @@ def test_page_requests_are_not_logged_with_their_display_keys(tmp_path):
     key = url.split("key=")[1]
     assert key and key not in server.log_text() and key not in server.stderr_path.read_text()
     assert "GET /healthz" not in server.log_text()
+
+
+def test_serve_on_a_postgresql_that_is_not_there_is_one_line_and_starts_nothing(tmp_path):
+    port = free_port()
+    result = subprocess.run([sys.executable, "-m", "stage", "serve", str(DEMO_SHOW), "--data", str(tmp_path / "data"),
+                             "--bind", "127.0.0.1", "--port", str(port),
+                             "--database", f"postgresql://stage:secret@127.0.0.1:{free_port()}/night"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stage: cannot reach PostgreSQL at postgresql://stage@127.0.0.1:")
+    assert "secret" not in result.stderr + result.stdout
+    assert "Phones join at" not in result.stdout, "no banner: nothing was started"
+    assert not any(f":{port:04X} " in line for line in open("/proc/net/tcp").read().splitlines()[1:])
+
+
+def test_serve_and_doctor_name_the_store_a_night_uses(tmp_path, database):
+    server = StageProcess(DEMO_SHOW, tmp_path / "data", database=database).start()
+    try:
+        out = "\n".join(server.stdout_lines)
+        expected = "postgresql postgresql://stage@127.0.0.1:" if database else f"sqlite {tmp_path / 'data'}"
+        assert f"Store            {expected}" in out
+    finally:
+        assert server.stop() == 0
+    command = [sys.executable, "-m", "stage", "doctor", "--data", str(tmp_path / "data"),
+               *(["--database", database] if database else [])]
+    doctor = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert doctor.returncode in (0, 1), doctor.stderr  # 1: no camera or microphone on this machine
+    store_line = next(line for line in doctor.stdout.splitlines() if "schema" in line)
+    assert ("postgresql" if database else "sqlite") in store_line
+    assert "schema 5 (current)" in store_line and "yes" in store_line
+
+
+def test_doctor_says_a_postgresql_is_unreachable(tmp_path):
+    doctor = subprocess.run([sys.executable, "-m", "stage", "doctor", "--database",
+                             f"postgresql://stage@127.0.0.1:{free_port()}/night"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert doctor.returncode == 1
+    assert re.search(r"postgresql .* no .*cannot reach PostgreSQL", doctor.stdout), doctor.stdout

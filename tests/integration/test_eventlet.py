@@ -1,4 +1,4 @@
-"""eventlet mode starts, serves the first night's path, and keeps its deprecation notice in the log."""
+"""eventlet mode starts, serves the first night's path on both stores, and keeps its deprecation notice in the log."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from tests.conftest import PeerFactory
 from tests.stage_process import DEMO_SHOW, StageProcess
 
 
-def test_eventlet_mode_smoke(tmp_path):
-    server = StageProcess(DEMO_SHOW, tmp_path / "data", async_mode="eventlet").start()
+def test_eventlet_mode_smoke(tmp_path, database):
+    server = StageProcess(DEMO_SHOW, tmp_path / "data", async_mode="eventlet", database=database).start()
     peers = PeerFactory(server)
     try:
         assert requests.get(f"{server.url}/healthz").json()["status"] == "ok"
