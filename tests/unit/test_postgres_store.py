@@ -204,3 +204,24 @@ def test_a_slow_query_never_stops_the_event_loop(url, mode):
                           capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) >= 10
+
+
+def test_the_audit_log_refuses_truncate_too(url):
+    store = PostgresStore(url)
+    try:
+        with store.transaction() as db:
+            PostgresStore.audit(db, "host:test", "go", "1")
+        with pytest.raises(StoreError, match="append-only"):
+            with store.transaction() as db:
+                db.execute("TRUNCATE audit")
+        assert [r["action"] for r in store.query("SELECT action FROM audit")] == ["go"]
+    finally:
+        store.close()
+
+
+def test_a_migration_in_sqlite_words_that_are_not_rewritten_is_refused_at_import():
+    from stage.records.postgres_migrations import postgres_words
+
+    with pytest.raises(ValueError, match="PRAGMA"):
+        postgres_words("PRAGMA foreign_keys = ON;")
+    assert "DOUBLE PRECISION" in postgres_words("CREATE TABLE t (at REAL NOT NULL);")
