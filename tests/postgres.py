@@ -24,6 +24,8 @@ from pathlib import Path
 from tests.stage_process import free_port
 
 USER = "stage"
+# A role that must give its password (scram-sha-256), to test a refused login; every other role is trusted.
+PASSWORD_USER, PASSWORD = "stage_pw", "right-passphrase"
 
 
 def bindir() -> Path:
@@ -51,7 +53,10 @@ class PostgresCluster:
     def start(self) -> "PostgresCluster":
         self._run(str(self.bin / "initdb"), "-D", str(self.dir / "db"), "-A", "trust", "-U", USER, "-E", "UTF8",
                   "--locale", "C.UTF-8", "--no-sync")
+        hba = self.dir / "db" / "pg_hba.conf"  # first match wins: the password role's line goes first
+        hba.write_text(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         self._start_server()
+        self.sql(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
         return self
 
     def _start_server(self) -> None:

@@ -23,6 +23,7 @@ from stage.records.postgres_store import PostgresStore, pyformat
 from stage.records.sqlite_store import SqliteStore
 from stage.records.store import open_store
 from stage.show.models import Prompt
+from tests.postgres import PASSWORD, PASSWORD_USER
 from tests.stage_process import free_port
 
 PROMPT = Prompt(id="cape", text="A cape", max_chars=40, max_words=6)
@@ -130,17 +131,30 @@ def test_a_newer_schema_is_refused(url):
         PostgresStore(url)
 
 
-@pytest.mark.parametrize("what", ["nothing listening", "unknown role", "unknown database"])
+@pytest.mark.parametrize("what", ["nothing listening", "unknown role", "wrong password", "unknown database"])
 def test_an_unreachable_database_or_refused_login_is_one_sentence(postgres, what, tmp_path):
     bad = {"nothing listening": f"postgresql://stage@127.0.0.1:{free_port()}/night",
            "unknown role": postgres.url(user="nobody"),
+           "wrong password": f"postgresql://{PASSWORD_USER}:wrong-one@127.0.0.1:{postgres.port}/postgres",
            "unknown database": postgres.url("no_such_night")}[what]
     with pytest.raises(StoreError) as refused:
         open_store(bad, tmp_path)
     message = refused.value.message
     assert message.startswith("cannot reach PostgreSQL at postgresql://") and "\n" not in message
     assert {"nothing listening": "refused", "unknown role": 'role "nobody" does not exist',
+            "wrong password": f'password authentication failed for user "{PASSWORD_USER}"',
             "unknown database": 'database "no_such_night" does not exist'}[what] in message
+    assert "wrong-one" not in message
+
+
+def test_the_right_password_gets_in(postgres, url):
+    postgres.sql(f"GRANT ALL ON SCHEMA public TO {PASSWORD_USER}", url.rsplit("/", 1)[1])
+    store = PostgresStore(f"postgresql://{PASSWORD_USER}:{PASSWORD}@127.0.0.1:{postgres.port}/{url.rsplit('/', 1)[1]}")
+    try:
+        assert store.schema_version() == len(POSTGRES_MIGRATIONS)
+        assert PASSWORD not in store.location
+    finally:
+        store.close()
 
 
 def test_a_password_never_reaches_a_message(postgres):

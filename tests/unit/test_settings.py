@@ -24,6 +24,18 @@ def test_layers_override_in_order(tmp_path):
     assert cli.port == 9003 and cli.data_dir == tmp_path / "d" and cli.bind == "0.0.0.0"
 
 
+def test_the_store_comes_from_the_show_then_the_environment_then_the_command_line(tmp_path):
+    path = tmp_path / "night.yaml"
+    assert Settings.resolve(path, SHOW, {}, {}).database is None, "no URL: SQLite in the data directory"
+    show = parse_show("title: t\nserver: {database: 'postgresql://stage@db.venue:5432/show'}\n"
+                      "displays: [{name: main}]\ncues: [{type: note}]\n")
+    assert Settings.resolve(path, show, {}, {}).database == "postgresql://stage@db.venue:5432/show"
+    env = {"STAGE_DATABASE_URL": "postgresql://stage@env/night"}
+    assert Settings.resolve(path, show, env, {}).database == "postgresql://stage@env/night"
+    assert Settings.resolve(path, show, env, {"database": "postgresql://stage@cli/night"}).database == \
+        "postgresql://stage@cli/night"
+
+
 def test_credentials_are_generated_once_and_kept(tmp_path):
     settings = Settings.resolve(tmp_path / "n.yaml", SHOW, {}, {"data_dir": tmp_path / "d"})
     first = settings.with_credentials()
