@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -98,16 +98,24 @@ def rehearse_command(url: str, phones: int, figures_path: Path, *, duration: flo
             "--host-password", PASSWORD, "--json", str(figures_path)]
 
 
-def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path) -> dict:
-    proc, url, _ = start_server(kind, tmp)
+def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path, extra: Sequence[str] = (),
+            database_cpu: Callable[[], float] | None = None) -> dict:
+    """One size against one server. ``extra`` (more ``stage serve`` options, e.g. ``--database``) and
+    ``database_cpu`` (a database server's CPU seconds so far, read over the same window as the server's)
+    let bench/store_backends.py run this on either store."""
+    proc, url, _ = start_server(kind, tmp, extra=extra)
     load_before = os.getloadavg()[0]
-    figures_path = tmp / f"{kind}-{phones}.json"
+    figures_path = tmp / f"{kind}-{phones}-{proc.pid}.json"  # one file per run: a size may run twice (two stores)
+    database_cpu_s = None
     try:
         cpu_before = cpu_seconds(proc.pid)
+        database_before = database_cpu() if database_cpu else 0.0
         command = rehearse_command(url, phones, figures_path, duration=args.duration, ramp=args.ramp,
                                    submit_rate=args.submit_rate, processes=args.processes)
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=args.duration * 3 + 120)
         cpu = cpu_seconds(proc.pid) - cpu_before
+        if database_cpu:
+            database_cpu_s = round(database_cpu() - database_before, 1)
         rss = int(next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
                        if line.startswith("VmHWM")).split()[1]) // 1024
     finally:
@@ -119,6 +127,7 @@ def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path) -> dict
             and (figures["ack_ms"]["p99"] or 1e9) <= TARGET["ack_p99"]
             and (figures["update_ms"]["p99"] or 1e9) <= TARGET["update_p99"])
     return {"server": kind, "phones": phones, "held": held, "server_cpu_s": round(cpu, 1), "server_peak_rss_mb": rss,
+            **({"database_cpu_s": database_cpu_s} if database_cpu else {}),
             "machine_load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             **{k: figures[k] for k in ("phones_connected", "dropped", "refused", "connect_failed", "submits", "acks",
                                        "errors", "lost", "approvals", "recommends", "updates", "ack_ms", "update_ms",

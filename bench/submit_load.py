@@ -1,7 +1,9 @@
 """Submit-ack latency with N phones connected and R submissions a second (the audience issue's goal:
 p99 <= 100 ms at 2,000 phones and 100/s). Phones are lean simulated ones (stage/rehearse/phone.py).
 
-    .venv/bin/python bench/submit_load.py [--phones 2000] [--rate 100] [--seconds 30]
+    .venv/bin/python bench/submit_load.py [--phones 2000] [--rate 100] [--seconds 30] [--database postgresql://...]
+
+bench/store_backends.py runs this on SQLite and PostgreSQL side by side (``run`` with its own server).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--database", help="the store's postgresql:// URL (default: SQLite in the data directory)")
     args = parser.parse_args()
     raise_open_files()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -93,7 +96,8 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start(["-m", "stage", "serve", str(SHOW), "--data", str(tmp / "data"), "--bind", "127.0.0.1",
-                        "--port", str(port), "--host-password", "bench-pass"], f"{url}/healthz", tmp / "stage.log")
+                        "--port", str(port), "--host-password", "bench-pass",
+                        *(["--database", args.database] if args.database else [])], f"{url}/healthz", tmp / "stage.log")
         try:
             session = requests.Session()
             session.post(f"{url}/login/host", data={"passphrase": "bench-pass"}, allow_redirects=False)
@@ -109,13 +113,15 @@ def main() -> None:
     verdict = "met" if ack["p99"] <= 100 and result["lost"] == 0 else "NOT met"
     Console().print(f"holds {result['phones']} phones: ack p50 {ack['p50']} ms, p95 {ack['p95']} ms, "
                     f"p99 {ack['p99']} ms, {result['lost']} lost; goal p99 <= 100 ms: {verdict}")
+    database = " --database postgresql://..." if args.database else ""
+    store = "PostgreSQL, synchronous_commit on" if args.database else "SQLite WAL, synchronous=FULL"
     save("submit_load", result, f"""
 ## Submit ack latency under load ({time.strftime('%Y-%m-%d')})
 
-Machine: {machine()}. Command: `.venv/bin/python bench/submit_load.py --phones {args.phones} --rate {args.rate} --seconds {args.seconds}`.
+Machine: {machine()}. Command: `.venv/bin/python bench/submit_load.py --phones {args.phones} --rate {args.rate} --seconds {args.seconds}{database}`.
 {result['phones']} lean simulated phones (Engine.IO 4 / Socket.IO 5 over asyncio WebSockets, one process)
 joined, then {args.rate} stories a second from random phones for {args.seconds} s; the ack comes after the commit
-(SQLite WAL, synchronous=FULL). Server and phones share the machine's two cores.
+({store}). Server and phones share the machine's two cores.
 
 | phones | submits | acks | lost | ack p50 | ack p95 | ack p99 |
 |---:|---:|---:|---:|---:|---:|---:|

@@ -29,7 +29,9 @@ from stage.remix.render import render
               help="The night's data directory.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MP4 to write.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-def render_command(recipe_path: Path, data_dir: Path, out: Path, force: bool) -> None:
+@click.option("--database", envvar="STAGE_DATABASE_URL",
+              help="The night's postgresql:// URL (or STAGE_DATABASE_URL); default: SQLite in --data.")
+def render_command(recipe_path: Path, data_dir: Path, out: Path, force: bool, database: str | None) -> None:
     """Render a remix recipe (card, captioned-take or reel) to an H.264 + AAC MP4."""
     from stage.cli import console, err_console
 
@@ -37,7 +39,7 @@ def render_command(recipe_path: Path, data_dir: Path, out: Path, force: bool) ->
         _fail(err_console, f"{out} exists; pass --force to overwrite it")
     try:
         recipe = recipes.parse(yaml.safe_load(recipe_path.read_text(encoding="utf-8")))
-        snapshot = Snapshot(data_dir)
+        snapshot = Snapshot(data_dir, database=database)
         try:
             plan, sources = recipes.resolve(snapshot, recipe, data_dir / "media")
         finally:
