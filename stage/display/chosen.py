@@ -6,10 +6,8 @@ Kept in the store's state table, so a restart shows the same record.
 
 from __future__ import annotations
 
-import sqlite3
-
 from stage.display.board import RECORD_SCENES
-from stage.records.store import Store
+from stage.records.store import Connection, Store
 
 CHOSEN_KEY = "chosen"  # chosen.story, chosen.image, chosen.media
 
@@ -19,6 +17,6 @@ def record_for(store: Store, scene: str) -> str | None:
     return store.get_state(f"{CHOSEN_KEY}.{scene}") if scene in RECORD_SCENES else None
 
 
-def choose(db: sqlite3.Connection, scene: str, record_id: str) -> None:
+def choose(db: Connection, scene: str, record_id: str) -> None:
     """Within the caller's transaction: ``scene`` shows ``record_id`` from now on."""
     Store.put_state(db, f"{CHOSEN_KEY}.{scene}", record_id)

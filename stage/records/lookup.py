@@ -31,7 +31,8 @@ def with_sources(store: Store, rows: list) -> list[Record]:
     sources: dict[str, list[str]] = {}
     if ids:
         marks = ",".join("?" * len(ids))
-        for link in store.query(f"SELECT record_id, source_id FROM record_sources WHERE record_id IN ({marks})",
-                                tuple(ids)):
+        # rowid: the order the sources were given, on both backends (lineage.load reads it so too)
+        for link in store.query(f"SELECT record_id, source_id FROM record_sources WHERE record_id IN ({marks})"
+                                " ORDER BY rowid", tuple(ids)):
             sources.setdefault(link["record_id"], []).append(link["source_id"])
     return [Record.from_row(row, tuple(sources.get(row["id"], ()))) for row in rows]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,7 @@ class Participant:
     banned: bool
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Participant":
+    def from_row(cls, row: Any) -> "Participant":
         return cls(row["id"], row["name"], bool(row["consent"]), bool(row["banned"]))
 
     def public(self) -> dict[str, Any]:
@@ -39,7 +38,7 @@ class Record:
     flags: tuple[str, ...] = field(default=())
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, sources: tuple[str, ...] = ()) -> "Record":
+    def from_row(cls, row: Any, sources: tuple[str, ...] = ()) -> "Record":
         return cls(
             id=row["id"],
             kind=row["kind"],

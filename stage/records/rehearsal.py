@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
-from stage.records.store import Store
+from stage.records.store import Connection, Store
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +38,10 @@ def cleanup(store: Store, actor: str) -> dict[str, Any]:
         db.execute("DELETE FROM doomed")
         db.execute(f"INSERT INTO doomed {_SIM_RECORDS}")
         # Comments anyone wrote on a simulated record go with it (a comment has its record as source).
-        db.execute("""INSERT OR IGNORE INTO doomed
+        db.execute("""INSERT INTO doomed
                       SELECT r.id FROM records r JOIN record_sources s ON s.record_id = r.id
-                      WHERE r.kind = 'comment' AND s.source_id IN (SELECT id FROM doomed)""")
+                      WHERE r.kind = 'comment' AND s.source_id IN (SELECT id FROM doomed)
+                      ON CONFLICT DO NOTHING""")
         removed = [row[0] for row in db.execute("SELECT id FROM doomed")]
         counts = _delete(db)
         db.execute("DELETE FROM doomed")
@@ -50,7 +50,7 @@ def cleanup(store: Store, actor: str) -> dict[str, Any]:
     return {"removed": counts, "records": removed}
 
 
-def _delete(db: sqlite3.Connection) -> dict[str, int]:
+def _delete(db: Connection) -> dict[str, int]:
     doomed = "SELECT id FROM doomed"
     doomed_ids = {row[0] for row in db.execute(doomed)}
     sim = _SIM_PARTICIPANTS

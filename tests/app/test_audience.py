@@ -1,4 +1,5 @@
-"""The audience beyond submitting, in process: feed, recommend, comment, remix, withdraw, volunteer, floods.
+"""The audience beyond submitting, in process: feed, recommend, comment, remix, withdraw, volunteer, floods,
+on both backends (``database``: SQLite in the data directory, or a real PostgreSQL).
 
 Moved from ``tests/integration/test_audience.py``; what needs a real server's concurrency stays there.
 Each test's phones share one address of their own: the per-address join limit is a module-level
@@ -23,6 +24,12 @@ from tests.in_process import Console, Consoles, built_app
 from tests.peers import go
 
 ADDRESSES = (f"203.0.113.{n}" for n in itertools.count(1))  # TEST-NET-3, one per test (see the docstring)
+
+
+@pytest.fixture
+def app(tmp_path, database):
+    with built_app(demo_show(tmp_path), tmp_path / "data", database=database) as (app, _socketio):
+        yield app
 
 
 def new_id() -> str:
