@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--b1-submit-rate", type=float, default=50, help="B1 stories a second (the night's)")
     parser.add_argument("--backends", default=",".join(BACKENDS),
                         help="which stores, in this order (e.g. postgresql,sqlite to swap who goes first)")
+    parser.add_argument("--benches", default="b2,b1", help="which benchmarks (b2, b1 or both), in this order")
     parser.add_argument("--no-record", action="store_true", help="a trial: print, write no results or docs")
     args = parser.parse_args()
     backends = args.backends.split(",")
@@ -133,11 +134,11 @@ def main() -> None:
                           f"fsync {pg_info['fsync']})")
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            for backend in backends:
+            for backend in backends if "b2" in args.benches else ():
                 console.print(f"B2 {backend}: {args.b2_phones} phones, {args.b2_rate}/s for {args.b2_seconds} s ...")
                 b2.append(b2_run(backend, args, tmp, pg))
                 summary(b2[-1])
-            for backend in backends:
+            for backend in backends if "b1" in args.benches else ():
                 console.print(f"B1 {backend}: {args.b1_phones} phones, {args.b1_seconds:g} s ...")
                 b1.append(b1_run(backend, args, tmp, pg))
                 summary(b1[-1])

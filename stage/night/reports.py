@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from stage.display.heartbeats import Heartbeats
+from stage.errors import StoreError
 from stage.night.listener import Headcount, NightListener
 from stage.records import curation, scene_view, takes, volunteers
 from stage.records.models import Record
@@ -113,7 +114,14 @@ class Reporter:
             return
         dirty, removed = self._feed_dirty - self._feed_removed, self._feed_removed
         self._feed_dirty, self._feed_removed = set(), set()
-        items, gone = curation.feed_changes(self._store, dirty, removed)
+        try:
+            items, gone = curation.feed_changes(self._store, dirty, removed)
+        except StoreError as exc:  # the database is away: keep the changes for the next batch
+            log.warning("feed update postponed: %s", exc.message)
+            self._feed_dirty |= dirty
+            self._feed_removed |= removed
+            self.feed_changed(None)
+            return
         if items or gone:  # a change to records phones never see (a take, a display-only card) sends nothing
             self._listener.feed_update(items, gone)
 

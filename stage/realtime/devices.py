@@ -11,6 +11,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from pydantic import BaseModel, ValidationError
 
 from stage.display.heartbeats import BEAT_SECONDS
+from stage.errors import StoreError
 from stage.night import Night
 from stage.realtime import payloads
 from stage.realtime.base import RoleNamespace, handler
@@ -90,7 +91,11 @@ def display_watcher(socketio: SocketIO, night: Night) -> Callable[[], None]:
             if now != stale:
                 for name in (n for n, is_stale in now.items() if is_stale and not stale.get(n)):
                     log.warning("display %s is connected but has not answered for %.0f s", name, BEAT_SECONDS * 3)
+                try:
+                    night.reports.displays_changed()  # reads the scenes: the store may be away for a while
+                except StoreError as exc:
+                    log.warning("display states not sent: %s", exc.message)
+                    continue  # stale stays as it was: the next beat tries again
                 stale = now
-                night.reports.displays_changed()
 
     return watch

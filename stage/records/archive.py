@@ -99,6 +99,7 @@ def _drop_withheld(snapshot: Snapshot) -> list[str]:
     db.executemany("DELETE FROM takes WHERE record_id = ?", marks)
     db.executemany("DELETE FROM recommendations WHERE record_id = ?", marks)
     db.executemany("UPDATE volunteers SET story_id = NULL WHERE story_id = ?", marks)
+    db.executemany("UPDATE takes SET story_id = NULL WHERE story_id = ?", marks)
     db.executemany("DELETE FROM state WHERE key = 'remix.' || ?", marks)
     db.executemany("DELETE FROM records WHERE id = ?", marks)
     db.commit()  # _forget_private, always next, vacuums these rows out of the file's free pages too

@@ -108,7 +108,7 @@ def feed_changes(store: Store, changed: set[str], removed: set[str]) -> tuple[li
 def remixes_of(store: Store, record_id: str) -> list[Record]:
     """The crew remixes made directly from a record (as the view reads them now)."""
     rows = store.query(f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} JOIN record_sources s ON s.record_id = r.id"
-                       " WHERE s.source_id = ? AND r.kind = 'remix'", (record_id,))
+                       " WHERE s.source_id = ? AND r.kind = 'remix' ORDER BY r.created_at, r.id", (record_id,))
     return lookup.with_sources(store, rows)
 
 

@@ -40,7 +40,7 @@ def diagnose(data_dir: Path, database: str | None) -> StoreFacts:
     if database and is_postgres_url(database):
         return _postgres(database)
     if database:
-        return StoreFacts("?", database.split("://")[0] + "://...", False, None, "not a postgresql:// URL")
+        return StoreFacts("?", "(not shown)", False, None, "not a postgresql:// URL")
     return _sqlite(Path(data_dir) / "stage.db")
 
 

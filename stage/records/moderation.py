@@ -10,6 +10,7 @@ from stage.errors import Conflict, NotFound
 from stage.records import lookup
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
+from stage.records.text import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ def decide(store: Store, record_id: str, decision: Decision, actor: str, reason:
     Deciding the same way twice is a no-op.
     """
     status = _STATUS[decision]
+    if reason is not None:  # a reason reaches the phone: plain text, no controls (PostgreSQL refuses a NUL)
+        reason = clean_line(reason) or None
     with store.transaction() as db:
         row = db.execute("SELECT status FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:

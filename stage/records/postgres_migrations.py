@@ -26,7 +26,11 @@ from stage.records.migrations import MIGRATIONS
 ROWID_TABLES = ("record_sources",)
 _TRIGGER = re.compile(r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+"
                       r"BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END;")
-_SQLITE_ONLY = re.compile(r"\bAUTOINCREMENT\b|\bRAISE\(|\bPRAGMA\b|\bREAL\b|\bBEGIN\b")
+# What must not be left after the rewrites: an INTEGER PRIMARY KEY without AUTOINCREMENT numbers rows by
+# itself on SQLite and would be a required column on PostgreSQL; the rest are SQLite's alone.
+_SQLITE_ONLY = re.compile(r"\bAUTOINCREMENT\b|\bINTEGER PRIMARY KEY\b|\bRAISE\(|\bPRAGMA\b|\bREAL\b|\bBEGIN\b"
+                          r"|\bWITHOUT ROWID\b|\bSTRICT\b|\bNOCASE\b|\bINSERT OR\b|\bjulianday\(|\bstrftime\(",
+                          re.IGNORECASE)
 
 
 def _trigger(match: re.Match) -> str:

@@ -43,6 +43,7 @@ def story_among(store: Store, sources: list[str]) -> str:
     """The text of a story among a remix's sources, to title it by ('' when none of them is a story)."""
     if not sources:
         return ""
-    rows = store.query(f"SELECT text FROM records WHERE kind = 'story' AND id IN ({','.join('?' * len(sources))})",
+    rows = store.query(f"SELECT id, text FROM records WHERE kind = 'story' AND id IN ({','.join('?' * len(sources))})",
                        tuple(sources))
-    return rows[0]["text"] if rows else ""
+    texts = {row["id"]: row["text"] for row in rows}
+    return next((texts[s] for s in sources if s in texts), "")  # the first story as the sources were given

@@ -111,5 +111,5 @@ def open_store(database: str | None, data_dir: Path, native: NativeRunner = _cal
         from stage.records.postgres_store import PostgresStore
 
         return PostgresStore(database)
-    raise StoreError(f"--database must be a postgresql:// URL (or nothing, for SQLite in the data directory), "
-                     f"not {database.split('://')[0]!r}", code="bad_database_url")
+    raise StoreError("--database must be a postgresql:// URL (or nothing, for SQLite in the data directory)",
+                     code="bad_database_url")  # the value is not echoed: it may hold a password

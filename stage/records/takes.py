@@ -148,7 +148,7 @@ def get(store: Store, take_id: str, hidden: bool = False) -> dict[str, Any] | No
 def library(store: Store, limit: int = 500) -> list[dict[str, Any]]:
     """Visible takes grouped the way the crew looks for them: by story, then cue, then number."""
     rows = store.query(f"SELECT {TAKE_COLUMNS} FROM {TAKE_FROM} WHERE {VISIBLE}"
-                       " ORDER BY t.story_id IS NULL, t.story_id, t.cue_id, t.number LIMIT ?", (limit,))
+                       " ORDER BY t.story_id IS NULL, t.story_id, t.cue_id IS NULL, t.cue_id, t.number LIMIT ?", (limit,))
     return [_view(row) for row in rows]
 
 

@@ -19,8 +19,11 @@ from stage.records.postgres_store import PgConnection, PostgresStore, connect, r
 # Parents before children (foreign keys); tests/unit/test_transfer.py checks this lists every table.
 TABLES = ("participants", "records", "record_sources", "audit", "state", "recommendations", "volunteers", "takes",
           "console_sessions")
-# PostgreSQL's identity columns, moved past the numbers a night brings in.
+# PostgreSQL's identity columns, moved past the numbers a night brings in; the first two are SQLite's
+# AUTOINCREMENT ones, whose counter (``sqlite_sequence``, never lower than a deleted row's number) goes
+# across too, so a night moved there and back numbers its next row as it would have.
 IDENTITIES = (("audit", "seq"), ("volunteers", "id"), ("record_sources", "rowid"))
+AUTOINCREMENT = ("audit", "volunteers")
 ORDER = {"record_sources": "rowid", "audit": "seq", "volunteers": "id"}
 
 
@@ -54,6 +57,13 @@ def postgres_to_sqlite(url: str, target: sqlite3.Connection) -> int:
                 rows = source.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY {order}").fetchall()
                 target.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                                    [tuple(row) for row in rows])
+            for table, column in IDENTITIES:
+                if table in AUTOINCREMENT:
+                    last = source.execute(f"SELECT pg_sequence_last_value(pg_get_serial_sequence('{table}',"
+                                          f" '{column}'))").fetchone()[0]
+                    if last is not None:
+                        target.execute("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+                        target.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, last))
         target.commit()
         return version
     finally:
@@ -64,6 +74,13 @@ def sqlite_to_postgres(source: sqlite3.Connection, store: PostgresStore) -> dict
     """Copy every row of the SQLite night ``source`` (at the store's schema version) into ``store``, which
     must hold no night yet; one transaction, so a failure leaves the database as empty as it was."""
     counts: dict[str, int] = {}
+    dangling = source.execute("PRAGMA foreign_key_check").fetchall()  # SQLite lets them be; PostgreSQL would not
+    if dangling:
+        table, _, parent, _ = dangling[0]
+        raise StoreError(f"the night's {table} point at {parent} that are not in it ({len(dangling)} rows); "
+                         "it cannot go into PostgreSQL", code="bad_database")
+    counters = dict(source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()) \
+        if source.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone() else {}
     with store.transaction() as db:
         _refuse_a_night(db, store)
         for table in TABLES:
@@ -73,8 +90,10 @@ def sqlite_to_postgres(source: sqlite3.Connection, store: PostgresStore) -> dict
                            [tuple(row) for row in rows])
             counts[table] = len(rows)
         for table, column in IDENTITIES:
-            db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
-                       f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)")
+            highest = db.execute(f"SELECT MAX({column}) FROM {table}").fetchone()[0] or 0
+            last = max(highest, counters.get(table, 0))
+            if last:
+                db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), ?)", (last,))
     return counts
 
 

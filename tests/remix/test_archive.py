@@ -132,11 +132,12 @@ def test_import_round_trip_is_exact(exported, tmp_path):
             assert first.read(name) == second.read(name), name
 
 
-def test_a_night_goes_sqlite_to_postgresql_to_sqlite_exactly(exported, tmp_path, postgres):
+def test_a_night_goes_sqlite_to_postgresql_to_sqlite_exactly(exported, tmp_path, postgres, request):
     """Moving a night between backends (issue 16): the archive of a SQLite night imported into PostgreSQL,
     exported from there and imported into SQLite again is the same night, record by record and file by file."""
     night, out, _ = exported
     url = postgres.fresh_database()
+    request.addfinalizer(lambda: postgres.drop(url))
     media_dir = tmp_path / "pg-media"
     done = stage_cli("import", str(out), "--data", str(media_dir), "--database", url)
     assert done.returncode == 0, done.stderr
@@ -159,7 +160,6 @@ def test_a_night_goes_sqlite_to_postgresql_to_sqlite_exactly(exported, tmp_path,
             assert first.read(name) == second.read(name), name
     again = stage_cli("import", str(out), "--data", str(tmp_path / "twice"), "--database", url)
     assert again.returncode == 1 and "already holds a night" in again.stderr
-    postgres.drop(url)
 
 
 def _rewrite(src: Path, dst: Path, change) -> None:

@@ -49,24 +49,42 @@ def test_both_histories_make_the_same_tables_columns_and_views(url, tmp_path):
                           " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"):
             pg_tables.setdefault(r["table_name"], []).append(r["column_name"])
         assert pg_tables.pop("stage_schema") == ["version"]
+        assert pg_tables.pop("stage_flush") == ["backend", "n"], "the store's own (see FLUSHED), not the night's"
         assert pg_tables.pop("record_sources")[0] == "rowid", "SQLite's implicit insertion order, made explicit"
         lite_tables.pop("record_sources")
         assert pg_tables == lite_tables
+        lite_indexes = {r["name"] for r in sqlite.query("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                                        " AND name NOT LIKE 'sqlite_%'")}
+        pg_indexes = {r["indexname"] for r in pg.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
+                                                       " AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'")}
+        assert pg_indexes == lite_indexes
         assert pg.schema_version() == sqlite.schema_version() == len(MIGRATIONS)
     finally:
         sqlite.close()
         pg.close()
 
 
-def test_acks_are_synchronous_commits_whatever_the_database_default(postgres, url):
+def test_an_ack_survives_a_database_crash_right_after_it_whatever_the_database_default(postgres, url):
+    """The write commits asynchronously (the writer lock goes at once) and the ack waits for a flush that
+    covers it. The control: an asynchronous commit nobody flushed is lost in the same crash."""
     postgres.sql(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET synchronous_commit = off")
     store = PostgresStore(url)
     try:
-        with store.transaction() as db:
-            assert db.execute("SHOW synchronous_commit").fetchone()[0] == "on"
         assert store.query("SHOW synchronous_commit")[0][0] == "on"
+        with store.transaction() as db:
+            PostgresStore.put_state(db, "acked", 1)
+        with psycopg.connect(url, autocommit=True) as raw:  # the database's default: off
+            raw.execute("INSERT INTO state (key, value) VALUES ('never flushed', '1')")
+        postgres.crash()  # no checkpoint, no WAL written out: what is only in PostgreSQL's buffers is gone
+        postgres.restart()
     finally:
         store.close()
+    reopened = PostgresStore(url)
+    try:
+        assert reopened.get_state("acked") == 1
+        assert reopened.get_state("never flushed") is None, "the control: the crash did lose an unflushed commit"
+    finally:
+        reopened.close()
 
 
 def test_placeholders_become_psycopg_s_outside_string_literals():
@@ -118,6 +136,35 @@ def test_two_writers_receiving_the_same_id_at_once_store_one_record_and_both_ans
         assert answers[0][0] == answers[1][0]
         assert stores[0].query("SELECT COUNT(*) FROM records")[0][0] == 1
         assert stores[1].query("SELECT COUNT(*) FROM audit WHERE action = 'submit'")[0][0] == 1
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_writers_take_turns_so_a_read_then_write_sees_every_earlier_commit(url):
+    """``participants.join`` reads (is this phone known?) then writes, in one transaction. Two stores (two
+    connections, as two serve processes) joining the same phones at once: without the writer lock both
+    would read "unknown" and the second insert would break the device key's uniqueness."""
+    stores = [PostgresStore(url, exclusive=False) for _ in range(4)]
+    failures: list[BaseException] = []
+    try:
+        for round_ in range(5):
+            gate = threading.Barrier(len(stores))
+
+            def join(store, key=f"{round_}" * 32):
+                gate.wait(timeout=10)
+                try:
+                    participants.join(store, key, "Ada")
+                except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=join, args=(s,)) for s in stores]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=30)
+        assert failures == []
+        assert stores[0].query("SELECT COUNT(*) FROM participants")[0][0] == 5
     finally:
         for store in stores:
             store.close()
