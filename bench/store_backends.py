@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--b1-submit-rate", type=float, default=50, help="B1 stories a second (the night's)")
     parser.add_argument("--backends", default=",".join(BACKENDS),
                         help="which stores, in this order (e.g. postgresql,sqlite to swap who goes first)")
+    parser.add_argument("--database-cpu", type=int, choices=(0, 1), default=0,
+                        help="PostgreSQL's core: 0 with the server (one core for the whole server side, as "
+                             "SQLite has), 1 with the load (a database core of its own, as on a venue server)")
     parser.add_argument("--benches", default="b2,b1", help="which benchmarks (b2, b1 or both), in this order")
     parser.add_argument("--no-record", action="store_true", help="a trial: print, write no results or docs")
     args = parser.parse_args()
@@ -121,7 +124,7 @@ def main() -> None:
     two_cpus = (os.cpu_count() or 1) > 1
     if two_cpus:  # B2's phones are this process: on CPU 1, the load's side (children pin themselves)
         os.sched_setaffinity(0, {1})
-    pg = PostgresServer(cpu=0 if two_cpus else None) if "postgresql" in backends else None
+    pg = PostgresServer(cpu=args.database_cpu if two_cpus else None) if "postgresql" in backends else None
     b2: list[dict] = []
     b1: list[dict] = []
     pg_info: dict = {}
@@ -185,11 +188,15 @@ def report(b2: list[dict], b1: list[dict], pg_info: dict, pg_notes: list[str], a
                   f"B1 (≤ {RATIO_GOAL}x, none dropped or lost): {verdicts['b1']}")
     command = (f"`.venv/bin/python bench/store_backends.py --b2-phones {args.b2_phones} --b2-rate {args.b2_rate} "
                f"--b2-seconds {args.b2_seconds} --b1-phones {args.b1_phones} --b1-seconds {args.b1_seconds:g} "
-               f"--b1-ramp {args.b1_ramp:g} --b1-submit-rate {args.b1_submit_rate:g} --backends {args.backends}`")
+               f"--b1-ramp {args.b1_ramp:g} --b1-submit-rate {args.b1_submit_rate:g} --backends {args.backends} "
+               f"--database-cpu {args.database_cpu} --benches {args.benches}`")
     postgres = "No PostgreSQL run"
     if pg_info:
         postgres = (f"PostgreSQL {pg_info['version']}, a throwaway cluster on loopback, fsync "
                     f"{pg_info['fsync']}, Stage's connections `synchronous_commit = on`")
+    pg_core = ("with the server, one core for the whole server side as SQLite has, so every round trip to the "
+               "database waits for the core the server is busy on" if args.database_cpu == 0 else
+               "with the load generator, a core apart from the server's as a venue server would give it")
     held = ", ".join(f"{r['backend']} {'yes' if r['held'] else 'NO'}" for r in b1)
     notes_text = ("\n\n" + "\n".join(f"- {n}" for n in notes)) if notes else " none."
     record_or_print(not args.no_record, "store_backends",
@@ -198,11 +205,10 @@ def report(b2: list[dict], b1: list[dict], pg_info: dict, pg_notes: list[str], a
                      "scenario": {"b1_ramp": b1_ramp(args), "b1_submit_rate": args.b1_submit_rate}}, f"""
 ## The store on SQLite and on PostgreSQL: B2 and B1 side by side ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
 
-Machine: {machine()}. Command: {command}. {postgres}; SQLite WAL, synchronous=FULL, in a data
-directory on the same disk. Each run on a fresh `stage serve` (on PostgreSQL, a fresh database). The
-server side on CPU 0: `stage serve` and every PostgreSQL process share that core, as on one venue
-machine, so the database's work competes with the server's as SQLite's does inside the server
-process; the load on CPU 1 (`taskset`). Other engineers' jobs shared the machine.
+Machine: {machine()}. Command: {command}. {postgres}; SQLite WAL, each ack after an fsync of the WAL that covers
+it (grouped), in a data directory on the same disk. Each run on a fresh `stage serve` (on PostgreSQL, a fresh
+database). `stage serve` on CPU 0, the load on CPU 1 (`taskset`); PostgreSQL on CPU {args.database_cpu}:
+{pg_core}. Nothing else ran on the machine.
 B2: {args.b2_phones} lean simulated phones join, then {args.b2_rate} stories a second from random phones for
 {args.b2_seconds} s (bench/submit_load.py). B1: the night scenario of bench/phones_held.py (`stage rehearse`),
 {args.b1_phones} phones joining over {b1_ramp(args):g} s, {args.b1_submit_rate:g} stories/s, 2 approvals/s, feed
