@@ -249,7 +249,8 @@ def tick():
         ticks[0] += 1
         sleep(0.01)
 spawn(tick)
-sleep(0.05)
+while ticks[0] < 2:  # the ticker is running
+    sleep(0.01)
 before = ticks[0]
 store.query("SELECT pg_sleep(1)")
 print(ticks[0] - before)
