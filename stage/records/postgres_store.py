@@ -81,6 +81,7 @@ BEGIN_WRITING = f"BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_
 # different connections never wait on each other's row lock, and PostgreSQL groups their WAL flushes.
 FLUSHED = ("BEGIN; INSERT INTO stage_flush (backend, n) VALUES (pg_backend_pid(), 1)"
            " ON CONFLICT (backend) DO UPDATE SET n = stage_flush.n + 1; COMMIT")
+COMMIT_THEN_FLUSHED = f"COMMIT; {FLUSHED}"  # one round trip for both
 _LITERAL = re.compile(r"('(?:[^']|'')*')")
 
 
@@ -288,15 +289,18 @@ class PostgresStore(Store):
                 self._local.conn = PgConnection(conn)
                 try:
                     yield self._local.conn
-                    conn.execute("COMMIT")  # visible now; its WAL may still be in PostgreSQL's buffers
                 except BaseException:
                     _rollback(conn)
                     raise
                 finally:
                     self._local.conn = None
+                    # The next writer of this process may take a connection now: its BEGIN waits on
+                    # WRITER_LOCK in PostgreSQL until the COMMIT below, so the two overlap by a round trip.
                     self._turn.release()
                     turn = False
-                conn.execute(FLUSHED)  # returns when the WAL is flushed past the commit above (and others)
+                # COMMIT (visible, WRITER_LOCK let go, its WAL perhaps still in PostgreSQL's buffers), then
+                # the flush that returns when the WAL is flushed past it (and past others): one round trip.
+                conn.execute(COMMIT_THEN_FLUSHED)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"the store could not save: {primary(exc)}") from exc
         finally:
