@@ -111,7 +111,9 @@ def _row_factory(cursor: Any) -> Any:
 
 @lru_cache(maxsize=2048)
 def pyformat(sql: str) -> str:
-    """Stage's ``?`` placeholders in psycopg's words: ``%s`` outside string literals, every ``%`` doubled."""
+    """Stage's ``?`` placeholders in psycopg's words: ``%s`` outside string literals, every ``%`` doubled.
+    What Stage's SQL therefore does not use: a ``?`` or an apostrophe in an SQL comment or a quoted
+    identifier, and sqlite3's ``:name`` placeholders (a test in test_postgres_store.py pins the rules)."""
     parts = _LITERAL.split(sql.replace("%", "%%"))
     return "".join(part if i % 2 else part.replace("?", "%s") for i, part in enumerate(parts))
 
