@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import faulthandler
 import shutil
 import signal
 import sys
@@ -65,6 +66,9 @@ def capture(server: str | None, rig_name: str, token: str | None, camera: str, m
         err_console.print(f"camera: {rig.camera.error}", markup=False)
     agent = Agent(server, rig_name, token, rig)
     signal.signal(signal.SIGTERM, lambda *_: agent.shutdown())
+    # An agent that hangs (a camera or sound library stuck in C) tells where: `kill -USR1 <pid>` writes
+    # every thread's stack to stderr, its log. faulthandler answers from C, whatever Python is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         agent.run()
     except KeyboardInterrupt:

@@ -92,7 +92,17 @@ class AgentProcess:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        self.proc.wait(30)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            # Hung: have it write every thread's stack to its log (faulthandler, stage/capture/cli.py),
+            # then stop it for good, and fail with what it said.
+            self.proc.send_signal(signal.SIGUSR1)
+            wait_until(lambda: "most recent call first" in self.output(), 5, what="the agent's stack dump")
+            self.proc.kill()
+            self.proc.wait(10)
+            raise AssertionError(f"the agent did not stop on signal {sig} within 30 s; its log ends:\n"
+                                 + "\n".join(self.output().splitlines()[-80:])) from None
 
     def output(self) -> str:
         return self.log.read_text()
@@ -103,4 +113,6 @@ def agents() -> Iterator[list[AgentProcess]]:
     started: list[AgentProcess] = []
     yield started
     for agent in started:
+        print(f"--- agent log {agent.log} (the last 60 lines) ---")  # pytest shows it when the test failed
+        print("\n".join(agent.output().splitlines()[-60:]))
         agent.kill(signal.SIGTERM)
