@@ -19,6 +19,7 @@ from stage.capture.spool import SpooledTake, slate_name
 log = logging.getLogger(__name__)
 # Seconds between attempts to reopen a microphone that vanished or was missing: doubling from the first
 # to the last, so a rig without its microphone all night does not restart PortAudio every few seconds.
+MIC_REOPEN_JOIN_S = 5  # a reopen takes well under a second when the sound system answers
 MIC_RETRY_FIRST, MIC_RETRY_LAST = 3.0, 30.0
 
 
@@ -108,6 +109,13 @@ class Rig:
             self.take.stop("agent shutting down")
             self.take.wait(30)
         self.camera.stop()
+        reopening = self._mic_reopening
+        if reopening is not None and reopening.is_alive():
+            reopening.join(MIC_REOPEN_JOIN_S)
+            if reopening.is_alive():  # stuck inside PortAudio: a second call into it would hang this stop too
+                log.warning("microphone: its reopen has not come back from the sound library in %d s; leaving it "
+                            "to the process exit", MIC_REOPEN_JOIN_S)
+                return
         if self.microphone:
             self.microphone.stop()
 

@@ -84,14 +84,14 @@ def test_keyboard_moderation_and_a_show_with_auto_follow_group_and_panic(night, 
     shot(host, "host-after-group")
 
     cue(host, "5").click()
-    press_go(host)  # the story cue, with a 0.5 s pre-wait...
+    press_go(host)  # the story cue, with a 2 s pre-wait (0.5 s was sometimes over before a loaded CI's click)...
     expect(cue(host, "5")).to_have_attribute("data-state", "pre_wait")
     host.click("#panic")  # ...stopped by PANIC before it fires; the displays go to the panic scene
     expect(display.locator("#scene-blank")).to_be_visible()
     expect(cue(host, "5")).to_have_attribute("data-state", "stopped")
-    # Kept as a fixed wait: "nothing fires" has no event to wait for; 700 ms is past the 0.5 s pre-wait
+    # Kept as a fixed wait: "nothing fires" has no event to wait for; 2.3 s is past the 2 s pre-wait
     # that PANIC stopped, so a story scene would have replaced the blank one by now.
-    host.wait_for_timeout(700)
+    host.wait_for_timeout(2300)
     expect(display.locator("#scene-blank")).to_be_visible()  # the stopped pre-wait never fired
     host.fill("#audit-action", "panic")
     host.click("#audit-form button")
