@@ -59,7 +59,7 @@ def _sqlite(path: Path) -> StoreFacts:
 
 
 def _postgres(url: str) -> StoreFacts:
-    from stage.records.postgres_store import connect, redacted, schema_version
+    from stage.records.postgres_connection import connect, redacted, schema_version
 
     try:
         conn = connect(url)

@@ -41,19 +41,18 @@ The promises, as on SQLite:
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.pq import TransactionStatus
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from stage.errors import StoreError
+from stage.records.postgres_connection import (CONNECT_TIMEOUT_S, KEEPALIVES, PgConnection, Row, rollback_what_can_be,
+                                               row_factory, connect, one_line, primary, pyformat, redacted,
+                                               schema_version)
 from stage.records.postgres_migrations import POSTGRES_MIGRATIONS
 from stage.records.store import Store
 
@@ -66,14 +65,9 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 WRITER_LOCK = 0x53544147450001
 SERVE_LOCK = 0x53544147450002
 POOL_SIZE = 8  # reads run side by side; writers queue on WRITER_LOCK anyway
-CONNECT_TIMEOUT_S = 5
 # A store that stops answering must turn into an error ack, not a phone waiting forever.
 STATEMENT_TIMEOUT_MS = 15_000
 POOL_WAIT_S = 5  # PostgreSQL down: a write is refused after this long (the phone's outbox retries it)
-# A database host that vanished (power, network): TCP notices in 30 s instead of the kernel's ~2 hours,
-# for the pool's connections (a query in flight) and the serve lock's (whose session then ends).
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
-              "tcp_user_timeout": 30_000}
 # Sent as one simple query: one round trip instead of two (a write is ~5 round trips in all).
 BEGIN_WRITING = f"BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
 # A write of its own, committed synchronously: PostgreSQL flushes a commit only when its transaction wrote
@@ -82,116 +76,11 @@ BEGIN_WRITING = f"BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_
 FLUSHED = ("BEGIN; INSERT INTO stage_flush (backend, n) VALUES (pg_backend_pid(), 1)"
            " ON CONFLICT (backend) DO UPDATE SET n = stage_flush.n + 1; COMMIT")
 COMMIT_THEN_FLUSHED = f"COMMIT; {FLUSHED}"  # one round trip for both
-_LITERAL = re.compile(r"('(?:[^']|'')*')")
-
-
-class Row(tuple):
-    """A row that reads by column name and by index, and ``dict(row)``s, like ``sqlite3.Row``."""
-
-    _index: dict[str, int]
-
-    def __new__(cls, values: Any, index: dict[str, int]) -> "Row":
-        row = super().__new__(cls, values)
-        row._index = index
-        return row
-
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self._index[key])
-        return tuple.__getitem__(self, key)
-
-    def keys(self) -> list[str]:
-        return list(self._index)
-
-
-def _row_factory(cursor: Any) -> Any:
-    index = {column.name: i for i, column in enumerate(cursor.description or ())}
-    return lambda values: Row(values, index)
-
-
-@lru_cache(maxsize=2048)
-def pyformat(sql: str) -> str:
-    """Stage's ``?`` placeholders in psycopg's words: ``%s`` outside string literals, every ``%`` doubled.
-    What Stage's SQL therefore does not use: a ``?`` or an apostrophe in an SQL comment or a quoted
-    identifier, and sqlite3's ``:name`` placeholders (a test in test_postgres_store.py pins the rules)."""
-    parts = _LITERAL.split(sql.replace("%", "%%"))
-    return "".join(part if i % 2 else part.replace("?", "%s") for i, part in enumerate(parts))
-
-
-class PgConnection:
-    """A psycopg connection that takes sqlite3-style SQL (what a transaction hands its caller)."""
-
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.raw = conn
-
-    def execute(self, sql: str, params: tuple | dict = ()) -> Any:
-        return self.raw.execute(pyformat(sql), params if params is not None else ())
-
-    def executemany(self, sql: str, rows: Any) -> Any:
-        cursor = self.raw.cursor()
-        rows = list(rows)
-        if rows:  # psycopg runs even an empty batch as a pipeline: three round trips for nothing
-            cursor.executemany(pyformat(sql), rows)
-        return cursor
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for logs, errors and the banner."""
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "postgresql://(unreadable URL)"
-    host, port, db = params.get("host", "localhost"), params.get("port", "5432"), params.get("dbname", "")
-    user = f"{params['user']}@" if params.get("user") else ""
-    return f"postgresql://{user}{host}:{port}/{db}"
-
-
-def one_line(exc: BaseException) -> str:
-    """psycopg's message on one line (a failed connect lists every attempt on lines of its own)."""
-    return "; ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip()) or type(exc).__name__
-
-
-def connect(url: str, **kwargs: Any) -> psycopg.Connection:
-    """One connection, or a ``StoreError`` that says why not (unreachable, refused credentials, no database)."""
-    try:
-        return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True, **KEEPALIVES, **kwargs)
-    except psycopg.ProgrammingError as exc:  # not a URL psycopg can read
-        raise StoreError(f"not a PostgreSQL URL: {one_line(exc)}", code="bad_database_url") from None
-    except psycopg.Error as exc:
-        raise StoreError(f"cannot reach PostgreSQL at {redacted(url)}: {one_line(exc)}",
-                         code="store_unreachable") from None
-
-
-def schema_version(conn: psycopg.Connection) -> int:
-    """The Stage schema version of a database (0 when Stage never migrated it)."""
-    exists = conn.execute("SELECT to_regclass('stage_schema') IS NOT NULL").fetchone()[0]
-    if not exists:
-        return 0
-    row = conn.execute("SELECT version FROM stage_schema").fetchone()
-    return row[0] if row else 0
 
 
 def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET synchronous_commit = on")  # an ack means flushed, whatever the server's default
     conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
-
-
-def primary(exc: BaseException) -> str:
-    """What PostgreSQL said, without its DETAIL (key values, ids): the part a phone's error ack may carry."""
-    diag = getattr(exc, "diag", None)
-    return (diag.message_primary if diag is not None and diag.message_primary else None) or one_line(exc)
-
-
-def _rollback(conn: psycopg.Connection) -> None:
-    """Roll back what can be: a connection still busy with a query (a greenlet killed mid-query) or broken
-    is left to the pool, which closes it; the exception that got us here is the one that counts."""
-    if conn.broken or conn.closed:
-        return
-    if conn.pgconn.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-        try:
-            conn.execute("ROLLBACK")
-        except psycopg.Error as exc:
-            log.debug("rollback failed, the pool drops the connection: %s", exc)
 
 
 class PostgresStore(Store):
@@ -218,7 +107,7 @@ class PostgresStore(Store):
             self._pool = ConnectionPool(
                 make_conninfo(url, connect_timeout=CONNECT_TIMEOUT_S, **KEEPALIVES), min_size=min(2, pool_size),
                 max_size=pool_size, open=False, name="stage", timeout=POOL_WAIT_S,
-                kwargs={"autocommit": True, "row_factory": _row_factory}, configure=_configure)
+                kwargs={"autocommit": True, "row_factory": row_factory}, configure=_configure)
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
         except BaseException as exc:
             self._holder.close()
@@ -292,7 +181,7 @@ class PostgresStore(Store):
                 try:
                     yield self._local.conn
                 except BaseException:
-                    _rollback(conn)
+                    rollback_what_can_be(conn)
                     raise
                 finally:
                     self._local.conn = None
@@ -324,7 +213,7 @@ class PostgresStore(Store):
                         continue
                     raise
                 if self._lost:
-                    _rollback(conn)
+                    rollback_what_can_be(conn)
                     raise StoreError("another Stage serves this database now; this server cannot save")
                 yield conn
                 return

@@ -14,7 +14,8 @@ from typing import Any
 
 from stage.errors import StoreError
 from stage.records.migrations import MIGRATIONS
-from stage.records.postgres_store import PgConnection, PostgresStore, connect, redacted, schema_version
+from stage.records.postgres_connection import PgConnection, connect, redacted, schema_version
+from stage.records.postgres_store import PostgresStore
 
 # Parents before children (foreign keys); tests/unit/test_transfer.py checks this lists every table.
 TABLES = ("participants", "records", "record_sources", "audit", "state", "recommendations", "volunteers", "takes",

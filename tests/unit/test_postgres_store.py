@@ -19,7 +19,8 @@ from stage.errors import StoreError
 from stage.records import lookup, participants, submissions
 from stage.records.migrations import MIGRATIONS
 from stage.records.postgres_migrations import POSTGRES_MIGRATIONS
-from stage.records.postgres_store import PostgresStore, pyformat
+from stage.records.postgres_connection import pyformat
+from stage.records.postgres_store import PostgresStore
 from stage.records.sqlite_store import SqliteStore
 from stage.records.store import open_store
 from stage.show.models import Prompt
