@@ -11,10 +11,18 @@ gevent's finished connection handlers, and per-event request contexts (see ``sta
 The soak grew 252 -> 938 MB in 40 minutes of churning phones; one ``gc.collect()`` after a 90-second
 rehearsal freed 70,528 such objects. A full collection every ``FULL_EVERY`` seconds bounds the garbage to
 what that time makes, at the cost of one pause of tens of milliseconds a minute.
+
+Why ``malloc_trim`` after it: what the collection frees goes back to glibc's heap, which keeps it. Under
+tracemalloc in a 3x soak (2,000 churning phones), Python's own allocations stayed flat (137.2 -> 140.5 MB
+over six minutes) while RSS kept climbing (455 -> 481 MB); one ``malloc_trim(0)`` from gdb took the server
+from 417 to 333 MB at once. Freed heap that is never handed back grows RSS with the night's churn although
+nothing leaks, and a machine that also runs the capture agent and a remix render needs it back.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
 import time
@@ -33,10 +41,23 @@ def tune() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS): then nothing is trimmed."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
 def collect_once(clock: Callable[[], float] = time.perf_counter) -> int:
-    """One full collection; how many unreachable objects it found."""
+    """One full collection, then the freed heap handed back to the system; how many unreachable objects it found."""
     began = clock()
     found = gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)
     took = clock() - began
     if took > SLOW_PAUSE:
         log.info("a full garbage collection took %.0f ms (%d unreachable objects)", took * 1000, found)

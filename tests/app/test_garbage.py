@@ -74,3 +74,33 @@ def test_the_timer_keeps_collecting_after_a_failed_collection(monkeypatch, caplo
         pass
     assert len(calls) == 3 and waits == [60, 60, 60]
     assert "a full garbage collection failed" in caplog.text
+
+
+# A fresh interpreter (its heap is this test's alone): ~100 MB in blocks small enough for glibc's heap
+# (below its 128 KiB mmap threshold), all freed but the last, which pins the heap's top so glibc's own
+# trimming at free() cannot hand the hole below it back. Only malloc_trim does.
+HEAP_HOLE = """
+import sys
+from stage import collector
+
+def rss_mb():
+    line = next(l for l in open("/proc/self/status") if l.startswith("RssAnon:"))
+    return int(line.split()[1]) / 1024
+
+blocks = [bytes(50_000) + bytes([i % 256]) for i in range(2_000)]
+pin = blocks[-1]
+del blocks[:-1]
+before = rss_mb()
+collector.collect_once()
+print(before, rss_mb())
+"""
+
+
+def test_a_full_collection_hands_freed_heap_back_to_the_system():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", HEAP_HOLE], capture_output=True, text=True, check=True).stdout
+    before, after = (float(x) for x in out.split())
+    assert before > 90, f"the freed blocks were still counted in RSS before the collection ({before:.0f} MB)"
+    assert before - after > 70, f"RSS {before:.0f} -> {after:.0f} MB: the freed heap stayed with the process"
