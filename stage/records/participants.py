@@ -37,7 +37,7 @@ def join(store: Store, device_key: str, name: str, simulated: bool = False) -> t
         row = db.execute("SELECT * FROM participants WHERE device_key_hash = ?", (key_hash,)).fetchone()
         if row is None:
             participant_id = str(uuid.uuid4())
-            db.execute(
+            db.execute_later(  # read by nobody: with the audit entry and the commit, one round trip
                 "INSERT INTO participants (id, device_key_hash, name, simulated, created_at, last_seen) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (participant_id, key_hash, name, int(simulated), now, now),
@@ -45,7 +45,7 @@ def join(store: Store, device_key: str, name: str, simulated: bool = False) -> t
             Store.audit(db, f"participant:{participant_id}", "join", participant_id, name=name,
                         **({"simulated": True} if simulated else {}))
             return Participant(participant_id, name, consent=False, banned=False), True
-        db.execute("UPDATE participants SET name = ?, last_seen = ? WHERE id = ?", (name, now, row["id"]))
+        db.execute_later("UPDATE participants SET name = ?, last_seen = ? WHERE id = ?", (name, now, row["id"]))
         if row["name"] != name:
             Store.audit(db, f"participant:{row['id']}", "rename", row["id"], name=name)
     # As written, not read back: a read fewer per join (a round trip on PostgreSQL)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -58,19 +59,58 @@ def pyformat(sql: str) -> str:
 
 
 class PgConnection:
-    """A psycopg connection that takes sqlite3-style SQL (what a transaction hands its caller)."""
+    """A psycopg connection that takes sqlite3-style SQL (what a transaction hands its caller).
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    Round trips are what a write costs here: under a busy event loop each one waits a turn of the loop,
+    so the ack p99 of the night scenario grew with their number (docs/benchmarks.md). Statements whose
+    result nobody reads wait in ``queued`` and go out with the next one that is read, in one psycopg
+    pipeline (one round trip); the transaction's opening statements are queued the same way, and the store
+    sends what is left with its commit. A stored story is two round trips so, where it was five.
+    """
+
+    def __init__(self, conn: psycopg.Connection, queued: list[tuple[str, Any]] | None = None,
+                 reconnect: Callable[[psycopg.Connection], psycopg.Connection] | None = None) -> None:
+        """``reconnect``: given the connection that turned out dropped on the very first round trip (nothing
+        was written on it: PostgreSQL restarted while it idled in the pool), a fresh one to send it all again."""
         self.raw = conn
+        self.queued: list[tuple[str, Any]] = list(queued or ())  # psycopg SQL and its parameters
+        self._reconnect = reconnect
+        self._sent = False
 
     def execute(self, sql: str, params: tuple | dict = ()) -> Any:
-        return self.raw.execute(pyformat(sql), params if params is not None else ())
+        return self.send(pyformat(sql), params if params is not None else ())
 
-    def executemany(self, sql: str, rows: Any) -> Any:
-        cursor = self.raw.cursor()
-        rows = list(rows)
-        if rows:  # psycopg runs even an empty batch as a pipeline: three round trips for nothing
-            cursor.executemany(pyformat(sql), rows)
+    def execute_later(self, sql: str, params: tuple | dict = ()) -> None:
+        """A statement whose result nobody reads: sent with the next statement or the commit. Its error, if
+        any, is raised there (so nothing that catches one statement's error may use this)."""
+        self.queued.append((pyformat(sql), params if params is not None else ()))
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        # Queued as single statements: psycopg runs even an empty executemany as a pipeline of its own.
+        for row in rows:
+            self.execute_later(sql, row)
+
+    def send(self, sql: str | None = None, params: Any = ()) -> Any:
+        """The queued statements and then ``sql`` (psycopg's words) in one round trip; ``sql``'s cursor."""
+        queued, self.queued = self.queued, []
+        first, self._sent = not self._sent, True
+        try:
+            return self._send(queued, sql, params)
+        except psycopg.OperationalError:
+            if not (first and self.raw.broken and self._reconnect is not None):
+                raise
+        self.raw = self._reconnect(self.raw)
+        return self._send(queued, sql, params)
+
+    def _send(self, queued: list[tuple[str, Any]], sql: str | None, params: Any) -> Any:
+        if not queued:
+            return self.raw.execute(sql, params) if sql is not None else None
+        cursor = None
+        with self.raw.pipeline():
+            for text, values in queued:
+                self.raw.execute(text, values)
+            if sql is not None:
+                cursor = self.raw.execute(sql, params)
         return cursor
 
 

@@ -68,14 +68,16 @@ POOL_SIZE = 8  # reads run side by side; writers queue on WRITER_LOCK anyway
 # A store that stops answering must turn into an error ack, not a phone waiting forever.
 STATEMENT_TIMEOUT_MS = 15_000
 POOL_WAIT_S = 5  # PostgreSQL down: a write is refused after this long (the phone's outbox retries it)
-# Sent as one simple query: one round trip instead of two (a write is ~5 round trips in all).
-BEGIN_WRITING = f"BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
-# A write of its own, committed synchronously: PostgreSQL flushes a commit only when its transaction wrote
-# WAL (an xid alone, txid_current(), commits asynchronously anyway). One row per backend: flushes of
-# different connections never wait on each other's row lock, and PostgreSQL groups their WAL flushes.
-FLUSHED = ("BEGIN; INSERT INTO stage_flush (backend, n) VALUES (pg_backend_pid(), 1)"
-           " ON CONFLICT (backend) DO UPDATE SET n = stage_flush.n + 1; COMMIT")
-COMMIT_THEN_FLUSHED = f"COMMIT; {FLUSHED}"  # one round trip for both
+# A write transaction opens with these, sent with its first statement (PgConnection queues them).
+OPENING = [("BEGIN", ()), ("SET LOCAL synchronous_commit = off", ()),
+           ("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))]
+# And closes with these, sent with whatever it left queued: COMMIT, then a write of its own, committed
+# synchronously: PostgreSQL flushes a commit only when its transaction wrote WAL (an xid alone,
+# txid_current(), commits asynchronously anyway). One row per backend: flushes of different connections
+# never wait on each other's row lock, and PostgreSQL groups their WAL flushes.
+CLOSING = [("COMMIT", ()), ("BEGIN", ()),
+           ("INSERT INTO stage_flush (backend, n) VALUES (pg_backend_pid(), 1)"
+            " ON CONFLICT (backend) DO UPDATE SET n = stage_flush.n + 1", ()), ("COMMIT", ())]
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -129,7 +131,7 @@ class PostgresStore(Store):
                 conn.execute("SET LOCAL statement_timeout = 0")  # a big night's migration may take a while
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
                 conn.execute("CREATE TABLE IF NOT EXISTS stage_schema (version INTEGER NOT NULL)")
-                # The store's own, not the night's (never exported): see FLUSHED.
+                # The store's own, not the night's (never exported): see CLOSING.
                 conn.execute("CREATE TABLE IF NOT EXISTS stage_flush (backend INTEGER PRIMARY KEY, n BIGINT NOT NULL)")
                 version = schema_version(conn)
                 if version > len(POSTGRES_MIGRATIONS):
@@ -168,55 +170,52 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[PgConnection]:
-        """Returns once the commit is flushed; writers hold ``WRITER_LOCK`` until their commit, not their flush."""
+        """Returns once the commit is flushed; writers hold ``WRITER_LOCK`` until their commit, not their flush.
+        Round trips: the opening goes with the first statement, what is left queued with the commit."""
         if getattr(self._local, "conn", None) is not None:
             raise RuntimeError("a store transaction inside another one")
         if self._lost:
             raise StoreError("another Stage serves this database now; this server cannot save")
         self._turn.acquire()
         turn = True
+        conn: PgConnection | None = None
         try:
-            with self._begun() as conn:
-                self._local.conn = PgConnection(conn)
-                try:
-                    yield self._local.conn
-                except BaseException:
-                    rollback_what_can_be(conn)
-                    raise
-                finally:
-                    self._local.conn = None
-                    # The next writer of this process may take a connection now: its BEGIN waits on
-                    # WRITER_LOCK in PostgreSQL until the COMMIT below, so the two overlap by a round trip.
-                    self._turn.release()
-                    turn = False
-                # COMMIT (visible, WRITER_LOCK let go, its WAL perhaps still in PostgreSQL's buffers), then
-                # the flush that returns when the WAL is flushed past it (and past others): one round trip.
-                conn.execute(COMMIT_THEN_FLUSHED)
+            conn = PgConnection(self._pool.getconn(), OPENING, reconnect=self._fresh)
+            self._local.conn = conn
+            try:
+                yield conn
+            except BaseException:
+                rollback_what_can_be(conn.raw)
+                raise
+            finally:
+                self._local.conn = None
+                # The next writer of this process may take a connection now: its opening waits on
+                # WRITER_LOCK in PostgreSQL until the COMMIT below, so the two overlap by a round trip.
+                self._turn.release()
+                turn = False
+            if self._lost:  # another greenlet found the serve lock gone while this one wrote
+                rollback_what_can_be(conn.raw)
+                raise StoreError("another Stage serves this database now; this server cannot save")
+            if conn.queued != OPENING:  # nothing sent and nothing queued: nothing to commit
+                conn.queued += CLOSING
+                conn.send()  # returns when the WAL is flushed past this commit (and past others)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"the store could not save: {primary(exc)}") from exc
         finally:
             if turn:
                 self._turn.release()
+            if conn is not None:
+                self._pool.putconn(conn.raw)
 
-    @contextmanager
-    def _begun(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection in a transaction that holds ``WRITER_LOCK``: BEGIN and the lock in one round trip.
-        A connection PostgreSQL dropped while it idled in the pool (a restart) fails right there, before
-        anything was written; then every dead one is dropped and this one is tried again."""
-        for attempt in (1, 2):
-            with self._pool.connection() as conn:
-                try:
-                    conn.execute(BEGIN_WRITING)
-                except psycopg.OperationalError:
-                    if attempt == 1 and conn.broken:
-                        self._after_a_restart()
-                        continue
-                    raise
-                if self._lost:
-                    rollback_what_can_be(conn)
-                    raise StoreError("another Stage serves this database now; this server cannot save")
-                yield conn
-                return
+    def _fresh(self, dropped: psycopg.Connection) -> psycopg.Connection:
+        """A pooled connection PostgreSQL dropped while it idled (a restart) failed on the transaction's first
+        round trip, before anything was written: drop every dead one and go on with a live one."""
+        self._after_a_restart()
+        if self._lost:
+            raise StoreError("another Stage serves this database now; this server cannot save")
+        fresh = self._pool.getconn()
+        self._pool.putconn(dropped)  # broken: the pool closes it (kept till now: transaction() returns it if we fail)
+        return fresh
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[Row]:
         mine = getattr(self._local, "conn", None)

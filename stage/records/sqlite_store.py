@@ -34,6 +34,13 @@ from stage.records.store import NativeRunner, Store, _call
 log = logging.getLogger(__name__)
 
 
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's connection with the store API's ``execute_later``: at once here, nothing is saved by waiting."""
+
+    def execute_later(self, sql: str, params: tuple | dict = ()) -> None:
+        self.execute(sql, params)
+
+
 class SqliteStore(Store):
     kind = "sqlite"
 
@@ -50,7 +57,7 @@ class SqliteStore(Store):
             self._lockfile.close()
             raise StoreError(f"another Stage is already using {path.parent}") from None
         # One connection, serialised by a lock (green under gevent/eventlet after monkey-patching).
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, factory=SqliteConnection)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")

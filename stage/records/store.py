@@ -42,7 +42,10 @@ class Connection(Protocol):
     """What a transaction hands its caller: sqlite3's connection, or the PostgreSQL one that speaks like it."""
 
     def execute(self, sql: str, params: tuple | dict = ()) -> Cursor: ...
-    def executemany(self, sql: str, rows: Any) -> Cursor: ...
+    def executemany(self, sql: str, rows: Any) -> Any: ...
+    # A write whose result nobody reads (an audit entry): PostgreSQL sends it with the next statement or
+    # the commit, a round trip fewer; SQLite runs it at once. Its error is raised there, not here.
+    def execute_later(self, sql: str, params: tuple | dict = ()) -> None: ...
 
 
 def _call(fn: Callable[[], T]) -> T:
@@ -73,7 +76,7 @@ class Store:
     @staticmethod
     def audit(db: Connection, actor: str, action: str, subject: str | None = None, **detail: Any) -> None:
         """Append to the audit log inside the caller's transaction."""
-        db.execute(
+        db.execute_later(
             "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
             (time.time(), actor, action, subject, json.dumps(detail, ensure_ascii=False) if detail else None),
         )
@@ -84,7 +87,7 @@ class Store:
 
     @staticmethod
     def put_state(db: Connection, key: str, value: Any) -> None:
-        db.execute(
+        db.execute_later(
             "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value, ensure_ascii=False)),
         )

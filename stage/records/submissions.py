@@ -96,20 +96,26 @@ def _insert(store: Store, participant_id: str, record_id: str, kind: str, text: 
     check_sources(store, sources)  # again: a source may have been rejected while an upload was ingested
     now = time.time()
     with store.transaction() as db:
-        author = db.execute("SELECT name, banned FROM participants WHERE id = ?", (participant_id,)).fetchone()
-        if author is None or author["banned"]:
-            raise Forbidden("this phone cannot submit", code="banned")
-        # A retry that raced the first copy inserts nothing: the first one stands.
-        created = db.execute(
+        # One statement where a banned author or a retry that raced the first copy inserts nothing (the
+        # first copy stands); the author's name comes back with it. On PostgreSQL the transaction's opening
+        # goes with it and the rest with the commit: a stored story is two round trips.
+        inserted = db.execute(
             "INSERT INTO records (id, kind, status, participant_id, author_name, text, media, prompt_id, flags,"
-            " created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-            (record_id, kind, participant_id, author["name"], text, media, prompt_id, json.dumps(flags), now, now),
-        ).rowcount == 1
+            " created_at, updated_at) SELECT ?, ?, 'pending', id, name, ?, ?, ?, ?, ?, ? FROM participants"
+            " WHERE id = ? AND banned = 0 ON CONFLICT(id) DO NOTHING RETURNING author_name",
+            (record_id, kind, text, media, prompt_id, json.dumps(flags), now, now, participant_id),
+        ).fetchone()
+        created = inserted is not None
         if created:
+            author_name = inserted["author_name"]
             db.executemany("INSERT INTO record_sources (record_id, source_id) VALUES (?, ?)",
                            [(record_id, source_id) for source_id in sources])
             Store.audit(db, f"participant:{participant_id}", "submit", record_id, kind=kind, prompt=prompt_id,
                         sources=list(sources))
+        else:  # banned (or unknown), or the id is taken: the ban wins, as it did before the insert was one
+            author = db.execute("SELECT banned FROM participants WHERE id = ?", (participant_id,)).fetchone()
+            if author is None or author["banned"]:
+                raise Forbidden("this phone cannot submit", code="banned")
     if not created:  # the racing first copy stands: answer with it, as stored
         record = lookup.record(store, record_id)
         assert record is not None
@@ -118,7 +124,7 @@ def _insert(store: Store, participant_id: str, record_id: str, kind: str, text: 
              f" (sources {', '.join(sources)})" if sources else "")
     # What was just committed, without reading it back: two queries fewer per story, which on PostgreSQL
     # are two round trips (a new pending record reads as pending: the view changes only takes and remixes).
-    return Record(id=record_id, kind=kind, status="pending", author=author["name"], participant_id=participant_id,
+    return Record(id=record_id, kind=kind, status="pending", author=author_name, participant_id=participant_id,
                   text=text, media=media, prompt_id=prompt_id, reason=None, created_at=now, updated_at=now,
                   sources=tuple(sources), flags=tuple(flags)), True
 

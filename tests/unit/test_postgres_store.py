@@ -50,7 +50,7 @@ def test_both_histories_make_the_same_tables_columns_and_views(url, tmp_path):
                           " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"):
             pg_tables.setdefault(r["table_name"], []).append(r["column_name"])
         assert pg_tables.pop("stage_schema") == ["version"]
-        assert pg_tables.pop("stage_flush") == ["backend", "n"], "the store's own (see FLUSHED), not the night's"
+        assert pg_tables.pop("stage_flush") == ["backend", "n"], "the store's own (see CLOSING), not the night's"
         assert pg_tables.pop("record_sources")[0] == "rowid", "SQLite's implicit insertion order, made explicit"
         lite_tables.pop("record_sources")
         assert pg_tables == lite_tables
@@ -86,6 +86,31 @@ def test_an_ack_survives_a_database_crash_right_after_it_whatever_the_database_d
         assert reopened.get_state("never flushed") is None, "the control: the crash did lose an unflushed commit"
     finally:
         reopened.close()
+
+
+def test_a_join_and_a_story_are_two_round_trips_each_and_a_banned_phone_still_gets_banned(url, monkeypatch):
+    """Round trips are what a write costs under a busy event loop (docs/benchmarks.md, B1): the opening goes
+    with the first statement, the audit entry with the commit."""
+    from stage.errors import Forbidden
+    from stage.records import moderation
+    from stage.records.postgres_connection import PgConnection
+
+    trips = []
+    real = PgConnection._send
+    monkeypatch.setattr(PgConnection, "_send", lambda self, *a: trips.append(1) or real(self, *a))
+    store = PostgresStore(url)
+    try:
+        ada, _ = participants.join(store, "a" * 32, "Ada")
+        assert len(trips) == 2
+        trips.clear()
+        record, created = submissions.submit_story(store, ada.id, PROMPT, str(uuid.uuid4()), "Two trips.")
+        assert created and record.author == "Ada" and len(trips) == 2
+        assert [r["action"] for r in store.query("SELECT action FROM audit ORDER BY seq")] == ["join", "submit"]
+        moderation.ban(store, ada.id, "host:test")
+        with pytest.raises(Forbidden, match="cannot submit"):
+            submissions.submit_story(store, ada.id, PROMPT, str(uuid.uuid4()), "Banned now.")
+    finally:
+        store.close()
 
 
 def test_placeholders_become_psycopg_s_outside_string_literals():
