@@ -27,6 +27,7 @@ from stage.lighting.sender import OscSender
 from stage.night import Night
 from stage.realtime import transport
 from stage.realtime.broadcast import Broadcaster
+from stage.realtime.manager import IndexedManager
 from stage.realtime.presence import Presence
 from stage.records import audit_log
 from stage.records.store import open_store
@@ -79,6 +80,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
+        client_manager=IndexedManager(),  # a disconnect costs O(its rooms), not O(phones): realtime/manager.py
     )
     transport.install(app, socketio, settings.async_mode)  # per-connection caps and budgets (realtime/transport.py)
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
