@@ -57,14 +57,16 @@ def main() -> None:
                     f"{best['indexed'] * 1000:.1f} | {best['indexed'] / phones * 1e6:.1f} | "
                     f"{best['upstream'] / best['indexed']:.0f}x |")
         print(rows[-1])
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
     command = f"`.venv/bin/python bench/manager_disconnect.py --phones {args.phones} --repeat {args.repeat}`"
     record_or_print(not args.no_record, "manager_disconnect", {"command": command, "figures": figures}, f"""
-## Every phone leaving: python-socketio's manager and Stage's indexed one ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
+## Every phone leaving: python-socketio's manager and Stage's indexed one ({when})
 
 Machine: {machine()}. Command: {command}. Each phone in its sid room, its participant's room and the wall
 room on /audience; then all of them disconnect one by one. Best of {args.repeat}, both managers in one run.
 
-| phones | upstream: all leave, ms | upstream µs per disconnect | indexed: all leave, ms | indexed µs per disconnect | ratio |
+| phones | upstream: all leave, ms | upstream µs per disconnect | indexed: all leave, ms | indexed µs per disconnect \
+| ratio |
 |---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 """)
