@@ -198,7 +198,11 @@ class PostgresStore(Store):
                 raise StoreError("another Stage serves this database now; this server cannot save")
             if conn.queued != OPENING:  # nothing sent and nothing queued: nothing to commit
                 conn.queued += CLOSING
-                conn.send()  # returns when the WAL is flushed past this commit (and past others)
+                try:
+                    conn.send()  # returns when the WAL is flushed past this commit (and past others)
+                except psycopg.Error:  # a queued statement failed (an audit entry refused): nothing of it stays
+                    rollback_what_can_be(conn.raw)
+                    raise
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"the store could not save: {primary(exc)}") from exc
         finally:

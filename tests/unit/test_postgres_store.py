@@ -294,6 +294,24 @@ def test_a_slow_query_never_stops_the_event_loop(url, mode):
     assert int(done.stdout.split()[-1]) >= 10
 
 
+def test_a_queued_statement_refused_at_the_commit_undoes_the_whole_transaction(url):
+    store = PostgresStore(url, pool_size=1)  # one connection: the next write gets the very same one back
+    try:
+        with store.transaction() as db:
+            PostgresStore.audit(db, "host:test", "go", "1")
+        with pytest.raises(StoreError, match="append-only"):
+            with store.transaction() as db:
+                PostgresStore.put_state(db, "kept", "no")  # queued, then sent with the refused one at the commit
+                db.execute_later("UPDATE audit SET action = 'nothing'")
+        assert store.get_state("kept") is None
+        with store.transaction() as db:
+            PostgresStore.put_state(db, "kept", "yes")
+        assert store.get_state("kept") == "yes"
+        assert [r["action"] for r in store.query("SELECT action FROM audit")] == ["go"]
+    finally:
+        store.close()
+
+
 def test_the_audit_log_refuses_truncate_too(url):
     store = PostgresStore(url)
     try:
