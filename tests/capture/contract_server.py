@@ -9,6 +9,7 @@ byte of what was received before checking the sha256.
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import socket
 import threading
@@ -22,7 +23,7 @@ TOKEN = "crew-test-pass"
 
 
 class ContractServer:
-    def __init__(self, rigs: tuple[str, ...] = ("stage",), port: int = 0) -> None:
+    def __init__(self, rigs: tuple[str, ...] = ("stage",), port: int = 0, fd: int | None = None) -> None:
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.sids: dict[str, str] = {}
         self.files: dict[str, bytearray] = {}
@@ -45,8 +46,8 @@ class ContractServer:
             self.sockets.add(environ["werkzeug.socket"])  # so stop() can drop them like a dying process
             return inner(environ, start_response)
 
-        self.wsgi = make_server("127.0.0.1", port, tracked, threaded=True)
-        self.port = self.wsgi.server_port
+        self.wsgi = make_server("127.0.0.1", port, tracked, threaded=True, fd=fd)
+        self.port = self.wsgi.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.wsgi.serve_forever, daemon=True)
 
@@ -58,6 +59,23 @@ class ContractServer:
         """Like a server process dying: stop listening and reset every open connection."""
         self.wsgi.shutdown()
         self.wsgi.server_close()
+        self._reset_connections()
+
+    def restarted(self) -> "ContractServer":
+        """Like the server process restarting on its port: every connection reset, and a new server that
+        knows nothing of the old one, started on the same listening socket. Binding the port afresh lost it
+        once in CI ("Address already in use": between the close and the bind, another socket on the machine
+        took it as its own ephemeral port), and no restart of a real server races anything for its port."""
+        listening = os.dup(self.wsgi.socket.fileno())  # werkzeug closes its socket when serving stops
+        try:
+            self.wsgi.shutdown()
+            self._reset_connections()
+            again = ContractServer(self.rigs, port=self.port, fd=listening)  # werkzeug takes a dup of its own
+        finally:
+            os.close(listening)
+        return again.start()
+
+    def _reset_connections(self) -> None:
         for sock in list(self.sockets):
             try:
                 sock.shutdown(socket.SHUT_RDWR)

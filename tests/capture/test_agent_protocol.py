@@ -103,8 +103,7 @@ def test_tampered_upload_is_refused_and_the_file_kept(tmp_path, camera, server, 
 
 def test_agent_reconnects_when_the_server_restarts(tmp_path, camera, server, agents) -> None:
     start_agent(agents, tmp_path, server, camera.url)
-    server.stop()
-    again = ContractServer(port=server.port).start()
+    again = server.restarted()
     try:
         again.wait_for("connect", timeout=30)
         assert again.wait_for("health")["camera"] == camera.url
