@@ -59,7 +59,8 @@ def collect_once(clock: Callable[[], float] = time.perf_counter) -> int:
     collected = clock()
     if _TRIM is not None:
         _TRIM(0)
-    took, trim = clock() - began, clock() - collected
+    done = clock()
+    took, trim = done - began, done - collected
     if took > SLOW_PAUSE:
         log.info("a full garbage collection took %.0f ms (%d unreachable objects; handing back freed heap: %.0f ms)",
                  took * 1000, found, trim * 1000)

@@ -61,8 +61,9 @@ def pyformat(sql: str) -> str:
 class PgConnection:
     """A psycopg connection that takes sqlite3-style SQL (what a transaction hands its caller).
 
-    Round trips are what a write costs here: under a busy event loop each one waits a turn of the loop,
-    so the ack p99 of the night scenario grew with their number (docs/benchmarks.md). Statements whose
+    Round trips are what a write waits on here: under a busy event loop each one waits a turn of the loop.
+    (Measured: fewer of them did not move B1's ack p99 or the server's CPU on this 2-core machine, where
+    PostgreSQL shares a core; docs/benchmarks.md, 2026-12-02. Kept: less waiting, no less promised.) Statements whose
     result nobody reads wait in ``queued`` and go out with the next one that is read, in one psycopg
     pipeline (one round trip); the transaction's opening statements are queued the same way, and the store
     sends what is left with its commit. A stored story is two round trips so, where it was five.
