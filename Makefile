@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SHOW ?= shows/tiny-stories.yaml
 # Debian packages the test suite and the demo need (installed only when missing, only as root).
 APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core postgresql \
-  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2
+  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2 redis-server haproxy
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 # B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.
 B1_SIZES ?= 500,1000,2000,5000,10000
