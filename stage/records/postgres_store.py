@@ -24,11 +24,17 @@ The promises, as on SQLite:
   makes them: a read-then-write (a phone joining) sees every earlier commit, and two
   processes storing the same client-made id store one record (``ON CONFLICT DO NOTHING`` then finds it).
   Reads take no lock and run side by side on the pool's connections.
-- **One server per database.** The server holds a session advisory lock (``SERVE_LOCK``) on its own
-  connection, as the SQLite store holds a flock on the data directory: a second ``stage serve`` (two
-  playheads) is refused. PostgreSQL restarted, the lock went with its session: the first write that
-  finds its connection dropped takes it again, and if another Stage took it meanwhile this server
-  refuses every write (two playheads must never both write). Issue 17 turns this into the conductor's lease.
+- **One server per database, or one conductor.** The server holds a session advisory lock (``SERVE_LOCK``,
+  postgres_lease.py) on a connection of its own, as the SQLite store holds a flock on the data directory:
+  a second ``stage serve`` (two playheads) is refused. PostgreSQL restarted, the lock went with its
+  session: the first write that finds its connection dropped takes it again, and if another Stage took it
+  meanwhile this server refuses every write (two playheads must never both write). In lease mode
+  (``lease=True``: several serve processes on one database, issue 17) the lock is the conductor's lease
+  instead: opening never refuses, it tries once (``store.lease.held``); the caller polls and watches it
+  with ``Lease.try_take`` and ``Lease.still_held``. Every process writes (``WRITER_LOCK`` lines them up),
+  so the store refuses nothing for the lease: a conductor that lost it (PostgreSQL restarted: the first
+  failed write finds it, if the watch did not) is stopped by its ``on_lost``. One lock in both modes: an
+  exclusive server is refused next to a lease holder, and a lease-mode process next to one is a follower.
 - **Faults in one sentence.** Unreachable, refused credentials, a database written by a newer Stage: a
   ``StoreError`` at start. A write that fails mid-night (PostgreSQL restarted, disk full) raises
   ``StoreError`` (an error ack, never a false ok). A pooled connection that PostgreSQL dropped (a restart)
@@ -51,8 +57,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from stage.errors import StoreError
 from stage.records.postgres_connection import (CONNECT_TIMEOUT_S, KEEPALIVES, PgConnection, Row, rollback_what_can_be,
-                                               row_factory, connect, one_line, primary, pyformat, redacted,
-                                               schema_version)
+                                               row_factory, one_line, primary, pyformat, redacted, schema_version)
+from stage.records.postgres_lease import Lease
 from stage.records.postgres_migrations import POSTGRES_MIGRATIONS
 from stage.records.store import Store
 
@@ -61,9 +67,8 @@ log = logging.getLogger(__name__)
 # one line per refused write from the event handlers instead (and the pool's errors still show).
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
-# Advisory lock keys (any bigint; these spell STAGE, then 1 and 2).
+# Advisory lock key (any bigint; this spells STAGE, then 1; SERVE_LOCK, 2, is postgres_lease's).
 WRITER_LOCK = 0x53544147450001
-SERVE_LOCK = 0x53544147450002
 POOL_SIZE = 8  # reads run side by side; writers queue on WRITER_LOCK anyway
 # A store that stops answering must turn into an error ack, not a phone waiting forever.
 STATEMENT_TIMEOUT_MS = 15_000
@@ -88,23 +93,25 @@ def _configure(conn: psycopg.Connection) -> None:
 class PostgresStore(Store):
     kind = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = POOL_SIZE, exclusive: bool = True) -> None:
-        """``exclusive``: hold ``SERVE_LOCK`` (a server, an import); False is for tests of concurrent writers."""
+    def __init__(self, url: str, pool_size: int = POOL_SIZE, exclusive: bool = True, lease: bool = False) -> None:
+        """``exclusive``: hold ``SERVE_LOCK`` or refuse to open (a server, an import); False is for tests of
+        concurrent writers. ``lease``: several serve processes on this database; ``SERVE_LOCK`` is the
+        conductor's lease, tried once here (``self.lease.held``), never a reason to refuse (``exclusive`` unread)."""
         self.url = url
         self.location = redacted(url)
-        self._exclusive = exclusive
-        self._lost = False  # the serve lock went to another Stage while PostgreSQL was away: write no more
-        self._holder_lock = threading.Lock()
+        self._exclusive = exclusive and not lease
+        self._lost = False  # exclusive: the serve lock went to another Stage while PostgreSQL was away: write no more
         # This process's writers wait their turn here, holding no pooled connection, so readers always
         # find one free (WRITER_LOCK then lines up the processes).
         self._turn = threading.Lock()
         self._local = threading.local()  # the transaction a greenlet is in: its queries read its own writes
         # The serve lock's connection, opened first: an unreachable database or refused login ends here.
-        self._holder = connect(url)
+        self.lease = Lease(url, shared=lease)
         try:
-            if exclusive and not self._take_serve_lock():
+            taken = self.lease.take() if lease or exclusive else False
+            if self._exclusive and not taken:
                 raise StoreError(f"another Stage is already using {self.location}")
-            _configure(self._holder)
+            _configure(self.lease.conn)
             self._migrate()
             self._pool = ConnectionPool(
                 make_conninfo(url, connect_timeout=CONNECT_TIMEOUT_S, **KEEPALIVES), min_size=min(2, pool_size),
@@ -112,20 +119,18 @@ class PostgresStore(Store):
                 kwargs={"autocommit": True, "row_factory": row_factory}, configure=_configure)
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
         except BaseException as exc:
-            self._holder.close()
+            self.lease.close()
             if isinstance(exc, (psycopg.Error, PoolTimeout)):  # no CREATE on schema public, a read-only replica, ...
                 raise StoreError(f"cannot open the store at {self.location}: {one_line(exc)}",
                                  code="store_unreachable") from None
             raise
-        log.info("store is PostgreSQL %s (schema %d)", self.location, len(POSTGRES_MIGRATIONS))
-
-    def _take_serve_lock(self) -> bool:
-        return bool(self._holder.execute("SELECT pg_try_advisory_lock(%s)", (SERVE_LOCK,)).fetchone()[0])
+        log.info("store is PostgreSQL %s (schema %d)%s", self.location, len(POSTGRES_MIGRATIONS),
+                 "" if not lease else " conducting" if taken else " following")
 
     def _migrate(self) -> None:
         """One migration per transaction, each re-reading the version under the writer lock (two Stages
         starting on one new database migrate it once)."""
-        conn = self._holder
+        conn = self.lease.conn
         while True:
             with conn.transaction():  # PostgreSQL's DDL is transactional: a migration lands whole or not at all
                 conn.execute("SET LOCAL statement_timeout = 0")  # a big night's migration may take a while
@@ -147,23 +152,13 @@ class PostgresStore(Store):
 
     def _after_a_restart(self) -> None:
         """A pooled connection turned out dropped: PostgreSQL restarted (or the network broke). Drop every
-        other dead one now, not one request at a time, and make sure this server still holds the serve lock."""
+        other dead one now, not one request at a time, and see whether the serve lock survived."""
         self._pool.check()
-        if not self._exclusive:
-            return
-        with self._holder_lock:
-            try:
-                self._holder.execute("SELECT 1")
-                return  # the session survived, and with it the lock
-            except psycopg.Error:
-                self._holder.close()
-            try:
-                self._holder = connect(self.url)
-            except StoreError:
-                return  # still away: the request fails as it would have, and the next one tries again
-            if self._take_serve_lock():
-                log.warning("store %s: PostgreSQL came back; this server holds the serve lock again", self.location)
-                return
+        if self.lease.shared:
+            # A conductor's session went with the restart: its on_lost stops it. A follower takes nothing
+            # here: its poll does, and the writes go on in every process either way.
+            self.lease.still_held()
+        elif self._exclusive and not self.lease.reclaim():
             self._lost = True
             log.error("store %s: another Stage took the database while PostgreSQL was away; this server "
                       "writes nothing more (stop it)", self.location)
@@ -245,9 +240,4 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._pool.close()
-        with self._holder_lock:
-            try:  # let go at once: a restart of this server must not wait for PostgreSQL to notice the close
-                self._holder.execute("SELECT pg_advisory_unlock_all()")
-            except psycopg.Error:
-                pass
-            self._holder.close()
+        self.lease.close()

@@ -97,12 +97,14 @@ def is_postgres_url(database: str | None) -> bool:
     return bool(database) and database.startswith(POSTGRES_SCHEMES)
 
 
-def open_store(database: str | None, data_dir: Path, native: NativeRunner = _call) -> Store:
+def open_store(database: str | None, data_dir: Path, native: NativeRunner = _call, lease: bool = False) -> Store:
     """The store for ``--database``: none means the SQLite file ``stage.db`` in ``data_dir``.
 
     ``native`` runs a blocking call off the event loop (the SQLite store's fsync); PostgreSQL's driver
-    waits on its socket cooperatively and needs none. Raises ``StoreError`` with one clear sentence when
-    the store cannot be opened (unreachable, refused credentials, written by a newer Stage, in use).
+    waits on its socket cooperatively and needs none. ``lease``: one of several serve processes on one
+    PostgreSQL database, its serve lock the conductor's lease (``PostgresStore``'s ``lease``); SQLite
+    ignores it (its flock refuses a second process anyway). Raises ``StoreError`` with one clear sentence
+    when the store cannot be opened (unreachable, refused credentials, written by a newer Stage, in use).
     """
     from stage.errors import StoreError
 
@@ -113,6 +115,6 @@ def open_store(database: str | None, data_dir: Path, native: NativeRunner = _cal
     if is_postgres_url(database):
         from stage.records.postgres_store import PostgresStore
 
-        return PostgresStore(database)
+        return PostgresStore(database, lease=lease)
     raise StoreError("--database must be a postgresql:// URL (or nothing, for SQLite in the data directory)",
                      code="bad_database_url")  # the value is not echoed: it may hold a password
