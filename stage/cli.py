@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import importlib
-import io
 import logging
 import os
 import resource
-import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
-import qrcode
 from limits import parse as parse_limit
 from rich.console import Console
 
 from stage import collector
 from stage.errors import ShowFileError, StageError
+from stage.banner import print_banner
 from stage.limiter import MovingWindowLimiter
-from stage.local_rigs import LocalRigs, agent_command
+from stage.local_rigs import LocalRigs
 from stage.settings import Settings
 from stage.shutdown import StopOnSignal
 from stage.show.loader import load_show
@@ -107,6 +105,8 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
 @click.option("--database", help="postgresql://user@host:port/dbname for the store (or STAGE_DATABASE_URL; "
               "default: SQLite in the data directory).")
+@click.option("--redis", help="redis://host:port/0 shared by several serve processes on one night (or STAGE_REDIS_URL; "
+              "needs --database postgresql://...).")
 @click.option("--bind", help="Address to listen on (default 0.0.0.0: the whole LAN).")
 @click.option("--port", type=int, help="Port (default 8080).")
 @click.option("--async-mode", type=click.Choice(["gevent", "eventlet"]), help="Server async mode (default gevent).")
@@ -119,16 +119,31 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 @click.option("--osc-dry-run", is_flag=True, default=None, help="Log OSC messages instead of sending them.")
 @click.option("--no-local-rigs", "local_rigs", flag_value=False, default=None,
               help="Do not start capture agents for the show's local rigs (an agent is started by hand).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Run N serve processes and HAProxy in front of them on "
+              "--port (needs --redis and --database postgresql://...).")
+@click.option("--print-proxy-config", is_flag=True, help="With --workers: print the HAProxy config and the commands "
+              "instead of starting them.")
+@click.option("--trusted-proxy", multiple=True, help="Take each phone's address from X-Forwarded-For when the request "
+              "comes from this address (a reverse proxy in front).")
+@click.option("--worker-name", "worker", hidden=True)
 @click.pass_obj
-def serve(obj: dict[str, Any], show_path: Path, **options: Any) -> None:
+def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy_config: bool,
+          **options: Any) -> None:
     """Serve a show: phones, consoles and displays on this machine's LAN."""
     show = _load_or_exit(show_path)
     try:
         settings = Settings.resolve(show_path, show, dict(os.environ), options).with_credentials()
+        if workers and not settings.redis:
+            raise ValueError("--workers shares one night between processes: add --redis redis://host:port/0 and "
+                             "--database postgresql://user@host/dbname")
     except (ValueError, StageError) as exc:
         err_console.print(f"stage: {getattr(exc, 'message', exc)}", markup=False)
         sys.exit(1)
-    _configure_logging(settings.data_dir / "stage.log")
+    _configure_logging(settings.data_dir / "stage.log", settings.worker)
+    if workers:
+        from stage.cluster.supervisor import serve_workers
+
+        sys.exit(serve_workers(settings, show, workers, print_proxy_config, console))
     for warning in obj["deferred_warnings"]:
         log.info("async mode %s: %s", settings.async_mode, warning, extra={"log_file_only": True})
     try:
@@ -152,10 +167,16 @@ def _serve(settings: Any, show: Any) -> None:
     from stage.server import create_app, start_serving
 
     app, socketio = create_app(settings, show)
-    start_serving(app)
     night = app.extensions["stage.night"]
-    _print_banner(app.extensions["stage.join_url"], settings, night, app.extensions["stage.osc"][1])
     rigs = _local_rigs(settings, night, socketio)
+    start_serving(app, duties=(rigs.start,) if settings.local_rigs else ())  # the rigs' agents: where the show runs
+    remote = app.extensions["stage.osc"][1]
+    if settings.worker:  # under --workers: the supervisor printed the banner once, for the proxy's URL
+        log.info("worker %s serving on %s:%d", settings.worker, settings.bind, settings.port)
+    else:
+        print_banner(console, app.extensions["stage.join_url"], settings, night.show, night.display_key,
+                     store=f"{night.store.kind} {night.store.location}",
+                     osc_in=f"udp {remote.bind}:{remote.port}" if remote is not None else None)
 
     StopOnSignal(socketio).install()  # SIGTERM and Ctrl-C: a stop no greenlet can swallow (see stage/shutdown.py)
     # Every phone is a socket: the usual soft limit of 1,024 descriptors would refuse phones past ~1,000.
@@ -179,6 +200,8 @@ def _serve(settings: Any, show: Any) -> None:
         raise StageError(f"cannot listen on {settings.bind}:{settings.port}: {exc.strerror}") from exc
     finally:
         rigs.close()
+        if app.extensions["stage.cluster"] is not None:
+            app.extensions["stage.cluster"].stop()
         osc, remote = app.extensions["stage.osc"]
         if remote is not None:
             remote.close()
@@ -189,43 +212,12 @@ def _serve(settings: Any, show: Any) -> None:
 
 
 def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:
-    """The show's local capture agents, talking to this server over loopback."""
+    """The show's local capture agents, talking to this server over loopback (started where the show runs)."""
     host = "127.0.0.1" if settings.bind in ("0.0.0.0", "", "localhost") else settings.bind
     rigs = LocalRigs(night.show.rigs, f"http://{host}:{settings.port}", settings.crew_password or "",
                      socketio.start_background_task, socketio.sleep, time.monotonic,
                      spool_root=settings.data_dir / "capture-spool")
-    if settings.local_rigs:
-        rigs.start()
     return rigs
-
-
-def _print_banner(join_url: str, settings: Any, night: Any, remote: Any) -> None:
-    base = join_url.rstrip("/")
-    qr = qrcode.QRCode(border=1)
-    qr.add_data(join_url)
-    text = io.StringIO()
-    qr.print_ascii(out=text, invert=True)
-    console.print(f"\n[bold]{night.show.title}[/bold]")
-    console.print(text.getvalue(), markup=False)
-    console.print(f"Phones join at   [bold]{join_url}[/bold]")
-    console.print(f"Host console     {base}/host     passphrase: [bold]{settings.host_password}[/bold]")
-    console.print(f"Moderation       {base}/moderate passphrase: [bold]{settings.moderator_password}[/bold]")
-    console.print(f"Crew console     {base}/crew     passphrase: [bold]{settings.crew_password}[/bold]")
-    for display in night.show.displays:
-        console.print(f"Display {display.name:<8} {base}/display/{display.name}?key={night.display_key(display.name)}")
-    if remote is not None:  # where it really listens: osc_in.bind may follow --bind
-        console.print(f"OSC remote       udp {remote.bind}:{remote.port}  (/stage/go, /stage/back, ...)")
-    if settings.osc_dry_run:
-        console.print("OSC dry run      messages are logged, not sent")
-    for rig in night.show.rigs:
-        started = rig.local and settings.local_rigs
-        how = "agent started here" if started else "start its agent with: STAGE_CREW_PASSWORD=<crew passphrase> " \
-            + shlex.join(["python", *agent_command(rig, base)[1:]])
-        console.print(f"Rig {rig.name:<12} {how}", markup=False)
-    console.print(f"Data directory   {settings.data_dir.resolve()}")
-    store = night.store
-    console.print(f"Store            {store.kind} {store.location}", markup=False)
-    console.print(f"Listening on     {settings.bind}:{settings.port} ({settings.async_mode}); Ctrl-C stops\n")
 
 
 # Descriptors a server needs besides its phones: the store, logs, displays, consoles, rigs, uploads, workers.
@@ -249,8 +241,9 @@ def _check_phone_room(open_files_limit: int, max_phones: int | None) -> None:
         log.info("room for about %d phones (open files limit %d)", room, open_files_limit)
 
 
-def _configure_logging(logfile: Path) -> None:
-    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+def _configure_logging(logfile: Path, worker: str | None = None) -> None:
+    # Under --workers every process appends to one file: each line says which one wrote it.
+    fmt = logging.Formatter(f"%(asctime)s {worker + ' ' if worker else ''}%(levelname)-7s %(name)s: %(message)s")
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(fmt)
     # Notes for the log file only (eventlet's deprecation notice), kept off the operator's terminal.

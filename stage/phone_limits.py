@@ -12,17 +12,18 @@ Media workers are capped server-wide too (``MEDIA_WORKERS``): the per-phone cap 
 device keys run ten or more transcodes at once on a two-core machine. A worker over the cap is
 refused with the same ``busy`` the phones already retry (audience_web/static/js/media.js).
 
-In-process only: with several ``stage serve`` processes (ARCHITECTURE.md section 3) these counts
-would have to move to Redis, like the other limits.
+With several ``stage serve`` processes (``--redis``) the windows and counts are shared in Redis
+(stage/cluster/limits.py: the same calls), the media-worker cap per machine; so are the joins per address.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem
 from limits import parse as parse_limit
@@ -50,11 +51,20 @@ class SubmitSlot:
 
 class PhoneLimits:
     def __init__(self, submit_limit: RateLimitItem = SUBMIT_LIMIT, uploads_in_flight: int = UPLOADS_IN_FLIGHT,
-                 media_workers: int = MEDIA_WORKERS) -> None:
+                 media_workers: int = MEDIA_WORKERS, window: Any = None, in_flight: Callable[[int], Any] = InFlight,
+                 machine: str = _SERVER) -> None:
+        """``window`` and ``in_flight``: this process's own (the default) or the night's (stage/cluster/limits.py);
+        ``machine``: the key of the media-worker cap, which protects one machine's cores."""
         self._submit_limit = submit_limit
-        self._window = MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
-        self._uploading = InFlight(uploads_in_flight)
-        self._workers = InFlight(media_workers)
+        self._window = window or MovingWindowLimiter()  # not limits.MemoryStorage: see stage/limiter.py
+        self._lines = MovingWindowLimiter()  # log throttles stay this process's
+        self._uploading = in_flight(uploads_in_flight)
+        self._workers = in_flight(media_workers)
+        self._machine = machine
+
+    def join(self, limit: RateLimitItem, address: str) -> bool:
+        """One join from ``address`` counted, if its window has room (phones behind one NAT share it)."""
+        return self._window.hit(limit, "join-addr", address)
 
     @contextmanager
     def submission(self, participant_id: str) -> Iterator[SubmitSlot]:
@@ -95,11 +105,11 @@ class PhoneLimits:
         Checked and taken in one step; over the cap the upload is refused at once with ``busy`` (HTTP 429,
         retried by the phone), before the worker starts, so it costs the phone no submission.
         """
-        if not self._workers.acquire(_SERVER):
+        if not self._workers.acquire(self._machine):
             log_sometimes(log, _BUSY_LINES, ("media workers",), "all %d media workers are busy; refusing uploads "
-                          "until one is free", self._workers.cap, level=logging.INFO, limiter=self._window)
+                          "until one is free", self._workers.cap, level=logging.INFO, limiter=self._lines)
             raise RateLimited("the server is busy with other uploads; trying again in a moment", code="busy")
         try:
-            yield self._workers.running(_SERVER)
+            yield self._workers.running(self._machine)
         finally:
-            self._workers.release(_SERVER)
+            self._workers.release(self._machine)

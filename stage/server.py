@@ -18,8 +18,10 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 from flask_socketio import SocketIO
+import socketio as socketio_managers
 
 from stage import realtime, web
+from stage.cluster import Cluster, process_name
 from stage.network import public_url
 from stage.lighting.remote import OscRemote, osc_in_bind
 from stage.lighting.remote_control import RemoteControl
@@ -32,6 +34,7 @@ from stage.realtime.presence import Presence
 from stage.records import audit_log
 from stage.records.store import open_store
 from stage.settings import Settings
+from stage.web.proxied import TrustedProxy
 from stage.show.clock import TaskClock
 from stage.show.loader import load_show
 from stage.show.models import Show
@@ -58,6 +61,18 @@ def native_runner(async_mode: str) -> Callable[[Callable[[], Any]], Any]:
     return lambda fn: fn()
 
 
+def client_manager(settings: Settings) -> socketio_managers.Manager:
+    """Who keeps the rooms: this process alone, or, with ``--redis``, this process sharing every emit with the
+    night's other processes (realtime/queue.py). Either way a disconnect costs O(its rooms), not O(phones)
+    (realtime/manager.py)."""
+    if not settings.redis:
+        return IndexedManager()
+    from stage.cluster import night_channel
+    from stage.realtime.queue import StageRedisManager
+
+    return StageRedisManager(settings.redis, night_channel(settings.database or ""))
+
+
 def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, SocketIO]:
     show = show or load_show(settings.show_path)
     if not settings.secret_key:
@@ -80,19 +95,31 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
-        client_manager=IndexedManager(),  # a disconnect costs O(its rooms), not O(phones): realtime/manager.py
+        client_manager=client_manager(settings),
     )
     transport.install(app, socketio, settings.async_mode)  # per-connection caps and budgets (realtime/transport.py)
+    if settings.trusted_proxy:  # outermost: Engine.IO keeps the environ with each phone's own address
+        app.wsgi_app = TrustedProxy(app.wsgi_app, settings.trusted_proxy)  # type: ignore[method-assign]
     join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
-    store = open_store(settings.database, settings.data_dir, native=native_runner(settings.async_mode))
+    store = open_store(settings.database, settings.data_dir, native=native_runner(settings.async_mode),
+                       lease=bool(settings.redis))
     presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts
+    cluster = None
+    if settings.redis:  # several processes on this night: the phone count is the house's, one of them conducts
+        name = settings.worker or process_name(settings.port)
+        cluster = Cluster(settings.redis, settings.database or "", name, store.lease, presence,
+                          socketio.start_background_task, socketio.sleep)
     hub = Broadcaster(socketio, presence)
     clock = TaskClock(socketio.start_background_task, socketio.sleep)
     osc = OscSender(show.osc_targets, spawn=socketio.start_background_task, sleep=socketio.sleep,
                     dry_run=settings.osc_dry_run,
                     on_sent=lambda target, message: audit_log.osc_sent(store, target.name, str(message)),
                     on_status=lambda target, status: hub.osc_status(osc.status()))
-    night = Night(settings, show, store, hub, clock, osc, presence, join_url)
+    manager = socketio.server.manager
+    night = Night(settings, show, store, hub, clock, osc, cluster.headcount if cluster else presence, join_url,
+                  message_queue=(lambda: manager.state) if cluster else None,
+                  conducting=(lambda: cluster.conducting) if cluster else (lambda: True),
+                  limits=cluster.phone_limits() if cluster else None)
     remote = None
     if settings.osc_port:
         bind = osc_in_bind(show.osc_in.bind, settings.bind)  # unset in the show: the server's own bind
@@ -104,17 +131,39 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     app.extensions["stage.socketio"] = socketio
     app.extensions["stage.store"] = store
     app.extensions["stage.osc"] = (osc, remote)
+    app.extensions["stage.cluster"] = cluster
     log.info("show %r loaded: %d cues, %d displays; data in %s", show.title, len(show.flat_cues()),
              len(show.displays), settings.data_dir)
     return app, socketio
 
 
-def start_serving(app: Flask) -> None:
-    """What runs while the server serves: the OSC-in port (raises RemoteError when it cannot listen)
-    and the realtime watchers, each a background task of the server's async mode."""
-    _, remote = app.extensions["stage.osc"]
-    if remote is not None:
-        remote.start()
+def start_serving(app: Flask, duties: tuple[Callable[[], None], ...] = ()) -> None:
+    """What runs while the server serves, each a background task of the server's async mode: in every
+    process the message queue and the console-session watcher; where the show runs, the OSC-in port (raises
+    RemoteError when it cannot listen at start), the display watcher and the caller's ``duties`` (the local
+    rigs). With ``--redis`` those start when this process holds the lease, now or at a takeover."""
     socketio: SocketIO = app.extensions["stage.socketio"]
-    for watcher in app.extensions["stage.watchers"]:
+    night: Night = app.extensions["stage.night"]
+    _, remote = app.extensions["stage.osc"]
+    watchers: realtime.Watchers = app.extensions["stage.watchers"]
+    manager = socketio.server.manager
+    if hasattr(manager, "start"):
+        manager.start()  # the message queue: subscribed before the first phone (realtime/queue.py)
+    for watcher in watchers.serving:
         socketio.start_background_task(watcher)
+
+    def conduct(first: bool) -> None:
+        if not first:  # another process ran the show until now: its playhead and cue states are in the store
+            night.engine.reload()
+        if remote is not None:
+            remote.start()
+        for watcher in watchers.conducting:
+            socketio.start_background_task(watcher)
+        for duty in duties:
+            duty()
+
+    cluster: Cluster | None = app.extensions["stage.cluster"]
+    if cluster is None:
+        conduct(first=True)
+    else:
+        cluster.start([conduct], tick=night.reports.tick)

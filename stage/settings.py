@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stage.errors import StageError
+from stage.records.store import is_postgres_url
 from stage.show.models import Show
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ ENV = {
     "STAGE_SOCKETIO_JS": "socketio_js",
     "STAGE_OSC_PORT": "osc_port",
     "STAGE_DATABASE_URL": "database",
+    "STAGE_REDIS_URL": "redis",
 }
 
 
@@ -46,6 +48,9 @@ class Settings:
     crew_password: str | None = None
     public_url: str | None = None
     database: str | None = None  # a postgresql:// URL; None: SQLite in the data directory
+    redis: str | None = None  # a redis:// URL: the message queue and soft state several serve processes share
+    trusted_proxy: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the phone (stage/web/proxied.py)
+    worker: str | None = None  # this process's name under `stage serve --workers` (it prints no banner then)
     osc_port: int | None = None  # OSC in; overrides the show's osc_in.port
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -74,6 +79,10 @@ class Settings:
         for key in ("data_dir", "socketio_js"):
             if key in values:
                 values[key] = Path(values[key])
+        if values.get("redis") and not is_postgres_url(values.get("database")):
+            # SQLite is one process's file (it holds an exclusive lock): processes sharing a night share PostgreSQL.
+            raise ValueError("--redis is for several serve processes on one night, which share one PostgreSQL "
+                             "store: add --database postgresql://user@host/dbname")
         if values.get("async_mode", "gevent") not in ("gevent", "eventlet"):
             raise ValueError(f"async mode must be gevent or eventlet, not {values['async_mode']!r}")
         return cls(**values)

@@ -28,6 +28,7 @@ from click.testing import CliRunner, Result
 from tests.in_process import Consoles, built_app
 from tests.peers import Peer
 from tests.postgres import PostgresCluster
+from tests.redis_server import RedisServer
 from tests.lighting.osc_peers import free_udp_port
 from tests.stage_process import DEMO_SHOW, StageProcess
 
@@ -51,6 +52,14 @@ def postgres() -> Iterator[PostgresCluster]:
     cluster = PostgresCluster().start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis for one test (a crash or restart in one test must not reach the next), stopped by its pid."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 from stage.cluster.proxy import haproxy_config
+from tests.owned_process import OwnedProcess
 from tests.stage_process import free_port
 from tests.waiting import wait_until
 
-STOP_SECONDS = 10
 
 
 def config_for(port: int, servers: dict[str, int]) -> str:
@@ -30,7 +30,7 @@ class PortTaken(RuntimeError):
     """The frontend's port was taken between free_port()'s probe and HAProxy's bind."""
 
 
-class HAProxy:
+class HAProxy(OwnedProcess):
     def __init__(self, config_text: str, port: int) -> None:
         self.config_text = config_text
         self.port = port
@@ -56,10 +56,6 @@ class HAProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def start(self, timeout: float = 10) -> "HAProxy":
         checked = subprocess.run(["haproxy", "-c", "-f", str(self.config)], capture_output=True, text=True)
         if checked.returncode != 0:  # say why here, not as a proxy that never answers
@@ -82,13 +78,7 @@ class HAProxy:
         return self
 
     def stop(self) -> None:
-        if self.running:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_SECONDS)
+        self.end()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self) -> str:

@@ -28,13 +28,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.owned_process import STOP_SECONDS, OwnedProcess
 from tests.stage_process import free_port
 from tests.waiting import wait_until
 
-STOP_SECONDS = 10
 
 
-class RedisServer:
+class RedisServer(OwnedProcess):
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.dir: Path | None = None
@@ -43,10 +43,6 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def client(self, **options) -> redis.Redis:
         """A client for this server that fails at once when the server is away: redis-py's default
@@ -66,7 +62,7 @@ class RedisServer:
     def restart(self, timeout: float = 10) -> "RedisServer":
         """Start again on the same port (after ``stop`` or ``kill``; a running server is stopped first).
         No new port: clients hold the old URL, and a Redis coming back is what they must survive."""
-        self._end()
+        self.end()
         if not self._spawn(timeout):
             raise RuntimeError(f"redis-server could not take back port {self.port}:\n{self.log()}")
         return self
@@ -78,7 +74,7 @@ class RedisServer:
             self.proc.wait(timeout=STOP_SECONDS)
 
     def stop(self) -> None:
-        self._end()
+        self.end()
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
@@ -86,16 +82,6 @@ class RedisServer:
     def log(self) -> str:
         path = self.dir / "redis.log" if self.dir else None
         return path.read_text(errors="replace") if path and path.exists() else ""
-
-    def _end(self) -> None:
-        if not self.running:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=STOP_SECONDS)
 
     def _spawn(self, timeout: float) -> bool:
         """Run redis-server and wait for PING; False if the port was taken, RuntimeError on other failures."""

@@ -124,7 +124,7 @@ class StageProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a proxy in front (--workers) may hold the request
                 time.sleep(0.1)
         else:
             self.stop()

@@ -25,11 +25,17 @@ NS = "/capture"
 KEPT_EVENTS = 1000  # take states waiting for a connection; far more than a night's takes
 
 
+def conductor_url(server: str) -> str:
+    """The server's URL asking the proxy (if any) for the process that runs the show."""
+    return server + ("&" if "?" in server else "?") + "conductor=1"
+
+
 class AgentLink:
     def __init__(self, server: str, rig_name: str, token: str, commands: dict[str, Callable[[Any], Any]]) -> None:
         self.server = server
         self._auth = {"token": token, "rig": rig_name}
-        self._client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5)
+        # Capped at 1 s: after a failover the agent must find the new conductor within the show's 5 s.
+        self._client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=1)
         for event, handler in commands.items():  # their return value is the ack
             self._client.on(event, handler, namespace=NS)
         self._kept: deque[tuple[str, dict[str, Any]]] = deque(maxlen=KEPT_EVENTS)
@@ -46,13 +52,14 @@ class AgentLink:
         delay = 0.5
         while not stop.is_set():
             try:
-                self._client.connect(self.server, namespaces=[NS], transports=["websocket", "polling"],
+                # ?conductor=1: with several serve processes the proxy sends the agent to the one running the show.
+                self._client.connect(conductor_url(self.server), namespaces=[NS], transports=["websocket", "polling"],
                                      auth=self._auth, wait_timeout=10)
                 return
             except socketio.exceptions.ConnectionError as exc:
                 log.warning("cannot connect to %s (%s); retrying in %.0f s", self.server, exc, delay)
                 stop.wait(delay)
-                delay = min(delay * 2, 10)
+                delay = min(delay * 2, 2)  # a refused not_conductor is a failover under way: look again soon
 
     def emit(self, event: str, data: dict[str, Any], keep: bool = False) -> None:
         """Send now if connected. Otherwise ``keep`` events (a take's state: the crew's library depends

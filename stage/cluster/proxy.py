@@ -32,13 +32,16 @@ def fitting_maxconn(wanted: int = MAXCONN) -> int:
     return wanted if hard == resource.RLIM_INFINITY else max(1, min(wanted, (hard - 200) // 2))
 
 
-def haproxy_config(bind: str, port: int, servers: dict[str, int], maxconn: int | None = None) -> str:
-    """The proxy on ``bind:port`` in front of ``servers`` (name: port, each on 127.0.0.1)."""
+def haproxy_config(bind: str, port: int, servers: dict[str, int], maxconn: int | None = None,
+                   stats_socket: str | None = None) -> str:
+    """The proxy on ``bind:port`` in front of ``servers`` (name: port, each on 127.0.0.1). ``stats_socket``: a
+    unix socket where HAProxy answers ``show stat`` (which worker is up, in which backend), for the crew."""
     everyone = "".join(f"  server {name} 127.0.0.1:{p} check cookie {name}\n" for name, p in servers.items())
     conductor = "".join(f"  server {name} 127.0.0.1:{p} check\n" for name, p in servers.items())
+    stats = f"  stats socket {stats_socket} mode 600 level user\n" if stats_socket else ""
     return f"""global
   maxconn {maxconn or fitting_maxconn()}
-defaults
+{stats}defaults
   mode http
   timeout connect 2s
   timeout client 60s

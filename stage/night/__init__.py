@@ -21,6 +21,7 @@ the counts. The OSC remote-control adapter is ``stage.lighting.remote_control``.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 from stage.display.board import DisplayBoard
@@ -49,17 +50,21 @@ __all__ = ["Headcount", "Night", "NightListener"]
 
 class Night:
     def __init__(self, settings: Settings, show: Show, store: Store, listener: NightListener, clock: Clock,
-                 osc: OscSender, presence: Headcount, join_url: str) -> None:
+                 osc: OscSender, presence: Headcount, join_url: str,
+                 message_queue: Callable[[], str] | None = None, conducting: Callable[[], bool] = lambda: True,
+                 limits: PhoneLimits | None = None) -> None:
         self.settings = settings
+        self.message_queue = message_queue  # with --redis: "up" or "down" (stage/realtime/queue.py)
+        self.conducting = conducting  # whether this process runs the show (stage/cluster/conductor.py)
         self.show = show
         self.store = store
         self.osc = osc
         self.presence = presence
         self.media = MediaLibrary(settings.data_dir / "media")
-        self.limits = PhoneLimits()  # taken before the work, given back on refusal: see stage/phone_limits.py
+        self.limits = limits or PhoneLimits()  # taken before the work, given back on refusal: stage/phone_limits.py
         # The listener hears the night only through the reporter, which builds what each report carries.
         self.reports = Reporter(show, store, listener, clock, join_url, presence, scenes=lambda: self.displays.scenes(),
-                                counts=self.counts, rigs=lambda: self.recording.listing())
+                                counts=self.counts, rigs=lambda: self.recording.listing(), conducting=conducting)
         self.prompts = PromptBoard(show, store, listener.prompt_changed)
         self.displays = DisplayBoard(show, store, self.reports.scene_changed)
         self.recording = Recording(show, store, lambda: self.cues.chosen_for("story"))
@@ -81,7 +86,7 @@ class Night:
     def counts(self) -> dict[str, Any]:
         """The consoles' counters (``counts``): the parts of :meth:`health` that change all night."""
         health = self.health()
-        return {key: health[key] for key in ("phones", "pending", "displays", "rigs")}
+        return {key: health[key] for key in ("phones", "pending", "displays", "rigs", "message_queue") if key in health}
 
     def display_key(self, name: str) -> str:
         return display_key(self.settings.secret_key, name)
@@ -90,13 +95,16 @@ class Night:
         return self.show.display(name) is not None and hmac.compare_digest(self.display_key(name), key)
 
     def health(self) -> dict[str, Any]:
-        return {
+        health = {
             "status": "ok",
             "show": self.show.title,
             "phones": self.presence.phones,
             "displays": {d.name: self.presence.displays_online(d.name) for d in self.show.displays},
             "rigs": self.recording.statuses(),
             "osc": {name: state["status"] for name, state in self.osc.status().items()},
-            "cue": self.engine.standby,
+            "cue": self.engine.standby if self.conducting() else self.engine.stored_standby(),
             "pending": moderation.count_pending(self.store),
         }
+        if self.message_queue is not None:
+            health["message_queue"] = self.message_queue()
+        return health

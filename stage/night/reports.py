@@ -35,8 +35,13 @@ Scenes = Callable[[], dict[str, dict[str, Any]]]
 class Reporter:
     def __init__(self, show: Show, store: Store, listener: NightListener, clock: Clock, join_url: str,
                  headcount: Headcount, scenes: Scenes, counts: Callable[[], dict[str, Any]],
-                 rigs: Callable[[], list[dict[str, Any]]]) -> None:
+                 rigs: Callable[[], list[dict[str, Any]]], conducting: Callable[[], bool] = lambda: True) -> None:
         self._show, self._store, self._listener, self._clock = show, store, listener, clock
+        # Counters and display states are the conductor's to send (stage/cluster/conductor.py): they read
+        # displays and rigs, which only it holds; it sends what the other processes changed on its tick.
+        self._conducting = conducting
+        self._sent_counts: dict[str, Any] | None = None
+        self._sent_displays: list[dict[str, Any]] | None = None
         self._join_url, self._headcount = join_url, headcount
         self._scenes, self._counts, self._rigs = scenes, counts, rigs
         self.heartbeats = Heartbeats()  # what each display connected to this process last said it shows
@@ -135,8 +140,19 @@ class Reporter:
 
     def _send_counts(self) -> None:
         self._counts_due = False
-        if not self._closed:
-            self._listener.counts_changed(self._counts())
+        if not self._closed and self._conducting():
+            self._sent_counts = self._counts()
+            self._listener.counts_changed(self._sent_counts)
+
+    def tick(self) -> None:
+        """The conductor's look, twice a second, at what other processes changed (phones joined there, a
+        story submitted there, a scene changed there): counters and display states go out when they differ."""
+        if self._closed:
+            return
+        if self._counts() != self._sent_counts:
+            self._send_counts()
+        if self.display_states() != self._sent_displays:
+            self.displays_changed()
 
     def rigs_changed(self) -> None:
         self._listener.rigs_changed(self._rigs())
@@ -155,7 +171,9 @@ class Reporter:
         return scene_view.for_display(display, scene, self._store, self._join_url, self._headcount.phones, self._show.wifi)
 
     def displays_changed(self) -> None:
-        self._listener.displays_changed(self.display_states())
+        if self._conducting():
+            self._sent_displays = self.display_states()
+            self._listener.displays_changed(self._sent_displays)
         self.counts_changed()
 
     def display_states(self) -> list[dict[str, Any]]:

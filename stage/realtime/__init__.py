@@ -6,6 +6,7 @@ registry (``presence``). The only code that emits. (The capture agent's client i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,9 +16,16 @@ if TYPE_CHECKING:
     from stage.realtime.broadcast import Broadcaster
 
 
-def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> list[Callable[[], None]]:
-    """Register the namespaces and wire the night's links; return the watchers (loops that run while
-    the server serves), which ``stage.server.start_serving`` starts: registering starts nothing."""
+@dataclass(frozen=True)
+class Watchers:
+    """Loops that run while the server serves, which ``stage.server.start_serving`` starts."""
+
+    serving: list[Callable[[], None]]  # in every process: its own console sockets' sessions
+    conducting: list[Callable[[], None]]  # only where the show runs (stage/cluster/conductor.py): the displays
+
+
+def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> Watchers:
+    """Register the namespaces and wire the night's links; return the watchers: registering starts nothing."""
     from stage.realtime.audience import AudienceNamespace
     from stage.realtime.capture import CaptureNamespace, SocketRigLink
     from stage.realtime.consoles import CrewNamespace, HostNamespace, ModerationNamespace, SessionLink
@@ -33,4 +41,9 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> list[C
     night.recording.link = SocketRigLink(socketio)
     sessions = SessionLink(socketio, night.sessions, consoles)
     night.sessions.on_revoked = sessions.revoked  # logout disconnects that session's sockets at once
-    return [display_watcher(socketio, night), sessions.watch]
+    manager = socketio.server.manager
+    if hasattr(manager, "on_state"):  # the message queue (--redis): clients catch up when it is back
+        from stage.realtime.resync import Resync
+
+        manager.on_state = Resync(socketio, night).queue_state
+    return Watchers(serving=[sessions.watch], conducting=[display_watcher(socketio, night)])

@@ -50,7 +50,7 @@ class AudienceNamespace(RoleNamespace):
         # A rehearsal runs thousands of phones from one machine: with the host's token it skips the per-address cap.
         rehearsing = payload.simulated and rehearsal.token_ok(self.night.settings.secret_key, payload.rehearsal)
         if not (self._limiter.hit(JOIN_PER_SOCKET, "join-sid", request.sid)
-                and (rehearsing or self._limiter.hit(self._joins_per_address, "join-addr", request.remote_addr or "?"))):
+                and (rehearsing or self.night.limits.join(self._joins_per_address, request.remote_addr or "?"))):
             raise RateLimited("too many joins; wait a minute")
         key_hash = device_key_hash(payload.device_key)
         if session.get("device_key_hash") not in (None, key_hash):
@@ -63,12 +63,19 @@ class AudienceNamespace(RoleNamespace):
         self.hub.presence.phone_joined(request.sid, participant.id)
         self.night.reports.counts_changed()
         consent = self.night.show.consent
+        return {"participant": participant.public(), "consent": {"version": consent.version, "text": consent.text},
+                **self._standing(participant.id)}
+
+    @handler(payloads.Empty)
+    def on_state(self, _: payloads.Empty) -> dict[str, Any]:
+        """What a joined phone shows, read only (no join row written): its answer to ``resync``."""
+        return self._standing(self._participant_id())
+
+    def _standing(self, participant_id: str) -> dict[str, Any]:
         return {
-            "participant": participant.public(),
             "prompt": prompt_public(self.night.prompts.current),
-            "records": [r.public() for r in submissions.by_participant(self.night.store, participant.id)],
-            "consent": {"version": consent.version, "text": consent.text},
-            "volunteer": volunteers.standing(self.night.store, participant.id),
+            "records": [r.public() for r in submissions.by_participant(self.night.store, participant_id)],
+            "volunteer": volunteers.standing(self.night.store, participant_id),
         }
 
     @handler(payloads.SubmitStory)

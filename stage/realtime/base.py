@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import request
-from flask_socketio import Namespace
+from flask_socketio import ConnectionRefusedError, Namespace
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Refusals are logged per connection at most this often: a hostile phone sending bad payloads at its
 # event limit wrote ~225 lines a second (1.2 MB in 30 s, bench/hostile_phone.py) with one line each.
 REFUSAL_LINES = parse_limit("10 per minute")  # per connection (connect refusals: per address)
+NOT_CONDUCTOR = "this server process does not run the show now; reconnect"
 _FLOOD_LINES = parse_limit("1 per minute")  # "is flooding": one line per flooding connection a minute
 
 
@@ -74,6 +75,9 @@ class RoleNamespace(Namespace):
     """A namespace for one role. Events it does not define are refused with an error ack."""
 
     event_limit: RateLimitItem | None = None  # per connection, every event
+    # Consoles, displays and agents talk to the one process that runs the show (stage/cluster/conductor.py);
+    # another process refuses them with ``not_conductor``, and their clients reconnect through the proxy.
+    conductor_only = False
 
     def __init__(self, namespace: str, night: Night, hub: "Broadcaster") -> None:
         super().__init__(namespace)
@@ -98,6 +102,8 @@ class RoleNamespace(Namespace):
                           event[:80], sid)
             return error_ack("unknown_event", f"'{event[:80]}' is not an event of {self.namespace}")
         if event == "connect":
+            if self.conductor_only and not self.night.conducting():
+                raise ConnectionRefusedError(NOT_CONDUCTOR, {"code": "not_conductor", "message": NOT_CONDUCTOR})
             self._connected.add(sid)
         elif event == "disconnect":
             self._connected.discard(sid)
@@ -108,7 +114,8 @@ class RoleNamespace(Namespace):
 
     def reply(self, event: str, data: Any) -> None:
         """Emit to the client whose event or connect is being handled (namespace and room named)."""
-        self.socketio.emit(event, data, namespace=self.namespace, to=request.sid)
+        # ignore_queue: the client is this process's own, so the message queue (if any) need not carry it.
+        self.socketio.emit(event, data, namespace=self.namespace, to=request.sid, ignore_queue=True)
 
     def _spoofed(self, event: str, sid: str) -> bool:
         """A client may send events named connect/disconnect; only the server's own ones count.

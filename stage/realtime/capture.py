@@ -32,12 +32,14 @@ class SocketRigLink:
 
     def call(self, sid: str, event: str, data: dict[str, Any], timeout: float) -> Any:
         try:
-            return self._socketio.call(event, data, namespace="/capture", to=sid, timeout=timeout)
+            return self._socketio.call(event, data, namespace="/capture", to=sid, timeout=timeout, ignore_queue=True)
         except python_socketio.exceptions.TimeoutError:
             raise TimeoutError(event) from None
 
 
 class CaptureNamespace(RoleNamespace):
+    conductor_only = True
+
     def on_connect(self, auth: Any = None) -> None:
         address = request.remote_addr or "?"
         try:
@@ -84,7 +86,7 @@ class CaptureNamespace(RoleNamespace):
         before = self.night.recording.status(rig)
         health = payload.model_dump()
         self.night.recording.report(rig, health)
-        self.socketio.emit("rig_health", {"rig": rig, **health}, namespace="/crew", to=CREW)
+        self.socketio.emit("rig_health", {"rig": rig, **health}, namespace="/crew", to=CREW, ignore_queue=True)
         if self.night.recording.status(rig) != before:
             self.night.reports.rigs_changed()
         return {}
@@ -96,7 +98,8 @@ class CaptureNamespace(RoleNamespace):
         because = f" ({payload.reason})" if payload.reason else ""
         (log.warning if payload.state == "failed" else log.info)("rig %s: take %s %s%s", rig, payload.take_id,
                                                                   payload.state, because)
-        self.socketio.emit("take_state", {"rig": rig, **payload.model_dump()}, namespace="/crew", to=CREW)
+        self.socketio.emit("take_state", {"rig": rig, **payload.model_dump()}, namespace="/crew", to=CREW,
+                           ignore_queue=True)
         self.night.reports.rigs_changed()
         return {}
 
@@ -104,6 +107,8 @@ class CaptureNamespace(RoleNamespace):
     def on_preview(self, payload: payloads.Preview) -> dict[str, Any]:
         rig = self._rig()
         data = {"rig": rig, "jpeg": payload.jpeg}
-        self.socketio.emit("preview", data, namespace="/crew", to=preview_room(rig))
-        self.socketio.emit("preview", data, namespace="/display", to=preview_room(rig))
+        # ignore_queue: agents, crew and displays all talk to the conductor (stage/cluster/conductor.py), so a
+        # preview (up to 256 KiB, base64'd into JSON by the message queue) need not reach another process.
+        self.socketio.emit("preview", data, namespace="/crew", to=preview_room(rig), ignore_queue=True)
+        self.socketio.emit("preview", data, namespace="/display", to=preview_room(rig), ignore_queue=True)
         return {}

@@ -31,6 +31,7 @@ SWEEP_SECONDS = 5  # how often connected consoles' sessions are re-checked (a ha
 
 
 class ConsoleNamespace(RoleNamespace):
+    conductor_only = True
     roles: frozenset[str] = frozenset()
     room = ""
 
@@ -93,7 +94,8 @@ class ConsoleNamespace(RoleNamespace):
         return len(sids)
 
     def _end(self, sid: str) -> None:
-        self.socketio.emit("session_ended", {"message": SESSION_ENDED}, namespace=self.namespace, to=sid)
+        self.socketio.emit("session_ended", {"message": SESSION_ENDED}, namespace=self.namespace, to=sid,
+                          ignore_queue=True)  # the sid is this process's own
         self.socketio.server.disconnect(sid, namespace=self.namespace)
 
     def send_state(self) -> None:

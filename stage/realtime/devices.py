@@ -28,6 +28,8 @@ def _credentials(model: type[BaseModel], auth: Any) -> Any:
 
 
 class DisplayNamespace(RoleNamespace):
+    conductor_only = True
+
     def on_connect(self, auth: Any = None) -> None:
         creds = _credentials(payloads.DisplayAuth, auth)
         if creds is None or not self.night.check_display_key(creds.name, creds.key):

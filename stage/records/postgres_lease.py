@@ -60,6 +60,11 @@ class Lease:
         return self._conn
 
     @property
+    def reachable(self) -> bool:
+        """False after ``try_take`` could not reach PostgreSQL, until it reaches it again."""
+        return not self._unreachable
+
+    @property
     def backend_pid(self) -> int | None:
         """The holder's PostgreSQL backend (``pg_stat_activity.pid``), None while it has no connection."""
         return self._conn.info.backend_pid if self._conn is not None and not self._conn.closed else None

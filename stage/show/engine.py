@@ -19,20 +19,18 @@ from stage.errors import CueError, StageError
 from stage.records.store import Store
 from stage.show.clock import Clock, Timer
 from stage.show.models import CueBase, GroupCue, NoteCue, Show, StopCue, WaitCue
-from stage.show.playback import Active, CueActions, State
+from stage.show.playback import INTERRUPTED, Active, CueActions, State, restored
 
 log = logging.getLogger(__name__)
 
 PLAYHEAD_KEY = "cues.playhead"
 STATES_KEY = "cues.states"
-_INTERRUPTED = {State.PRE_WAIT, State.RUNNING, State.POST_WAIT}
 
 
 class CueEngine:
     def __init__(self, show: Show, store: Store, actions: CueActions, on_change: Callable[[dict[str, Any]], None],
                  clock: Clock) -> None:
-        self._show = show
-        self._store = store
+        self._show, self._store = show, store
         self._actions = actions
         self._on_change = on_change
         self._clock = clock
@@ -43,16 +41,23 @@ class CueEngine:
         for cue in show.flat_cues():
             if isinstance(cue, GroupCue):
                 self._parents.update({child.id: cue for child in cue.cues})
-        saved = store.get_state(PLAYHEAD_KEY, self._ids[0])
-        self._standby: str | None = saved if saved in self._ids or saved is None else self._ids[0]
-        if self._standby != saved:
-            log.warning("the saved standby cue %r is not in this show any more; standby is cue %s", saved, self._ids[0])
-        self._states: dict[str, dict[str, Any]] = store.get_state(STATES_KEY, {})
-        for state in self._states.values():  # timers do not survive a restart
-            if state["state"] in _INTERRUPTED:
-                state.update(state="stopped", error="interrupted by a server restart")
-        self._active: dict[str, Active] = {}
         self._last_go = float("-inf")
+        self.reload()
+
+    def reload(self) -> None:
+        """The playhead and cue states from the store: at start, and at a takeover (stage/cluster/conductor.py)."""
+        with self._lock:
+            saved = self.stored_standby()
+            self._standby: str | None = saved if saved in self._ids or saved is None else self._ids[0]
+            if self._standby != saved:
+                log.warning("the saved standby cue %r is not in this show any more; standby is cue %s",
+                            saved, self._ids[0])
+            self._states: dict[str, dict[str, Any]] = restored(self._store.get_state(STATES_KEY, {}))
+            self._active: dict[str, Active] = {}
+
+    def stored_standby(self) -> str | None:
+        """The standby cue as the store has it (a process that does not run the show reports this one)."""
+        return self._store.get_state(PLAYHEAD_KEY, self._ids[0])
 
     @property
     def standby(self) -> str | None:
@@ -284,7 +289,7 @@ class CueEngine:
                         state["remaining"] = round(max(state.pop("ends") - now, 0), 3)
                     if "started" in state:
                         state["elapsed"] = round(now - state.pop("started"), 3)
-                    if cue.id == self._standby and state["state"] not in {s.value for s in _INTERRUPTED}:
+                    if cue.id == self._standby and state["state"] not in {s.value for s in INTERRUPTED}:
                         state["state"] = State.STANDBY.value
                     rows.append({"id": cue.id, "name": cue.name, "type": cue.type, "depth": depth,
                                  "standby": cue.id == self._standby, **state})

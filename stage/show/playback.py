@@ -21,6 +21,18 @@ class State(str, Enum):
     ERROR = "error"
 
 
+INTERRUPTED = {State.PRE_WAIT, State.RUNNING, State.POST_WAIT}
+
+
+def restored(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Cue states read back from the store. Timers survive neither a restart nor a takeover by another
+    process: a cue that was waiting or running is stopped, and says so."""
+    for state in states.values():
+        if state["state"] in INTERRUPTED:
+            state.update(state="stopped", error="interrupted by a server restart")
+    return states
+
+
 @dataclass(eq=False)
 class Active:
     """A cue between its GO and the end of both its action and its post-wait."""

@@ -25,6 +25,19 @@ def healthz() -> Response:
     return jsonify(health)
 
 
+@bp.get("/healthz/live")
+def live() -> Response:
+    """The proxy's check that this process serves (every process serves phones): no store read."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/healthz/conductor")
+def conductor() -> tuple[Response, int]:
+    """The proxy's check for where consoles, displays and agents go: 200 only where the show runs."""
+    conducting = night().conducting()
+    return jsonify({"conductor": conducting}), 200 if conducting else 503
+
+
 def greenlet_count() -> int:
     """Live greenlets in this process (gevent and eventlet both run on greenlet; finished ones still
     in memory until collected are not counted): a soak's leak detector. Walks every GC-tracked object,

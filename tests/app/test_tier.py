@@ -27,7 +27,8 @@ def test_create_app_starts_no_thread_greenlet_or_socket(tmp_path):
         assert remote is not None and remote.port == port  # built for OSC in, and not listening:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind(("127.0.0.1", port))  # the port is still free
-        assert len(app.extensions["stage.watchers"]) == 2  # they start with start_serving
+        watchers = app.extensions["stage.watchers"]  # they start with start_serving
+        assert len(watchers.serving) == 1 and len(watchers.conducting) == 1
 
 
 def test_the_phone_page_and_a_console_login_through_the_test_client(client):

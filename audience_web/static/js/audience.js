@@ -110,15 +110,30 @@ async function join(name) {
   $("join").hidden = true;
   $("main").hidden = false;
   $("me").textContent = ack.participant.name;
-  ack.records.forEach((r) => records.set(r.id, r));
   consent = ack.consent;
   $("consent-text").textContent = consent.text;
-  setVolunteer(ack.volunteer);
-  setPrompt(ack.prompt);
-  renderMine();
+  standing(ack);
   outbox.retryNow();  // back (or here for the first time): whatever waits goes now
-  joinedListeners.forEach((listener) => listener(ack));
 }
+
+// What the server says this phone shows: at join, and again after a resync.
+function standing(state) {
+  state.records.forEach((r) => records.set(r.id, r));
+  setVolunteer(state.volunteer);
+  setPrompt(state.prompt);
+  renderMine();
+  joinedListeners.forEach((listener) => listener(state));
+}
+
+// The server's processes lost touch for a while (their message queue was down): updates meant for this phone
+// may not have come. Ask again, read only, at a moment of its own so the whole house does not ask at once.
+socket.on("resync", () => {
+  setTimeout(async () => {
+    if (!joined) return;  // not joined yet: the join brings everything
+    const state = await call(socket, "state");
+    if (state.ok) standing(state);
+  }, Math.random() * 5000);
+});
 
 function setPrompt(p) {
   prompt = p;

@@ -29,12 +29,26 @@ export function randomKey() {
 // connection, and every broadcast then arrives twice (the crew page did: crew.js and remix.js).
 const sockets = new Map();
 
+// Consoles and displays talk to the server process that runs the show. With several processes the proxy
+// sends "?conductor=1" there; a process that does not run the show (any more: a failover) refuses with
+// "not_conductor", and the page connects again through the proxy, which by then knows where the show runs.
+const CONDUCTOR_NAMESPACES = new Set(["/host", "/moderation", "/crew", "/display"]);
+
 // Connect to a namespace (or return this page's socket on it: options count only the first time);
 // reconnect when a backgrounded phone comes back (iOS kills its socket).
 export function connect(namespace, options) {
   if (sockets.has(namespace)) return sockets.get(namespace);
-  const socket = io(namespace, Object.assign({ transports: ["websocket", "polling"] }, options || {}));
+  const defaults = { transports: ["websocket", "polling"] };
+  const conductor = CONDUCTOR_NAMESPACES.has(namespace);
+  if (conductor) Object.assign(defaults, { query: { conductor: "1" }, reconnectionDelayMax: 1000 });
+  const socket = io(namespace, Object.assign(defaults, options || {}));
   sockets.set(namespace, socket);
+  if (conductor) {
+    // A refused namespace is not retried by socket.io itself: try again shortly, spread over a second.
+    socket.on("connect_error", (err) => {
+      if (err.data && err.data.code === "not_conductor") setTimeout(() => socket.connect(), 300 + Math.random() * 700);
+    });
+  }
   // Only when nothing is underway: a second connect while the first is opening makes the server
   // refuse the namespace (seen as an empty connect_error). pageshow matters only for pages
   // restored from the back-forward cache; it also fires on every first load.
@@ -125,4 +139,6 @@ export function renderCounts(counts) {
   set("displays", `${online}/${Object.keys(counts.displays || {}).length}`);
   const rigs = Object.values(counts.rigs || {});
   set("rigs", `${rigs.filter((state) => state !== "offline").length}/${rigs.length}`);
+  const down = $("queue-down");
+  if (down) down.hidden = counts.message_queue !== "down";  // absent: one process, no queue
 }

@@ -1,0 +1,204 @@
+"""``stage serve --workers N``: N serve processes on this machine and HAProxy in front, kept running.
+
+The supervisor resolves the night's settings once (so the secret key and passphrases are created once, in
+``credentials.json``, not raced by N processes), then starts:
+
+- N workers, ``stage serve`` each, on 127.0.0.1 at the ports after ``--port``, named ``w1``..``wN``, with
+  the proxy's URL as their public URL and the proxy as their trusted proxy (stage/web/proxied.py). The
+  passphrases travel in the environment, never on a command line (``ps`` shows those to every user);
+- HAProxy on ``--bind``:``--port`` (stage/cluster/proxy.py), from a config in the data directory.
+
+A worker that exits is started again (at once, then backing off to ``MAX_BACKOFF_S`` if it keeps failing):
+a conductor that lost its lease exits with status 75 on purpose and comes back as a follower; one killed
+or crashed comes back too, and phones it held have meanwhile been re-sent by the proxy to another. HAProxy
+exiting is restarted likewise. SIGTERM or Ctrl-C stops everything, workers first (they finish their takes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stage.cluster.proxy import haproxy_config
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 10.0
+STABLE_S = 30.0  # a worker that ran this long and then exited is restarted at once
+STOP_S = 45.0  # a worker finishing a take may need this long (stage/local_rigs.py)
+
+
+def _end_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM when the supervisor dies, however it died (a kill -9
+    left workers serving a night nobody supervised any more, holding their ports)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the workers outlive a killed supervisor; stop them by hand
+        pass
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    env: dict[str, str] | None = None
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    failures: int = 0
+    restart_at: float = 0.0
+    log_path: Path | None = None
+    _log: Any = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self._log = open(self.log_path, "a") if self.log_path else None  # noqa: SIM115 (held while it runs)
+        self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                     preexec_fn=_end_with_parent)
+        self.started = time.monotonic()
+
+    def exited(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def stop(self, timeout: float) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self._log:
+            self._log.close()
+
+
+def worker_commands(settings: Any, workers: int, public: str) -> dict[str, tuple[int, list[str]]]:
+    """Each worker's port and ``stage serve`` command line (no passphrase on it)."""
+    out = {}
+    for k in range(1, workers + 1):
+        port = settings.port + k
+        command = [sys.executable, "-m", "stage", "serve", str(settings.show_path), "--data", str(settings.data_dir),
+                   "--database", settings.database, "--redis", settings.redis, "--bind", "127.0.0.1",
+                   "--port", str(port), "--public-url", public, "--trusted-proxy", "127.0.0.1",
+                   "--worker-name", f"w{k}", "--async-mode", settings.async_mode]
+        if settings.osc_port:
+            command += ["--osc-port", str(settings.osc_port)]
+        if settings.osc_dry_run:
+            command.append("--osc-dry-run")
+        if not settings.local_rigs:
+            command.append("--no-local-rigs")
+        out[f"w{k}"] = (port, command)
+    return out
+
+
+class Supervisor:
+    def __init__(self, settings: Any, workers: int, public: str) -> None:
+        self.settings = settings
+        self.stopping = threading.Event()
+        env = {**os.environ, "STAGE_HOST_PASSWORD": settings.host_password,
+               "STAGE_MODERATOR_PASSWORD": settings.moderator_password, "STAGE_CREW_PASSWORD": settings.crew_password}
+        env.pop("STAGE_DATABASE_URL", None)  # the command line says it, once
+        commands = worker_commands(settings, workers, public)
+        self.ports = {name: port for name, (port, _) in commands.items()}
+        self.config = settings.data_dir / "haproxy.cfg"
+        logs = settings.data_dir / "workers"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.children = [Child(name, command, env, log_path=logs / f"{name}.out")
+                         for name, (_, command) in commands.items()]
+        self.children.append(Child("haproxy", ["haproxy", "-db", "-f", str(self.config)],
+                                   log_path=logs / "haproxy.out"))
+
+    def write_proxy_config(self) -> str:
+        """Written (again) at each start: ``maxconn`` follows this process's open-files limit."""
+        text = haproxy_config(self.settings.bind, self.settings.port, self.ports,
+                              stats_socket=str(self.settings.data_dir / "haproxy.sock"))
+        self.config.write_text(text)
+        return text
+
+    def check_proxy_config(self) -> str | None:
+        """HAProxy's own word on the config: None when it accepts it."""
+        try:
+            checked = subprocess.run(["haproxy", "-c", "-f", str(self.config)], capture_output=True, text=True)
+        except FileNotFoundError:
+            return "haproxy is not installed (make setup installs Debian's; or run stage serve --print-proxy-config)"
+        return None if checked.returncode == 0 else (checked.stdout + checked.stderr).strip()
+
+    def run(self) -> None:
+        for child in self.children:
+            child.start()
+            log.info("started %s (pid %d)", child.name, child.proc.pid if child.proc else -1)
+        while not self.stopping.wait(0.2):
+            self._restart_exited()
+        self.stop()
+
+    def _restart_exited(self) -> None:
+        now = time.monotonic()
+        for child in self.children:
+            status = child.exited()
+            if status is None:
+                continue
+            if child.restart_at == 0.0:
+                ran = now - child.started
+                child.failures = 0 if ran > STABLE_S or status == 75 else child.failures + 1
+                child.restart_at = now + min(MAX_BACKOFF_S, 0.5 * 2 ** child.failures) if child.failures else now
+                why = "lost the lease, as it should" if status == 75 else f"exited with status {status}"
+                log.warning("%s %s after %.0f s; starting it again", child.name, why, ran)
+            if now >= child.restart_at:
+                child.restart_at = 0.0
+                child.stop(timeout=1)
+                child.start()
+
+    def stop(self) -> None:
+        workers = [c for c in self.children if c.name != "haproxy"]
+        for child in workers:
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        for child in workers:
+            child.stop(timeout=STOP_S)
+        self.children[-1].stop(timeout=10)
+        log.info("Stage stopped: %d workers and the proxy", len(workers))
+
+
+def serve_workers(settings: Any, show: Any, workers: int, print_only: bool, console: Any) -> int:
+    """``stage serve --workers N``: the exit status."""
+    import resource
+
+    from stage.banner import print_banner
+    from stage.display.keys import display_key
+    from stage.network import public_url
+    from stage.records.postgres_connection import redacted
+
+    public = public_url(settings.public_url, settings.bind, settings.port)
+    supervisor = Supervisor(settings, workers, public)
+    if print_only:
+        console.print(supervisor.write_proxy_config(), markup=False)
+        console.print(f"# HAProxy: haproxy -db -f {supervisor.config}", markup=False)
+        for child in supervisor.children[:-1]:  # passphrases: STAGE_*_PASSWORD in each worker's environment
+            console.print("# " + " ".join(child.command), markup=False)
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:  # every phone is a socket, twice in the proxy: the workers and HAProxy inherit this
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    supervisor.write_proxy_config()
+    problem = supervisor.check_proxy_config()
+    if problem:
+        log.error("the proxy cannot start: %s", problem)
+        return 1
+    first, last = settings.port + 1, settings.port + workers
+    print_banner(console, public + "/", settings, show, lambda name: display_key(settings.secret_key, name),
+                 store=redacted(settings.database), osc_in=None,
+                 listening=f"{settings.bind}:{settings.port} (HAProxy, in front of {workers} workers on "
+                           f"127.0.0.1:{first}-{last}; logs in {settings.data_dir / 'workers'})")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: supervisor.stopping.set())
+    supervisor.run()
+    return 0

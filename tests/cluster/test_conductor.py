@@ -1,0 +1,104 @@
+"""Which process runs the show, and when it stops (stage/cluster/conductor.py), on a scripted lease."""
+
+from __future__ import annotations
+
+import pytest
+
+from stage.cluster.conductor import Conductor
+
+
+class Stop(Exception):
+    """Ends a loop that would run for the whole night."""
+
+
+class ScriptedLease:
+    def __init__(self, held: bool = False, takes: list[bool] | None = None, reachable: list[bool] | None = None,
+                 alive: list[bool] | None = None) -> None:
+        self.held = held
+        self._takes, self._reachable, self._alive = takes or [], reachable or [], alive or []
+        self.reachable = True
+
+    def try_take(self) -> bool:
+        taken = self._takes.pop(0)
+        self.reachable = self._reachable.pop(0) if self._reachable else True
+        self.held = taken
+        return taken
+
+    def still_held(self) -> bool:
+        alive = self._alive.pop(0)
+        self.held = alive
+        return alive
+
+
+class Harness:
+    def __init__(self, lease: ScriptedLease, sleeps: int = 10) -> None:
+        self.took: list[bool] = []
+        self.lost = 0
+        self.tasks: list = []
+        self._sleeps = sleeps
+        self.conductor = Conductor(lease, "w1", self.took.append, self._lose, self._spawn, self._sleep)
+
+    def _lose(self) -> None:
+        self.lost += 1
+
+    def _spawn(self, fn, *args) -> None:
+        self.tasks.append((fn, args))
+
+    def _sleep(self, seconds: float) -> None:
+        self._sleeps -= 1
+        if self._sleeps < 0:
+            raise Stop
+
+    def run_tasks(self) -> None:
+        while self.tasks:
+            fn, args = self.tasks.pop(0)
+            try:
+                fn(*args)
+            except Stop:
+                pass
+
+
+def test_the_holder_at_start_conducts_at_once_and_watches_its_lease():
+    harness = Harness(ScriptedLease(held=True, alive=[True, True]), sleeps=2)
+    harness.conductor.start()
+    assert harness.conductor.conducting and harness.took == [True]
+    harness.run_tasks()  # the watch: two good checks, then the test ends it
+    assert harness.lost == 0 and harness.conductor.conducting
+
+
+def test_a_follower_polls_until_the_lease_is_free_then_takes_the_show_over():
+    harness = Harness(ScriptedLease(takes=[False, False, True], alive=[True]), sleeps=4)
+    harness.conductor.start()
+    assert not harness.conductor.conducting and harness.took == []
+    harness.run_tasks()
+    assert harness.conductor.conducting and harness.took == [False]  # False: reload what the last one left
+
+
+def test_a_conductor_whose_lease_went_to_another_stops():
+    harness = Harness(ScriptedLease(held=True, alive=[False], takes=[False]), sleeps=5)
+    harness.conductor.start()
+    harness.run_tasks()
+    assert harness.lost == 1 and not harness.conductor.conducting
+
+
+def test_a_broken_session_with_nobody_else_on_the_lease_takes_it_back():
+    harness = Harness(ScriptedLease(held=True, alive=[False, True], takes=[True]), sleeps=2)
+    harness.conductor.start()
+    harness.run_tasks()
+    assert harness.lost == 0 and harness.conductor.conducting
+
+
+def test_postgresql_away_keeps_the_show_running_here_until_it_is_back():
+    lease = ScriptedLease(held=True, alive=[False], takes=[False] * 4, reachable=[False] * 4)
+    harness = Harness(lease, sleeps=4)
+    harness.conductor.start()
+    harness.run_tasks()  # four checks, PostgreSQL away at each: nobody else can hold the lease either
+    assert harness.lost == 0 and harness.conductor.conducting
+
+
+def test_postgresql_back_with_the_lease_taken_by_another_stops_this_one():
+    lease = ScriptedLease(held=True, alive=[False], takes=[False, False, False], reachable=[False, False, True])
+    harness = Harness(lease, sleeps=10)
+    harness.conductor.start()
+    harness.run_tasks()
+    assert lease._takes == [] and harness.lost == 1 and not harness.conductor.conducting
