@@ -20,6 +20,7 @@ HAProxy needs two descriptors per proxied connection, so ``maxconn`` follows the
 from __future__ import annotations
 
 import resource
+import socket
 
 MAXCONN = 100_000
 PHONE_PATHS = "/ /api/uploads /healthz /healthz/live /favicon.ico"
@@ -67,3 +68,18 @@ backend everyone
   http-check expect status 200
   default-server inter 500ms fall 2 rise 1
 {conductor}"""
+
+
+def up_servers(stats_socket: str) -> set[tuple[str, str]]:
+    """(backend, server) pairs HAProxy reports UP (``show stat`` on its stats socket); empty when it cannot
+    be asked. ``everyone`` lists the workers taking phones, ``conductor`` the one running the show."""
+    try:
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(2)
+            conn.connect(stats_socket)
+            conn.sendall(b"show stat\n")
+            text = b"".join(iter(lambda: conn.recv(65536), b"")).decode()
+    except OSError:
+        return set()
+    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")]
+    return {(row[0], row[1]) for row in rows if len(row) > 17 and row[17] == "UP"}

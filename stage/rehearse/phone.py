@@ -41,6 +41,8 @@ class LeanPhone:
                  on_event: EventHandler | None = None) -> None:
         base = url.rstrip("/").replace("https://", "wss://").replace("http://", "ws://")
         self.url = base + "/socket.io/?EIO=4&transport=websocket"
+        if namespace != "/audience":  # consoles: a proxy in front of several processes sends them to the conductor
+            self.url += "&conductor=1"
         self.namespace = namespace
         self.headers = headers or {}
         self.ws: Any = None

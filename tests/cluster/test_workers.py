@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from stage.cluster.proxy import up_servers
 from tests.conftest import demo_show
 from tests.peers import Peer, go
 from tests.stage_process import REPO, StageProcess, descendants
@@ -26,24 +26,11 @@ def workers(tmp_path, postgres, redis_server) -> Iterator[StageProcess]:
                           extra_args=("--redis", redis_server.url, "--workers", "2")).start(timeout=40)
     # HAProxy marks a worker up at its first good health check: wait for both, and for the conductor route.
     sock = server.data_dir / "haproxy.sock"
-    wait_until(lambda: {("everyone", "w1"), ("everyone", "w2")} <= up_in_proxy(sock), 15, "both workers up")
+    wait_until(lambda: {("everyone", "w1"), ("everyone", "w2")} <= up_servers(str(sock)), 15, "both workers up")
     wait_until(lambda: routed(server), 10, "the proxy to route consoles to the conductor")
     yield server
     server.stop()
     postgres.drop(url)
-
-
-def up_in_proxy(sock) -> set[tuple[str, str]]:
-    """(backend, server) pairs HAProxy reports UP, from its stats socket (``show stat``)."""
-    try:
-        with socket.socket(socket.AF_UNIX) as conn:
-            conn.connect(str(sock))
-            conn.sendall(b"show stat\n")
-            text = b"".join(iter(lambda: conn.recv(65536), b"")).decode()
-    except OSError:
-        return set()
-    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")]
-    return {(row[0], row[1]) for row in rows if len(row) > 17 and row[17] == "UP"}
 
 
 def routed(server: StageProcess) -> bool:

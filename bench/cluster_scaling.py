@@ -1,0 +1,253 @@
+"""Issue 17: the night scenario (B1) through the proxy with 1 and 2 serve processes, and what the message
+queue costs, side by side in one run; the figures a capacity model for a bigger machine is built from.
+
+Servers, each on a fresh PostgreSQL database of one throwaway cluster (fsync on) and, where named, one Redis:
+
+- ``one``: ``stage serve --database PG``, no queue, reached directly (today's single process);
+- ``one+queue``: the same with ``--redis`` (every emit also published and heard back), directly;
+- ``workers1`` / ``workers2``: ``stage serve --workers N --redis --database``, through HAProxy.
+
+The load is ``stage rehearse`` (the same for every server; ``--processes`` load processes). Nothing is pinned:
+two workers need both cores, so servers, proxy, Redis, PostgreSQL and the load share this 2-core machine,
+and throughput here says little; CPU seconds per phone do, which is what the model uses.
+
+    .venv/bin/python bench/cluster_scaling.py [--sizes 500,1500] [--duration 60] [--ramp 20]
+        [--servers one,one+queue,workers1,workers2] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from rich.console import Console
+
+from harness import REPO, free_port, machine, raise_open_files, record_or_print
+from phones_held import PASSWORD, SHOW, TARGET, rehearse_command
+from postgres_server import PostgresServer, _clock_ticks, _tree
+
+from stage.cluster.proxy import up_servers
+
+console = Console(width=200)
+SERVERS = ("one", "one+queue", "workers1", "workers2")
+
+
+def cpu_of(pids: list[int]) -> float:
+    return sum(_clock_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+class Redis:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
+            if time.monotonic() > deadline:
+                raise SystemExit("redis-server did not answer")
+            time.sleep(0.05)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def cpu(self) -> float:
+        return cpu_of([self.proc.pid])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def start(kind: str, tmp: Path, database: str, redis: Redis) -> tuple[subprocess.Popen, str, int]:
+    port = free_port()
+    command = [sys.executable, "-m", "stage", "serve", str(SHOW), "--data", str(tmp / f"data-{port}"), "--bind",
+               "127.0.0.1", "--port", str(port), "--host-password", PASSWORD, "--database", database,
+               "--no-local-rigs"]
+    workers = int(kind[-1]) if kind.startswith("workers") else 0
+    if kind != "one":
+        command += ["--redis", redis.url]
+    if workers:
+        command += ["--workers", str(workers)]
+    log = open(tmp / f"{kind}-{port}.log", "w")
+    proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    wanted = {("everyone", f"w{k}") for k in range(1, workers + 1)}
+    deadline = time.monotonic() + 60
+    while True:  # every worker up in the proxy (its stats socket) and the conductor's route, or the server up
+        try:
+            routed = requests.get(f"{url}/healthz/conductor?conductor=1", timeout=2).status_code == 200
+        except requests.RequestException:
+            routed = False
+        up = up_servers(str(tmp / f"data-{port}" / "haproxy.sock")) if workers else set()
+        if routed and wanted <= up and (not workers or any(b == "conductor" for b, _ in up)):
+            break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{kind} did not start; see {log.name}")
+        time.sleep(0.2)
+    return proc, url, workers
+
+
+def go(url: str) -> None:
+    import socketio
+
+    from harness import login_cookie
+
+    host = socketio.Client()
+    host.connect(f"{url}?conductor=1", namespaces=["/host"], transports=["websocket"],
+                 headers={"Cookie": login_cookie(url, "host", PASSWORD)})
+    host.call("go", {}, namespace="/host")
+    host.disconnect()
+
+
+def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path, pg: PostgresServer, redis: Redis) -> dict:
+    proc, url, workers = start(kind, tmp, pg.database(), redis)
+    try:
+        go(url)
+        tree = _tree(proc.pid)
+        stage_pids = [pid for pid in tree if command_name(pid).startswith("python")]
+        proxy_pids = [pid for pid in tree if command_name(pid) == "haproxy"]
+        before = (cpu_of(stage_pids), cpu_of(proxy_pids), redis.cpu(), pg.cpu_seconds())
+        figures_path = tmp / f"{kind}-{phones}.json"
+        command = rehearse_command(url, phones, figures_path, duration=args.duration, ramp=args.ramp,
+                                   submit_rate=args.submit_rate, processes=args.processes)[3:]  # no taskset
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=args.duration * 3 + 120)
+        after = (cpu_of(stage_pids), cpu_of(proxy_pids), redis.cpu(), pg.cpu_seconds())
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    if not figures_path.exists():
+        raise SystemExit(f"rehearse against {kind} wrote no figures:\n{done.stderr[-2000:]}")
+    figures = json.loads(figures_path.read_text())
+    stage_cpu, proxy_cpu, redis_cpu, pg_cpu = (round(b - a, 1) for a, b in zip(before, after))
+    held = (figures["phones_connected"] == phones and figures["dropped"] == 0 and figures["lost"] == 0
+            and (figures["ack_ms"]["p99"] or 1e9) <= TARGET["ack_p99"]
+            and (figures["update_ms"]["p99"] or 1e9) <= TARGET["update_p99"])
+    return {"server": kind, "processes": max(workers, 1), "phones": phones, "held": held, "stage_cpu_s": stage_cpu,
+            "proxy_cpu_s": proxy_cpu, "redis_cpu_s": redis_cpu, "postgres_cpu_s": pg_cpu,
+            **{k: figures[k] for k in ("phones_connected", "dropped", "lost", "submits", "acks", "approvals",
+                                       "updates", "ack_ms", "update_ms")}}
+
+
+def per_phone(runs: list[dict], kind: str) -> dict | None:
+    """CPU seconds per second of the run, as a + b × phones, from this server's two smallest sizes."""
+    mine = sorted((r for r in runs if r["server"] == kind), key=lambda r: r["phones"])
+    if len(mine) < 2:
+        return None
+    (small, large), seconds = mine[:2], mine[0]["duration_s"]
+
+    def total(r: dict, part: str) -> float:
+        return r[part] / seconds
+
+    out = {}
+    for part in ("stage_cpu_s", "proxy_cpu_s", "redis_cpu_s", "postgres_cpu_s"):
+        b = (total(large, part) - total(small, part)) / (large["phones"] - small["phones"])
+        out[part] = {"per_phone": b, "fixed": total(small, part) - b * small["phones"]}
+    return out
+
+
+def model(runs: list[dict], cores: int = 8, busy: float = 0.75) -> dict:
+    """Phones an 8-core server carries, from the measured costs of workers2 (its stage processes share the
+    per-phone cost, each keeps the fixed cost once, Redis/proxy/PostgreSQL are shared), at ``busy`` of each core."""
+    costs = per_phone(runs, "workers2")
+    if costs is None:
+        return {}
+    stage, shared = costs["stage_cpu_s"], [costs[p] for p in ("proxy_cpu_s", "redis_cpu_s", "postgres_cpu_s")]
+    per_process_fixed = stage["fixed"] / 2
+    shared_per_phone = sum(p["per_phone"] for p in shared)
+    shared_fixed = sum(p["fixed"] for p in shared)
+    workers = cores - 1  # one core for Redis, PostgreSQL and the proxy
+    # Each worker at `busy` of a core: its phones' share plus its fixed cost.
+    per_worker = max(0.0, (busy - per_process_fixed) / stage["per_phone"]) if stage["per_phone"] > 0 else 0.0
+    by_workers = per_worker * workers
+    by_shared = (busy - shared_fixed) / shared_per_phone if shared_per_phone > 0 else float("inf")
+    return {"cores": cores, "busy": busy, "workers": workers, "stage_cpu_per_phone_s": round(stage["per_phone"], 6),
+            "stage_fixed_per_process": round(per_process_fixed, 3), "shared_cpu_per_phone_s": round(shared_per_phone, 6),
+            "phones": int(min(by_workers, by_shared)), "limited_by": "workers" if by_workers <= by_shared else "shared"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500,1500")
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--ramp", type=float, default=20)
+    parser.add_argument("--submit-rate", type=float, default=20)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    raise_open_files()
+    sizes, servers = [int(s) for s in args.sizes.split(",")], args.servers.split(",")
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        pg, redis = PostgresServer(cpu=None).start(), Redis(tmp)
+        try:
+            for phones in sizes:
+                for kind in servers:  # servers inner: each size's servers run back to back
+                    console.print(f"{kind}: {phones} phones, {args.duration:g} s ...")
+                    runs.append({**one_run(kind, phones, args, tmp, pg, redis), "duration_s": args.duration})
+                    r = runs[-1]
+                    console.print(f"  held={r['held']} ack p99 {r['ack_ms']['p99']} update p99 {r['update_ms']['p99']}"
+                                  f" stage CPU {r['stage_cpu_s']} s, proxy {r['proxy_cpu_s']}, redis "
+                                  f"{r['redis_cpu_s']}, postgres {r['postgres_cpu_s']}")
+        finally:
+            redis.stop()
+            pg.stop()
+    report(runs, args)
+
+
+def report(runs: list[dict], args: argparse.Namespace) -> None:
+    command = (f"`.venv/bin/python bench/cluster_scaling.py --sizes {args.sizes} --servers {args.servers} "
+               f"--duration {args.duration:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g}`")
+    rows = "\n".join(
+        f"| {r['server']} | {r['processes']} | {r['phones']} | {'yes' if r['held'] else 'NO'} | {r['phones_connected']} "
+        f"| {r['dropped']} | {r['lost']} | {r['ack_ms']['p50']} | {r['ack_ms']['p99']} | {r['update_ms']['p50']} | "
+        f"{r['update_ms']['p99']} | {r['stage_cpu_s']} | {r['proxy_cpu_s']} | {r['redis_cpu_s']} | "
+        f"{r['postgres_cpu_s']} | {round(r['stage_cpu_s'] / r['phones'] / r['duration_s'] * 1e6)} |" for r in runs)
+    sizes = sorted({r["phones"] for r in runs})
+    ratios = []
+    for phones in sizes:
+        by = {r["server"]: r for r in runs if r["phones"] == phones}
+        if "one" in by and "one+queue" in by and by["one"]["stage_cpu_s"]:
+            ratios.append(f"{phones} phones: queue/no queue stage CPU "
+                          f"{by['one+queue']['stage_cpu_s'] / by['one']['stage_cpu_s']:.2f}")
+        if "workers1" in by and "workers2" in by and by["workers2"]["stage_cpu_s"]:
+            ratios.append(f"{phones} phones: CPU efficiency of 2 processes against 1 (workers1 stage CPU / workers2) "
+                          f"{by['workers1']['stage_cpu_s'] / by['workers2']['stage_cpu_s']:.2f}")
+    capacity = model(runs)
+    record_or_print(not args.no_record, "cluster_scaling", {"command": command, "runs": runs, "model": capacity,
+                                                            "ratios": ratios}, f"""
+## Issue 17: one and two serve processes through the proxy, and the message queue ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
+
+Machine: {machine()}. Command: {command}. Nothing pinned: servers, HAProxy, Redis 7, PostgreSQL (fsync on) and
+`stage rehearse` share both cores, so latencies here are of a crowded machine; CPU seconds are each part's own
+(from /proc, over the run). Scenario as B1 (phones join over the ramp, stories at the submit rate, 2 approvals/s,
+feed updates to every phone once a second).
+
+| server | processes | phones | held | connected | dropped | lost | ack p50 | ack p99 | update p50 | update p99 | stage CPU s | proxy CPU s | Redis CPU s | PostgreSQL CPU s | stage CPU µs per phone-second |
+|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+{rows}
+
+Side by side: {"; ".join(ratios) or "n/a"}.
+
+Capacity model for an {capacity.get('cores', 8)}-core venue server (from workers2's two sizes: CPU = fixed + per
+phone × phones for each part; {capacity.get('workers', 7)} workers at {capacity.get('busy', 0.75):.0%} of a core
+each, one core for Redis, PostgreSQL and HAProxy): {json.dumps(capacity) if capacity else "n/a (needs two sizes)"}.
+""")
+
+
+if __name__ == "__main__":
+    main()
