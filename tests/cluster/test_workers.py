@@ -23,11 +23,11 @@ from tests.waiting import wait_until
 def workers(tmp_path, postgres, redis_server) -> Iterator[StageProcess]:
     url = postgres.fresh_database()
     server = StageProcess(demo_show(tmp_path), tmp_path / "data", database=url,
-                          extra_args=("--redis", redis_server.url, "--workers", "2")).start(timeout=40)
+                          extra_args=("--redis", redis_server.url, "--workers", "2")).start(timeout=60)
     # HAProxy marks a worker up at its first good health check: wait for both, and for the conductor route.
     sock = server.data_dir / "haproxy.sock"
-    wait_until(lambda: {("everyone", "w1"), ("everyone", "w2")} <= up_servers(str(sock)), 15, "both workers up")
-    wait_until(lambda: routed(server), 10, "the proxy to route consoles to the conductor")
+    wait_until(lambda: {("everyone", "w1"), ("everyone", "w2")} <= up_servers(str(sock)), 40, "both workers up")
+    wait_until(lambda: routed(server), 20, "the proxy to route consoles to the conductor")
     yield server
     server.stop()
     postgres.drop(url)
