@@ -5,7 +5,9 @@ Servers, each on a fresh PostgreSQL database of one throwaway cluster (fsync on)
 
 - ``one``: ``stage serve --database PG``, no queue, reached directly (today's single process);
 - ``one+queue``: the same with ``--redis`` (every emit also published and heard back), directly;
-- ``workers1`` / ``workers2``: ``stage serve --workers N --redis --database``, through HAProxy.
+- ``workers1`` / ``workers2``: ``stage serve --workers N --redis --database``, through HAProxy;
+- ``node``, ``node+queue``, ``node2``: the reference, Node's socket.io 4.8.4 (bench/node_server.js, in memory)
+  alone, with ``@socket.io/redis-adapter`` 8.3.0, and two of those behind the same HAProxy config.
 
 The load is ``stage rehearse`` (the same for every server; ``--processes`` load processes). Nothing is pinned:
 two workers need both cores, so servers, proxy, Redis, PostgreSQL and the load share this 2-core machine,
@@ -33,10 +35,10 @@ from harness import REPO, free_port, machine, raise_open_files, record_or_print
 from phones_held import PASSWORD, SHOW, TARGET, rehearse_command
 from postgres_server import PostgresServer, _clock_ticks, _tree
 
-from stage.cluster.proxy import up_servers
+from stage.cluster.proxy import haproxy_config, up_servers
 
 console = Console(width=200)
-SERVERS = ("one", "one+queue", "workers1", "workers2")
+SERVERS = ("one", "one+queue", "workers1", "workers2", "node", "node+queue", "node2")
 
 
 def cpu_of(pids: list[int]) -> float:
@@ -68,6 +70,38 @@ class Redis:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+def start_node(kind: str, tmp: Path, redis: Redis) -> tuple[list[subprocess.Popen], str, int]:
+    """Node's socket.io: one process, or two behind HAProxy (Stage's own routing config) on the adapter."""
+    env = {**os.environ, "NODE_PATH": str(REPO / "node_modules")}
+    count = 2 if kind == "node2" else 1
+    ports = [free_port() for _ in range(count)]
+    queue = [redis.url] if kind != "node" else []
+    log = open(tmp / f"{kind}-{ports[0]}.log", "w")
+    procs = [subprocess.Popen(["node", "bench/node_server.js", str(p), *queue], cwd=REPO, env=env, stdout=log,
+                              stderr=subprocess.STDOUT) for p in ports]
+    url = f"http://127.0.0.1:{ports[0]}"
+    if count > 1:
+        front = free_port()
+        config = tmp / f"haproxy-{front}.cfg"
+        config.write_text(haproxy_config("127.0.0.1", front, {f"n{k}": p for k, p in enumerate(ports, 1)},
+                                         stats_socket=str(tmp / f"haproxy-{front}.sock")))
+        procs.append(subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT))
+        url = f"http://127.0.0.1:{front}"
+    deadline = time.monotonic() + 30
+    wanted = {("everyone", f"n{k}") for k in range(1, count + 1)} if count > 1 else set()
+    while True:
+        try:
+            answered = requests.get(f"{url}/healthz", timeout=2).ok
+        except requests.RequestException:
+            answered = False
+        up = up_servers(str(tmp / f"haproxy-{url.rsplit(':', 1)[1]}.sock")) if count > 1 else set()
+        if answered and wanted <= up:
+            return procs, url, count
+        if any(proc.poll() is not None for proc in procs) or time.monotonic() > deadline:
+            raise SystemExit(f"{kind} did not start; see {log.name}")
+        time.sleep(0.2)
 
 
 def start(kind: str, tmp: Path, database: str, redis: Redis) -> tuple[subprocess.Popen, str, int]:
@@ -113,11 +147,16 @@ def go(url: str) -> None:
 
 
 def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path, pg: PostgresServer, redis: Redis) -> dict:
-    proc, url, workers = start(kind, tmp, pg.database(), redis)
+    if kind.startswith("node"):
+        procs, url, workers = start_node(kind, tmp, redis)
+    else:
+        proc, url, workers = start(kind, tmp, pg.database(), redis)
+        procs = [proc]
     try:
-        go(url)
-        tree = _tree(proc.pid)
-        stage_pids = [pid for pid in tree if command_name(pid).startswith("python")]
+        if not kind.startswith("node"):
+            go(url)
+        tree = [pid for proc in procs for pid in _tree(proc.pid)]
+        stage_pids = [pid for pid in tree if command_name(pid).startswith(("python", "node"))]
         proxy_pids = [pid for pid in tree if command_name(pid) == "haproxy"]
         before = (cpu_of(stage_pids), cpu_of(proxy_pids), redis.cpu(), pg.cpu_seconds())
         figures_path = tmp / f"{kind}-{phones}.json"
@@ -126,8 +165,9 @@ def one_run(kind: str, phones: int, args: argparse.Namespace, tmp: Path, pg: Pos
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=args.duration * 3 + 120)
         after = (cpu_of(stage_pids), cpu_of(proxy_pids), redis.cpu(), pg.cpu_seconds())
     finally:
-        proc.terminate()
-        proc.wait(60)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(60)
     if not figures_path.exists():
         raise SystemExit(f"rehearse against {kind} wrote no figures:\n{done.stderr[-2000:]}")
     figures = json.loads(figures_path.read_text())
@@ -174,7 +214,8 @@ def model(runs: list[dict], cores: int = 8, busy: float = 0.75) -> dict:
     by_workers = per_worker * workers
     by_shared = (busy - shared_fixed) / shared_per_phone if shared_per_phone > 0 else float("inf")
     return {"cores": cores, "busy": busy, "workers": workers, "stage_cpu_per_phone_s": round(stage["per_phone"], 6),
-            "stage_fixed_per_process": round(per_process_fixed, 3), "shared_cpu_per_phone_s": round(shared_per_phone, 6),
+            "stage_fixed_per_process": round(per_process_fixed, 3),
+            "shared_cpu_per_phone_s": round(shared_per_phone, 6),
             "phones": int(min(by_workers, by_shared)), "limited_by": "workers" if by_workers <= by_shared else "shared"}
 
 
@@ -213,7 +254,8 @@ def report(runs: list[dict], args: argparse.Namespace) -> None:
     command = (f"`.venv/bin/python bench/cluster_scaling.py --sizes {args.sizes} --servers {args.servers} "
                f"--duration {args.duration:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g}`")
     rows = "\n".join(
-        f"| {r['server']} | {r['processes']} | {r['phones']} | {'yes' if r['held'] else 'NO'} | {r['phones_connected']} "
+        f"| {r['server']} | {r['processes']} | {r['phones']} | {'yes' if r['held'] else 'NO'} "
+        f"| {r['phones_connected']} "
         f"| {r['dropped']} | {r['lost']} | {r['ack_ms']['p50']} | {r['ack_ms']['p99']} | {r['update_ms']['p50']} | "
         f"{r['update_ms']['p99']} | {r['stage_cpu_s']} | {r['proxy_cpu_s']} | {r['redis_cpu_s']} | "
         f"{r['postgres_cpu_s']} | {round(r['stage_cpu_s'] / r['phones'] / r['duration_s'] * 1e6)} |" for r in runs)
@@ -224,6 +266,12 @@ def report(runs: list[dict], args: argparse.Namespace) -> None:
         if "one" in by and "one+queue" in by and by["one"]["stage_cpu_s"]:
             ratios.append(f"{phones} phones: queue/no queue stage CPU "
                           f"{by['one+queue']['stage_cpu_s'] / by['one']['stage_cpu_s']:.2f}")
+        if "node" in by and "node+queue" in by and by["node"]["stage_cpu_s"]:
+            ratios.append(f"{phones} phones: Node with the adapter/without "
+                          f"{by['node+queue']['stage_cpu_s'] / by['node']['stage_cpu_s']:.2f}")
+        if "workers2" in by and "node2" in by and by["node2"]["stage_cpu_s"]:
+            ratios.append(f"{phones} phones: Stage/Node server CPU, two processes each "
+                          f"{by['workers2']['stage_cpu_s'] / by['node2']['stage_cpu_s']:.2f}")
         if "workers1" in by and "workers2" in by and by["workers2"]["stage_cpu_s"]:
             ratios.append(f"{phones} phones: CPU efficiency of 2 processes against 1 (workers1 stage CPU / workers2) "
                           f"{by['workers1']['stage_cpu_s'] / by['workers2']['stage_cpu_s']:.2f}")
@@ -237,7 +285,7 @@ Machine: {machine()}. Command: {command}. Nothing pinned: servers, HAProxy, Redi
 (from /proc, over the run). Scenario as B1 (phones join over the ramp, stories at the submit rate, 2 approvals/s,
 feed updates to every phone once a second).
 
-| server | processes | phones | held | connected | dropped | lost | ack p50 | ack p99 | update p50 | update p99 | stage CPU s | proxy CPU s | Redis CPU s | PostgreSQL CPU s | stage CPU µs per phone-second |
+| server | processes | phones | held | connected | dropped | lost | ack p50 | ack p99 | update p50 | update p99 | server CPU s (Stage or Node) | proxy CPU s | Redis CPU s | PostgreSQL CPU s | server CPU µs per phone-second |
 |---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 {rows}
 

@@ -1,6 +1,9 @@
 // The reference implementation for B1: Node.js with npm socket.io@4.8.4 doing what the night scenario
 // asks of Stage (join, submit, recommend, moderate, batched feed updates once a second), in memory.
-// `stage rehearse` drives it like a real Stage.   node bench/node_server.js PORT
+// `stage rehearse` drives it like a real Stage.   node bench/node_server.js PORT [REDIS_URL]
+// With REDIS_URL (issue 17's reference): @socket.io/redis-adapter carries every broadcast between processes,
+// as python-socketio's Redis manager does for Stage; an approval of a record another process holds is passed
+// on with serverSideEmit, and that process batches it into its feed, as each Stage process batches its own.
 "use strict";
 const http = require("http");
 const crypto = require("crypto");
@@ -14,7 +17,10 @@ const recommendations = new Map();
 let dirty = new Set();
 
 const httpServer = http.createServer((req, res) => {
-  if (req.method === "GET" && req.url === "/healthz") {
+  if (req.method === "GET" && (req.url === "/healthz/live" || req.url === "/healthz/conductor")) {
+    res.writeHead(200);  // the proxy's checks: every Node process takes phones and consoles alike
+    res.end("ok");
+  } else if (req.method === "GET" && req.url === "/healthz") {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify({ status: "ok", show: "Node socket.io", phones: phones.size }));
   } else if (req.method === "POST" && req.url === "/login/host") {
@@ -65,12 +71,23 @@ io.of("/moderation").on("connection", (socket) => {
   socket.join("moderators");
   socket.on("moderate", (data, ack) => {
     const record = records.get(data.id);
-    record.status = "approved";
-    record.updated_at = Date.now() / 1000;
-    dirty.add(record.id);
+    if (!record) {  // submitted on another process: it approves and batches it
+      io.serverSideEmit("approve", data.id);
+      ack({ ok: true, record: { id: data.id, status: "approved" } });
+      return;
+    }
+    approve(record);
     ack({ ok: true, record });
   });
 });
+
+function approve(record) {
+  record.status = "approved";
+  record.updated_at = Date.now() / 1000;
+  dirty.add(record.id);
+}
+
+io.on("approve", (id) => { const record = records.get(id); if (record) approve(record); });
 
 setInterval(() => {
   if (dirty.size === 0) return;
@@ -86,4 +103,15 @@ setInterval(() => {
   io.of("/audience").to("phones").emit("feed_update", { records: items, removed: [] });
 }, 1000);
 
-httpServer.listen(Number(process.argv[2]), "127.0.0.1");
+async function listen() {
+  if (process.argv[3]) {
+    const { createClient } = require("redis");
+    const { createAdapter } = require("@socket.io/redis-adapter");
+    const pub = createClient({ url: process.argv[3] });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  httpServer.listen(Number(process.argv[2]), "127.0.0.1");
+}
+listen();

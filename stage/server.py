@@ -106,7 +106,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts
     cluster = None
     if settings.redis:  # several processes on this night: the phone count is the house's, one of them conducts
-        name = settings.worker or process_name(settings.port)
+        name = process_name(settings.port, settings.worker)
         cluster = Cluster(settings.redis, settings.database or "", name, store.lease, presence,
                           socketio.start_background_task, socketio.sleep)
     hub = Broadcaster(socketio, presence)
@@ -152,18 +152,34 @@ def start_serving(app: Flask, duties: tuple[Callable[[], None], ...] = ()) -> No
     for watcher in watchers.serving:
         socketio.start_background_task(watcher)
 
-    def conduct(first: bool) -> None:
-        if not first:  # another process ran the show until now: its playhead and cue states are in the store
-            night.engine.reload()
-        if remote is not None:
-            remote.start()
+    def osc_in(first: bool) -> None:
+        if remote is None:
+            return
+        if first:
+            remote.start()  # at start a port it cannot have ends `stage serve`, with why
+        else:  # a takeover: the process that held the port may still be letting it go
+            socketio.start_background_task(_keep_trying, remote.start, socketio.sleep)
+
+    def display_watchers(first: bool) -> None:
         for watcher in watchers.conducting:
             socketio.start_background_task(watcher)
-        for duty in duties:
-            duty()
 
+    conducting = [osc_in, display_watchers, *(lambda first, duty=duty: duty() for duty in duties)]
     cluster: Cluster | None = app.extensions["stage.cluster"]
     if cluster is None:
-        conduct(first=True)
+        for duty in conducting:
+            duty(True)
     else:
-        cluster.start([conduct], tick=night.reports.tick)
+        cluster.start(night.engine.reload, conducting, tick=night.reports.tick)
+
+
+def _keep_trying(start: Callable[[], None], sleep: Callable[[float], None], tries: int = 30) -> None:
+    for attempt in range(tries):
+        try:
+            start()
+            return
+        except Exception as exc:
+            if attempt == 0:
+                log.warning("OSC in could not start yet (%s); trying again every second", exc)
+            sleep(1)
+    log.error("OSC in did not start after %d tries: remotes cannot reach this show", tries)

@@ -19,18 +19,21 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import redis
+from limits import parse as parse_limit
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from stage.cluster.conductor import LOST_EXIT, Conductor, Lease
 from stage.cluster.headcount import ClusterHeadcount, LocalCount
 from stage.cluster.limits import SharedInFlight, SharedWindow
+from stage.limiter import log_sometimes
 from stage.phone_limits import PhoneLimits
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # the conductor's look at counters and display states other processes changed
 REDIS_TIMEOUT_S = 1.0  # soft state is never worth a longer wait: Redis away, each part falls back
+_TICK_LINES = parse_limit("1 per minute")  # PostgreSQL away: the tick fails twice a second
 
 
 def night_channel(database_url: str) -> str:
@@ -63,47 +66,64 @@ class Cluster:
         self.prefix = night_channel(database_url)
         self.redis = soft_state_client(redis_url)
         self.headcount = ClusterHeadcount(local, self.redis, self.prefix, name)
-        self._spawn, self._sleep = spawn, sleep
+        self._spawn, self._sleep, self._on_lost = spawn, sleep, on_lost
+        self._reload: Callable[[], None] = lambda: None
         self._duties: list[Callable[[bool], None]] = []
         self.conductor = Conductor(lease, name, self._take_over, on_lost, spawn, sleep)
 
     def phone_limits(self) -> PhoneLimits:
         """The phones' limits, counted across the night (the media-worker cap per machine)."""
         return PhoneLimits(window=SharedWindow(self.redis, self.prefix),
-                           in_flight=lambda cap: SharedInFlight(self.redis, self.prefix, cap),
+                           in_flight=lambda cap: SharedInFlight(self.redis, self.prefix, cap, self.name),
                            machine=f"machine:{socket.gethostname()}")
 
     @property
     def conducting(self) -> bool:
         return self.conductor.conducting
 
-    def start(self, duties: list[Callable[[bool], None]], tick: Callable[[], None]) -> None:
-        """Start beating, and conduct now or when the lease comes free. ``duties(first)`` start what only the
-        conductor runs; ``tick`` is its look at what other processes changed (every ``TICK_S``)."""
-        self._duties = [*duties, lambda first: self._spawn(self._tick_forever, tick)]
+    def start(self, reload: Callable[[], None], duties: list[Callable[[bool], None]], tick: Callable[[], None]) -> None:
+        """Start beating, and conduct now or when the lease comes free. At a takeover ``reload`` reads the
+        show's state from the store first (a failure stops this process: it must not run a stale show); then
+        ``duties(first)`` start what only the conductor runs, each on its own (one that cannot start, an OSC
+        port still held, must not keep the others from starting); ``tick`` is its look, every ``TICK_S``, at
+        what other processes changed."""
+        self._reload, self._duties = reload, duties
         self._spawn(self.headcount.beat_forever, self._sleep)
+        self._spawn(self._tick_forever, tick)
         self.conductor.start()
 
     def stop(self) -> None:
+        self.conductor.stop()
         self.headcount.leave()
 
     def _take_over(self, first: bool) -> None:
+        if not first:
+            try:
+                self._reload()
+            except Exception:
+                log.exception("process %s could not read the show's state to take it over; it stops", self.name)
+                self._on_lost()
+                return
         for duty in self._duties:
             try:
                 duty(first)
-            except Exception:  # one duty that cannot start (an OSC port taken) must not stop the others
+            except Exception:
                 if first:
-                    raise
+                    raise  # at start, as without --redis: `stage serve` says why and exits
                 log.exception("process %s: a conductor's duty did not start", self.name)
 
     def _tick_forever(self, tick: Callable[[], None]) -> None:
-        while self.conducting:
+        while True:
             self._sleep(TICK_S)
+            if not self.conducting:
+                continue
             try:
                 tick()
-            except Exception:
-                log.exception("the conductor's tick failed; it runs again in %.1f s", TICK_S)
+            except Exception as exc:
+                log_sometimes(log, _TICK_LINES, ("tick",), "the conductor's tick failed (%s); it runs again in %.1f s",
+                              exc, TICK_S)
 
 
-def process_name(port: int) -> str:
-    return f"{socket.gethostname()}:{port}:{os.getpid()}"
+def process_name(port: int, worker: str | None = None) -> str:
+    """This process among the night's, on every machine: the headcount's and the slots' key, the logs' name."""
+    return f"{socket.gethostname()}:{worker}" if worker else f"{socket.gethostname()}:{port}:{os.getpid()}"

@@ -9,8 +9,10 @@ pass a window with one slot left.
 hit, which submissions (given back when refused before any work) need; hence these two small scripts.
 
 Redis away: each call falls back to this process's own window (``stage.limiter``), logged once a minute;
-a phone is never refused for Redis being down, and limits go on per process until it is back. Slots in
-flight are scored by a deadline, so the slots of a process that died free themselves.
+a phone is never refused for Redis being down, and limits go on per process until it is back. A slot in
+flight names its process: the slots of a process that stopped beating (headcount.py) are dropped at the
+next acquire, so a killed worker does not hold a machine's media workers; a give-back Redis missed is
+tried again at the next call.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import redis
 from limits import RateLimitItem
 from limits import parse as parse_limit
 
+from stage.cluster.headcount import STALE_MS
 from stage.limiter import InFlight, MovingWindowLimiter, log_sometimes
 
 log = logging.getLogger(__name__)
 
 _DOWN_LINES = parse_limit("1 per minute")
-IN_FLIGHT_TTL_MS = 10 * 60_000  # an upload and its media worker never run this long; a dead process's slot ends
+IN_FLIGHT_TTL_MS = 10 * 60_000  # the backstop: a dead process's slots go within STALE_MS, by its missing beats
 
 # KEYS[1] the window; ARGV: amount, window ms, member, "hit" or "test". Returns 1 (allowed, counted unless a
 # test) or 0 (full).
@@ -42,11 +45,18 @@ if ARGV[4] == 'hit' then
 end
 return 1
 """
-# KEYS[1] the slots; ARGV: cap, ttl ms, member. Returns 1 (taken) or 0 (all taken).
+# KEYS[1] the slots, KEYS[2] the processes' beats (headcount.py); ARGV: cap, ttl ms, member ("proc|uuid"),
+# stale ms. A slot of a process that stopped beating is dropped first. Returns 1 (taken) or 0 (all taken).
 SLOT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local beat = redis.call('HGET', KEYS[2], string.match(member, '^(.*)|'))
+  if not beat or now - tonumber(string.match(beat, ' (%d+)$')) > tonumber(ARGV[4]) then
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -112,17 +122,20 @@ class SharedWindow:
 class SharedInFlight:
     """``InFlight``'s calls over Redis: work running now per key, on every process."""
 
-    def __init__(self, client: redis.Redis, prefix: str, cap: int) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, cap: int, proc: str) -> None:
         self.cap = cap
-        self._redis, self._prefix = client, prefix
+        self._redis, self._prefix, self._proc = client, prefix, proc
         self._script = client.register_script(SLOT)
         self._local = InFlight(cap)  # while Redis is away
         self._mine: dict[str, list[str | None]] = {}  # key -> the slots this process holds (None: a local one)
+        self._unreleased: list[tuple[str, str]] = []  # (slots key, member) Redis did not take back
 
     def acquire(self, key: str) -> bool:
-        member: str | None = uuid.uuid4().hex
+        self._retry_releases()
+        member: str | None = f"{self._proc}|{uuid.uuid4().hex}"
         try:
-            taken = bool(self._script(keys=[f"{self._prefix}:slots:{key}"], args=[self.cap, IN_FLIGHT_TTL_MS, member]))
+            taken = bool(self._script(keys=[f"{self._prefix}:slots:{key}", f"{self._prefix}:phones"],
+                                      args=[self.cap, IN_FLIGHT_TTL_MS, member, STALE_MS]))
         except redis.RedisError as exc:
             _down(exc)
             taken, member = self._local.acquire(key), None
@@ -140,10 +153,18 @@ class SharedInFlight:
         if member is None:
             self._local.release(key)
             return
-        try:
-            self._redis.zrem(f"{self._prefix}:slots:{key}", member)
-        except redis.RedisError as exc:
-            _down(exc)  # the slot ends at its deadline
+        self._unreleased.append((f"{self._prefix}:slots:{key}", member))
+        self._retry_releases()
+
+    def _retry_releases(self) -> None:
+        while self._unreleased:
+            slots, member = self._unreleased[0]
+            try:
+                self._redis.zrem(slots, member)
+            except redis.RedisError as exc:
+                _down(exc)  # kept for the next call
+                return
+            self._unreleased.pop(0)
 
     def running(self, key: str) -> int:
         """This process's own (for its log lines)."""

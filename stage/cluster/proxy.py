@@ -7,6 +7,8 @@ Routing (docs/plans/issue-17-many-processes.md §3):
   phone's (console pages, logins, rehearsal and take-upload APIs, remix drafts), so what a console does over
   plain HTTP lands where its socket is. The conductor is the one process whose ``/healthz/conductor``
   answers 200, checked every 500 ms: after a failover the proxy knows the new one within a second.
+- ``balance first`` in the conductor's backend: during the second a failover overlaps two answers of 200,
+  every console still goes to one of them.
 - **To everyone**, least connections first: the phone page, its Socket.IO, uploads, media, QR codes. Sticky
   by the ``STAGESRV`` cookie, since Engine.IO's long-polling must keep reaching the process holding its
   session; ``redispatch`` moves a phone whose process died.
@@ -23,7 +25,8 @@ import resource
 import socket
 
 MAXCONN = 100_000
-PHONE_PATHS = "/ /api/uploads /healthz /healthz/live /favicon.ico"
+# /healthz goes to the conductor: only it knows the displays, rigs and OSC it reports.
+PHONE_PATHS = "/ /api/uploads /healthz/live /favicon.ico"
 PHONE_PREFIXES = "/socket.io/ /media/ /qr/ /vendor/ /static/"
 
 
@@ -64,6 +67,7 @@ backend everyone
   option httpchk GET /healthz/live
   default-server inter 1s fall 2 rise 1
 {everyone}backend conductor
+  balance first
   option httpchk GET /healthz/conductor
   http-check expect status 200
   default-server inter 500ms fall 2 rise 1

@@ -5,7 +5,8 @@ The supervisor resolves the night's settings once (so the secret key and passphr
 
 - N workers, ``stage serve`` each, on 127.0.0.1 at the ports after ``--port``, named ``w1``..``wN``, with
   the proxy's URL as their public URL and the proxy as their trusted proxy (stage/web/proxied.py). The
-  passphrases travel in the environment, never on a command line (``ps`` shows those to every user);
+  passphrases and the database and Redis URLs travel in the environment, never on a command line (``ps``
+  shows those to every user);
 - HAProxy on ``--bind``:``--port`` (stage/cluster/proxy.py), from a config in the data directory.
 
 A worker that exits is started again (at once, then backing off to ``MAX_BACKOFF_S`` if it keeps failing):
@@ -21,7 +22,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 10.0
 STABLE_S = 30.0  # a worker that ran this long and then exited is restarted at once
 STOP_S = 45.0  # a worker finishing a take may need this long (stage/local_rigs.py)
+STEP_S = 0.2
 
 
 def _end_with_parent() -> None:
@@ -63,7 +64,7 @@ class Child:
         self._log = open(self.log_path, "a") if self.log_path else None  # noqa: SIM115 (held while it runs)
         self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                     preexec_fn=_end_with_parent)
+                                     preexec_fn=_end_with_parent, start_new_session=True)
         self.started = time.monotonic()
 
     def exited(self) -> int | None:
@@ -82,13 +83,12 @@ class Child:
 
 
 def worker_commands(settings: Any, workers: int, public: str) -> dict[str, tuple[int, list[str]]]:
-    """Each worker's port and ``stage serve`` command line (no passphrase on it)."""
+    """Each worker's port and ``stage serve`` command line (no passphrase and no URL on it: the environment)."""
     out = {}
     for k in range(1, workers + 1):
         port = settings.port + k
         command = [sys.executable, "-m", "stage", "serve", str(settings.show_path), "--data", str(settings.data_dir),
-                   "--database", settings.database, "--redis", settings.redis, "--bind", "127.0.0.1",
-                   "--port", str(port), "--public-url", public, "--trusted-proxy", "127.0.0.1",
+                   "--bind", "127.0.0.1", "--port", str(port), "--public-url", public, "--trusted-proxy", "127.0.0.1",
                    "--worker-name", f"w{k}", "--async-mode", settings.async_mode]
         if settings.osc_port:
             command += ["--osc-port", str(settings.osc_port)]
@@ -103,10 +103,13 @@ def worker_commands(settings: Any, workers: int, public: str) -> dict[str, tuple
 class Supervisor:
     def __init__(self, settings: Any, workers: int, public: str) -> None:
         self.settings = settings
-        self.stopping = threading.Event()
+        # A plain flag, set by the signal handler: waking a (gevent-patched) Event from a handler is what
+        # stage/shutdown.py avoids. The loop looks at it every STEP_S.
+        self.stopping = False
+        # Secrets in the environment, never on a command line: ps shows those to every user of the machine.
         env = {**os.environ, "STAGE_HOST_PASSWORD": settings.host_password,
-               "STAGE_MODERATOR_PASSWORD": settings.moderator_password, "STAGE_CREW_PASSWORD": settings.crew_password}
-        env.pop("STAGE_DATABASE_URL", None)  # the command line says it, once
+               "STAGE_MODERATOR_PASSWORD": settings.moderator_password, "STAGE_CREW_PASSWORD": settings.crew_password,
+               "STAGE_DATABASE_URL": settings.database, "STAGE_REDIS_URL": settings.redis}
         commands = worker_commands(settings, workers, public)
         self.ports = {name: port for name, (port, _) in commands.items()}
         self.config = settings.data_dir / "haproxy.cfg"
@@ -136,8 +139,9 @@ class Supervisor:
         for child in self.children:
             child.start()
             log.info("started %s (pid %d)", child.name, child.proc.pid if child.proc else -1)
-        while not self.stopping.wait(0.2):
+        while not self.stopping:
             self._restart_exited()
+            time.sleep(STEP_S)
         self.stop()
 
     def _restart_exited(self) -> None:
@@ -168,6 +172,20 @@ class Supervisor:
         log.info("Stage stopped: %d workers and the proxy", len(workers))
 
 
+def taken_port(ports: dict[str, int]) -> str | None:
+    """A worker's port another program holds, said before anything starts (a worker that cannot bind would be
+    restarted for ever)."""
+    import socket
+
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                return f"worker {name} needs 127.0.0.1:{port}: {exc.strerror}; choose another --port"
+    return None
+
+
 def serve_workers(settings: Any, show: Any, workers: int, print_only: bool, console: Any) -> int:
     """``stage serve --workers N``: the exit status."""
     import resource
@@ -182,16 +200,18 @@ def serve_workers(settings: Any, show: Any, workers: int, print_only: bool, cons
     if print_only:
         console.print(supervisor.write_proxy_config(), markup=False)
         console.print(f"# HAProxy: haproxy -db -f {supervisor.config}", markup=False)
-        for child in supervisor.children[:-1]:  # passphrases: STAGE_*_PASSWORD in each worker's environment
+        console.print("# each worker, with STAGE_DATABASE_URL, STAGE_REDIS_URL and STAGE_*_PASSWORD in its "
+                      "environment:", markup=False)
+        for child in supervisor.children[:-1]:
             console.print("# " + " ".join(child.command), markup=False)
         return 0
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:  # every phone is a socket, twice in the proxy: the workers and HAProxy inherit this
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     supervisor.write_proxy_config()
-    problem = supervisor.check_proxy_config()
+    problem = supervisor.check_proxy_config() or taken_port(supervisor.ports)
     if problem:
-        log.error("the proxy cannot start: %s", problem)
+        log.error("stage serve --workers cannot start: %s", problem)
         return 1
     first, last = settings.port + 1, settings.port + workers
     print_banner(console, public + "/", settings, show, lambda name: display_key(settings.secret_key, name),
@@ -199,6 +219,6 @@ def serve_workers(settings: Any, show: Any, workers: int, print_only: bool, cons
                  listening=f"{settings.bind}:{settings.port} (HAProxy, in front of {workers} workers on "
                            f"127.0.0.1:{first}-{last}; logs in {settings.data_dir / 'workers'})")
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: supervisor.stopping.set())
+        signal.signal(signum, lambda *_: setattr(supervisor, "stopping", True))
     supervisor.run()
     return 0

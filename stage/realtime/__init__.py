@@ -42,8 +42,8 @@ def init_app(socketio: "SocketIO", night: "Night", hub: "Broadcaster") -> Watche
     sessions = SessionLink(socketio, night.sessions, consoles)
     night.sessions.on_revoked = sessions.revoked  # logout disconnects that session's sockets at once
     manager = socketio.server.manager
-    if hasattr(manager, "on_state"):  # the message queue (--redis): clients catch up when it is back
+    if hasattr(manager, "on_missed"):  # the message queue (--redis): clients catch up when it is back
         from stage.realtime.resync import Resync
 
-        manager.on_state = Resync(socketio, night).queue_state
+        manager.on_missed = Resync(socketio, night).missed
     return Watchers(serving=[sessions.watch], conducting=[display_watcher(socketio, night)])

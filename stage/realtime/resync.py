@@ -2,18 +2,21 @@
 
 python-socketio drops an emit it cannot publish (upstream #1411): while Redis was down, an approval made on
 the conductor never reached a phone on another process, and a story submitted there never reached the
-moderators. When this process hears the queue again:
+moderators. When this process may have missed emits (realtime/queue.py ``on_missed``: it hears the queue
+again after it went deaf, or another process says its emits were lost), at most once every ``EVERY_S``:
 
 - its phones get ``resync`` (one emit to the namespace, this process only); each asks for its own standing
   with the read-only ``state`` event, at a random moment within 5 s, and reloads its feed. Not ``join``,
   which writes a row per phone: the whole house at once.
-- on the conductor, its consoles and displays are disconnected: they reconnect at once and get their full
-  state (cues, queue, displays, scene) as on any connect. There are a handful of them.
+- on the conductor, its consoles and displays are disconnected: they reconnect by themselves (common.js)
+  and get their full state (cues, queue, displays, scene) as on any connect. There are a handful of them.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,20 +27,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECONNECTING = ("/host", "/moderation", "/crew", "/display")
+EVERY_S = 10.0  # a Redis restarting over and over must not send the house asking again and again
 
 
 class Resync:
-    def __init__(self, socketio: "SocketIO", night: "Night") -> None:
-        self._socketio, self._night = socketio, night
-        self._was_down = False
+    def __init__(self, socketio: "SocketIO", night: "Night", clock: Callable[[], float] = time.monotonic) -> None:
+        self._socketio, self._night, self._clock = socketio, night, clock
+        self._last = float("-inf")
+        self._pending = False
 
-    def queue_state(self, state: str) -> None:
-        """The queue's listener calls this; the work runs in a task of its own, not in the listener."""
-        if state == "down":
-            self._was_down = True
-        elif self._was_down:
-            self._was_down = False
-            self._socketio.start_background_task(self.run)
+    def missed(self) -> None:
+        """The queue's listener calls this: the work runs in a task of its own, after the cool-down if one runs."""
+        if self._pending:
+            return
+        self._pending = True
+        self._socketio.start_background_task(self._after_cooldown)
+
+    def _after_cooldown(self) -> None:
+        wait = self._last + EVERY_S - self._clock()
+        if wait > 0:
+            self._socketio.sleep(wait)
+        self._pending = False
+        self._last = self._clock()
+        self.run()
 
     def run(self) -> None:
         server = self._socketio.server

@@ -29,7 +29,10 @@ SERVE_LOCK = 0x53544147450002  # spells STAGE, then 2 (WRITER_LOCK in postgres_s
 # Lease mode only: PostgreSQL probes an idle holder after 2 s, every 1 s, and ends the session (freeing
 # the lease for a follower) after 2 unanswered probes, ~4 s after it last heard from the machine. Its
 # default, the kernel's, is two hours of a show with no conductor.
-SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 2"
+# tcp_user_timeout too: keepalives are not sent while a reply is unacknowledged, so a holder whose machine
+# vanished with bytes in flight would keep its lock for the kernel's retries (about 15 minutes).
+SERVER_KEEPALIVES = ("SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 2; "
+                     "SET tcp_user_timeout = 4000")
 # Lease mode only: the holder gives up on a send PostgreSQL's machine never acknowledges after 2 s (the
 # pool's connections: 30 s). A conductor cut off from the database, checking every second, so finds its
 # lease gone (~3 s) before PostgreSQL frees it for a follower (~4 s): never two conductors at once.

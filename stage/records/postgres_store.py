@@ -32,9 +32,10 @@ The promises, as on SQLite:
   (``lease=True``: several serve processes on one database, issue 17) the lock is the conductor's lease
   instead: opening never refuses, it tries once (``store.lease.held``); the caller polls and watches it
   with ``Lease.try_take`` and ``Lease.still_held``. Every process writes (``WRITER_LOCK`` lines them up),
-  so the store refuses nothing for the lease: a conductor that lost it (PostgreSQL restarted: the first
-  failed write finds it, if the watch did not) is stopped by its ``on_lost``. One lock in both modes: an
-  exclusive server is refused next to a lease holder, and a lease-mode process next to one is a follower.
+  so the store refuses nothing for the lease: a conductor that lost it is stopped by its own watch
+  (stage/cluster/conductor.py); a failed write marks the lease not held, which that watch sees. One lock
+  in both modes: an exclusive server is refused next to a lease holder, and a lease-mode process next to
+  one is a follower.
 - **Faults in one sentence.** Unreachable, refused credentials, a database written by a newer Stage: a
   ``StoreError`` at start. A write that fails mid-night (PostgreSQL restarted, disk full) raises
   ``StoreError`` (an error ack, never a false ok). A pooled connection that PostgreSQL dropped (a restart)
@@ -155,8 +156,8 @@ class PostgresStore(Store):
         other dead one now, not one request at a time, and see whether the serve lock survived."""
         self._pool.check()
         if self.lease.shared:
-            # A conductor's session went with the restart: its on_lost stops it. A follower takes nothing
-            # here: its poll does, and the writes go on in every process either way.
+            # A conductor's session went with the restart: held turns False, and its watch stops it. A
+            # follower takes nothing here: its poll does, and the writes go on in every process either way.
             self.lease.still_held()
         elif self._exclusive and not self.lease.reclaim():
             self._lost = True

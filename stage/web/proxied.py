@@ -13,19 +13,48 @@ of a socket, and ``request.remote_addr`` is right in HTTP and Socket.IO handlers
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def addresses(name: str) -> set[str]:
+    """A proxy given as an address (any spelling, IPv4-mapped IPv6 too) or a host name, as the addresses
+    REMOTE_ADDR would hold. A name that does not resolve is an error at start, not a house counted as one."""
+    try:
+        return {canonical(name)}
+    except ValueError:
+        pass
+    try:
+        return {canonical(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    except OSError as exc:
+        raise ValueError(f"--trusted-proxy {name!r} is neither an address nor a name that resolves: {exc}") from None
+
+
+def canonical(address: str) -> str:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return str(mapped or ip)
+
+
 class TrustedProxy:
     def __init__(self, app: WsgiApp, trusted: Iterable[str]) -> None:
         self.app = app
-        self.trusted = frozenset(trusted)
+        self.trusted = frozenset(address for name in trusted for address in addresses(name))
+
+    def _trusted(self, remote: str | None) -> bool:
+        if not remote:
+            return False
+        try:
+            return canonical(remote) in self.trusted
+        except ValueError:
+            return False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REMOTE_ADDR") in self.trusted:
+        if self._trusted(environ.get("REMOTE_ADDR")):
             forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
             last = forwarded.rsplit(",", 1)[-1].strip()
             if last:

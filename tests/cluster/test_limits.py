@@ -9,12 +9,17 @@ from limits import parse
 
 from stage.cluster import limits as shared
 from stage.cluster import soft_state_client
+from stage.cluster.headcount import ClusterHeadcount
 from stage.cluster.limits import SharedInFlight, SharedWindow
 from stage.phone_limits import PhoneLimits
 from stage.errors import RateLimited
 from tests.waiting import wait_until
 
 THREE = parse("3 per 10 seconds")
+
+
+class Sockets:
+    phones = 0
 
 
 @pytest.fixture
@@ -72,22 +77,54 @@ def test_redis_away_falls_back_to_this_processs_window_and_says_so_once(redis_se
     assert sum("Redis is unreachable" in r.message for r in caplog.records) == 1
 
 
-def test_slots_in_flight_are_shared_and_a_dead_processs_slot_ends_at_its_deadline(client, monkeypatch):
-    one, two = SharedInFlight(client, "stage:t", 2), SharedInFlight(client, "stage:t", 2)
+def beating(client, *procs: str) -> list[ClusterHeadcount]:
+    """Processes alive in the night's beats (as stage/cluster/headcount.py writes them)."""
+    beats = [ClusterHeadcount(Sockets(), client, "stage:t", proc) for proc in procs]
+    for beat in beats:
+        beat.beat()
+    return beats
+
+
+def test_slots_in_flight_are_shared_between_processes(client):
+    beating(client, "w1", "w2")
+    one, two = SharedInFlight(client, "stage:t", 2, "w1"), SharedInFlight(client, "stage:t", 2, "w2")
     assert one.acquire("machine:a") and two.acquire("machine:a") and not one.acquire("machine:a")
     assert one.running("machine:a") == 1
     one.release("machine:a")
     assert two.acquire("machine:a")
-    monkeypatch.setattr(shared, "IN_FLIGHT_TTL_MS", 300)
-    dead = SharedInFlight(client, "stage:t", 1)
-    assert dead.acquire("machine:b")  # and its process dies holding it
-    wait_until(lambda: SharedInFlight(client, "stage:t", 1).acquire("machine:b"), 5, "the dead slot's deadline")
+
+
+def test_a_killed_processs_slots_go_with_its_beats(client, monkeypatch):
+    beating(client, "w1", "w2")
+    dead = SharedInFlight(client, "stage:t", 1, "w2")
+    assert dead.acquire("machine:b")  # and w2 is killed holding it: its beat stops
+    alive = SharedInFlight(client, "stage:t", 1, "w1")
+    assert not alive.acquire("machine:b")
+    survivor = beating(client, "w1")[0]
+    wait_until(lambda: survivor.beat() or alive.acquire("machine:b"), 6, "the dead process's slot to go")
+    monkeypatch.setattr(shared, "IN_FLIGHT_TTL_MS", 300)  # the backstop: even a beating holder's slot ends
+    stuck = SharedInFlight(client, "stage:t", 1, "w1")
+    assert stuck.acquire("machine:d")
+    wait_until(lambda: survivor.beat() or SharedInFlight(client, "stage:t", 1, "w1").acquire("machine:d"), 5,
+               "the slot's deadline")
+
+
+def test_a_give_back_redis_missed_is_tried_again(redis_server, client):
+    beating(client, "w1")
+    slots = SharedInFlight(client, "stage:t", 1, "w1")
+    assert slots.acquire("machine:a")
+    redis_server.kill()
+    slots.release("machine:a")  # Redis away: kept
+    redis_server.restart()
+    beating(client, "w1")
+    assert slots.acquire("machine:b")  # the next call gives the old one back first
+    assert client.zcard("stage:t:slots:machine:a") == 0
 
 
 def test_phone_limits_over_redis_refuse_the_seventh_story_across_processes(client):
     def process() -> PhoneLimits:
         return PhoneLimits(window=SharedWindow(client, "stage:t"),
-                           in_flight=lambda cap: SharedInFlight(client, "stage:t", cap), machine="machine:a")
+                           in_flight=lambda cap: SharedInFlight(client, "stage:t", cap, "w1"), machine="machine:a")
 
     here, there = process(), process()
     for n in range(6):

@@ -132,7 +132,10 @@ def test_print_proxy_config_prints_a_config_haproxy_accepts(tmp_path):
     config = printed.stdout.split("# HAProxy:")[0]
     for port in (9101, 9102, 9103):
         assert f"127.0.0.1:{port} check" in config
-    assert "--worker-name w3" in printed.stdout and "passphrase" not in printed.stdout
+    assert "--worker-name w3" in printed.stdout
+    # Secrets are for the workers' environment: not on a command line (ps shows it), not in what is printed.
+    assert "passphrase" not in printed.stdout
+    assert "postgresql://" not in printed.stdout and "redis://" not in printed.stdout
     (tmp_path / "printed.cfg").write_text(config)
     checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "printed.cfg")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -23,7 +23,8 @@ from tests.waiting import wait_until
 
 class Backend:
     """One stand-in process: ``/media/who`` (a phone's path) and ``/host`` (a console's) answer its name,
-    ``/healthz/live`` 200, ``/healthz/conductor`` ``conductor_status`` (changed by the test); it counts the health checks it was sent."""
+    ``/healthz/live`` 200, ``/healthz/conductor`` ``conductor_status`` (changed by the test); it counts the
+    health checks it was sent."""
 
     def __init__(self, name: str, conductor_status: int) -> None:
         self.name, self.conductor_status, self.checks = name, conductor_status, Counter()

@@ -150,6 +150,7 @@ def test_the_lease_holder_asks_postgresql_for_keepalives_and_the_exclusive_holde
         assert [conn.execute(f"SHOW tcp_keepalives_{name}").fetchone()[0] for name in ("idle", "interval", "count")] \
             == ["2", "1", "2"]
         assert conn.info.get_parameters()["tcp_user_timeout"] == "2000"
+        assert conn.execute("SHOW tcp_user_timeout").fetchone()[0] == "4000"  # PostgreSQL's side of the socket
         terminate(url, shared.lease.backend_pid)
         assert not shared.lease.still_held() and shared.lease.try_take()  # a new session: the settings again
         assert shared.lease.conn.execute("SHOW tcp_keepalives_idle").fetchone()[0] == "2"

@@ -32,3 +32,19 @@ def test_a_direct_request_keeps_its_own_address_whatever_it_claims():
 def test_the_proxys_own_request_without_the_header_stays_the_proxy():
     assert seen({"REMOTE_ADDR": "127.0.0.1"}) == "127.0.0.1"
     assert seen({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": " "}) == "127.0.0.1"
+
+
+def test_the_proxy_may_be_named_in_any_spelling():
+    def app(env, start_response):
+        return [env["REMOTE_ADDR"].encode()]
+
+    for trusted in ("localhost", "::ffff:127.0.0.1", "127.0.0.1"):
+        proxied = TrustedProxy(app, [trusted])
+        assert proxied({"REMOTE_ADDR": "::ffff:127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.1.2.3"}, None) == [b"10.1.2.3"]
+
+
+def test_a_proxy_name_that_does_not_resolve_is_refused_at_start():
+    import pytest
+
+    with pytest.raises(ValueError, match="trusted-proxy"):
+        TrustedProxy(lambda env, start: [b""], ["no-such-proxy.invalid"])

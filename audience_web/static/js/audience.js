@@ -114,6 +114,7 @@ async function join(name) {
   $("consent-text").textContent = consent.text;
   standing(ack);
   outbox.retryNow();  // back (or here for the first time): whatever waits goes now
+  joinedListeners.forEach((listener) => listener(ack));
 }
 
 // What the server says this phone shows: at join, and again after a resync.
@@ -122,7 +123,6 @@ function standing(state) {
   setVolunteer(state.volunteer);
   setPrompt(state.prompt);
   renderMine();
-  joinedListeners.forEach((listener) => listener(state));
 }
 
 // The server's processes lost touch for a while (their message queue was down): updates meant for this phone
@@ -131,7 +131,9 @@ socket.on("resync", () => {
   setTimeout(async () => {
     if (!joined) return;  // not joined yet: the join brings everything
     const state = await call(socket, "state");
-    if (state.ok) standing(state);
+    if (!state.ok) return;
+    standing(state);
+    joinedListeners.forEach((listener) => listener(state));  // the feed loads again
   }, Math.random() * 5000);
 });
 

@@ -45,9 +45,12 @@ export function connect(namespace, options) {
   sockets.set(namespace, socket);
   if (conductor) {
     // A refused namespace is not retried by socket.io itself: try again shortly, spread over a second.
-    socket.on("connect_error", (err) => {
-      if (err.data && err.data.code === "not_conductor") setTimeout(() => socket.connect(), 300 + Math.random() * 700);
-    });
+    const again = () => setTimeout(() => socket.connect(), 300 + Math.random() * 700);
+    socket.on("connect_error", (err) => { if (err.data && err.data.code === "not_conductor") again(); });
+    // The server ends a console's socket to hand it its full state again (after the message queue came back)
+    // or because its session ended; socket.io never retries a disconnect the server made. Connect again: a
+    // live session gets its state, an ended one the "log in first" refusal the page already handles.
+    socket.on("disconnect", (reason) => { if (reason === "io server disconnect") again(); });
   }
   // Only when nothing is underway: a second connect while the first is opening makes the server
   // refuse the namespace (seen as an empty connect_error). pageshow matters only for pages
