@@ -199,8 +199,9 @@ def per_phone(runs: list[dict], kind: str) -> dict | None:
 
 
 def model(runs: list[dict], cores: int = 8, busy: float = 0.75) -> dict:
-    """Phones an 8-core server carries, from the measured costs of workers2 (its stage processes share the
-    per-phone cost, each keeps the fixed cost once, Redis/proxy/PostgreSQL are shared), at ``busy`` of each core."""
+    """Phones an ``cores``-core server carries, from the measured costs of workers2 (each Stage process pays
+    its fixed cost and its phones' share; the proxy, Redis and PostgreSQL are shared), each core at ``busy``,
+    with the split of cores between workers and the shared parts that carries the most phones."""
     costs = per_phone(runs, "workers2")
     if costs is None:
         return {}
@@ -208,15 +209,20 @@ def model(runs: list[dict], cores: int = 8, busy: float = 0.75) -> dict:
     per_process_fixed = stage["fixed"] / 2
     shared_per_phone = sum(p["per_phone"] for p in shared)
     shared_fixed = sum(p["fixed"] for p in shared)
-    workers = cores - 1  # one core for Redis, PostgreSQL and the proxy
-    # Each worker at `busy` of a core: its phones' share plus its fixed cost.
     per_worker = max(0.0, (busy - per_process_fixed) / stage["per_phone"]) if stage["per_phone"] > 0 else 0.0
-    by_workers = per_worker * workers
-    by_shared = (busy - shared_fixed) / shared_per_phone if shared_per_phone > 0 else float("inf")
-    return {"cores": cores, "busy": busy, "workers": workers, "stage_cpu_per_phone_s": round(stage["per_phone"], 6),
+    best = (0, 0, "")
+    for workers in range(1, cores):
+        by_workers = per_worker * workers
+        by_shared = ((busy * (cores - workers) - shared_fixed) / shared_per_phone if shared_per_phone > 0
+                     else float("inf"))
+        phones = int(min(by_workers, by_shared))
+        if phones > best[0]:
+            best = (phones, workers, "workers" if by_workers <= by_shared else "shared")
+    return {"cores": cores, "busy": busy, "workers": best[1], "shared_cores": cores - best[1],
+            "stage_cpu_per_phone_s": round(stage["per_phone"], 6),
             "stage_fixed_per_process": round(per_process_fixed, 3),
-            "shared_cpu_per_phone_s": round(shared_per_phone, 6),
-            "phones": int(min(by_workers, by_shared)), "limited_by": "workers" if by_workers <= by_shared else "shared"}
+            "phones_per_worker": int(per_worker), "shared_cpu_per_phone_s": round(shared_per_phone, 6),
+            "phones": best[0], "limited_by": best[2]}
 
 
 def main() -> None:
@@ -228,7 +234,13 @@ def main() -> None:
     parser.add_argument("--submit-rate", type=float, default=20)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--report-from", type=Path, metavar="JSON", help="run nothing: report again from an "
+                        "earlier run's bench/results JSON (after the report or the model changed)")
     args = parser.parse_args()
+    if args.report_from:
+        earlier = json.loads(args.report_from.read_text())
+        report(earlier["runs"], args, command=earlier["command"])
+        return
     raise_open_files()
     sizes, servers = [int(s) for s in args.sizes.split(",")], args.servers.split(",")
     runs = []
@@ -250,9 +262,10 @@ def main() -> None:
     report(runs, args)
 
 
-def report(runs: list[dict], args: argparse.Namespace) -> None:
-    command = (f"`.venv/bin/python bench/cluster_scaling.py --sizes {args.sizes} --servers {args.servers} "
-               f"--duration {args.duration:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g}`")
+def report(runs: list[dict], args: argparse.Namespace, command: str | None = None) -> None:
+    command = command or (f"`.venv/bin/python bench/cluster_scaling.py --sizes {args.sizes} --servers {args.servers} "
+                          f"--duration {args.duration:g} --ramp {args.ramp:g} --submit-rate {args.submit_rate:g} "
+                          f"--processes {args.processes}`")
     rows = "\n".join(
         f"| {r['server']} | {r['processes']} | {r['phones']} | {'yes' if r['held'] else 'NO'} "
         f"| {r['phones_connected']} "
@@ -278,7 +291,7 @@ def report(runs: list[dict], args: argparse.Namespace) -> None:
     capacity = model(runs)
     record_or_print(not args.no_record, "cluster_scaling", {"command": command, "runs": runs, "model": capacity,
                                                             "ratios": ratios}, f"""
-## Issue 17: one and two serve processes through the proxy, and the message queue ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
+## Issue 17: 1 and 2 serve processes through the proxy, and the queue ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
 
 Machine: {machine()}. Command: {command}. Nothing pinned: servers, HAProxy, Redis 7, PostgreSQL (fsync on) and
 `stage rehearse` share both cores, so latencies here are of a crowded machine; CPU seconds are each part's own
@@ -292,8 +305,9 @@ feed updates to every phone once a second).
 Side by side: {"; ".join(ratios) or "n/a"}.
 
 Capacity model for an {capacity.get('cores', 8)}-core venue server (from workers2's two sizes: CPU = fixed + per
-phone × phones for each part; {capacity.get('workers', 7)} workers at {capacity.get('busy', 0.75):.0%} of a core
-each, one core for Redis, PostgreSQL and HAProxy): {json.dumps(capacity) if capacity else "n/a (needs two sizes)"}.
+phone × phones for each part, each core at {capacity.get('busy', 0.75):.0%}; the best split: {capacity.get('workers')}
+workers and {capacity.get('shared_cores')} cores for HAProxy, Redis and PostgreSQL):
+{json.dumps(capacity) if capacity else "n/a (needs two sizes)"}.
 """)
 
 

@@ -10,70 +10,21 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import requests
 
-from stage.cluster.proxy import up_servers
+from tests.cluster.workers import conductor_of, live, sessions_on, start_workers, worker_pid, worker_url
 from tests.conftest import demo_show
 from tests.peers import Peer, go
-from tests.stage_process import REPO, StageProcess, descendants
+from tests.stage_process import REPO, StageProcess
 from tests.waiting import wait_until
 
 
 @pytest.fixture
 def workers(tmp_path, postgres, redis_server) -> Iterator[StageProcess]:
     url = postgres.fresh_database()
-    server = StageProcess(demo_show(tmp_path), tmp_path / "data", database=url,
-                          extra_args=("--redis", redis_server.url, "--workers", "2")).start(timeout=60)
-    # HAProxy marks a worker up at its first good health check: wait for both, and for the conductor route.
-    sock = server.data_dir / "haproxy.sock"
-    wait_until(lambda: {("everyone", "w1"), ("everyone", "w2")} <= up_servers(str(sock)), 40, "both workers up")
-    wait_until(lambda: routed(server), 20, "the proxy to route consoles to the conductor")
+    server = start_workers(tmp_path / "data", url, redis_server.url)
     yield server
     server.stop()
     postgres.drop(url)
-
-
-def routed(server: StageProcess) -> bool:
-    try:
-        return requests.get(f"{server.url}/healthz/conductor?conductor=1", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def worker_url(server: StageProcess, k: int) -> str:
-    return f"http://127.0.0.1:{server.port + k}"
-
-
-def conductor_of(server: StageProcess) -> int | None:
-    for k in (1, 2):
-        try:
-            if requests.get(f"{worker_url(server, k)}/healthz/conductor", timeout=2).status_code == 200:
-                return k
-        except requests.ConnectionError:
-            pass
-    return None
-
-
-def sessions_on(server: StageProcess, k: int, cookies) -> int:
-    return requests.get(f"{worker_url(server, k)}/healthz", cookies=cookies, timeout=5).json()["sessions"]
-
-
-def worker_pid(server: StageProcess, k: int) -> int | None:
-    for pid in descendants(server.proc.pid):
-        try:
-            command = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        if b"--worker-name" in command and command[command.index(b"--worker-name") + 1] == f"w{k}".encode():
-            return pid
-    return None
-
-
-def live(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz/live", timeout=2).ok
-    except requests.ConnectionError:
-        return False
 
 
 def test_consoles_reach_the_conductor_and_phones_spread_over_both(workers):
