@@ -33,9 +33,10 @@ from rich.console import Console
 
 from harness import REPO, free_port, machine, raise_open_files, record_or_print
 from phones_held import PASSWORD, SHOW, TARGET, rehearse_command
+from cluster_parts import Redis, start_node
 from postgres_server import PostgresServer, _clock_ticks, _tree
 
-from stage.cluster.proxy import haproxy_config, up_servers
+from stage.cluster.proxy import up_servers
 
 console = Console(width=200)
 SERVERS = ("one", "one+queue", "workers1", "workers2", "node", "node+queue", "node2")
@@ -50,58 +51,6 @@ def command_name(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
-
-
-class Redis:
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
-            if time.monotonic() > deadline:
-                raise SystemExit("redis-server did not answer")
-            time.sleep(0.05)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def cpu(self) -> float:
-        return cpu_of([self.proc.pid])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-def start_node(kind: str, tmp: Path, redis: Redis) -> tuple[list[subprocess.Popen], str, int]:
-    """Node's socket.io: one process, or two behind HAProxy (Stage's own routing config) on the adapter."""
-    env = {**os.environ, "NODE_PATH": str(REPO / "node_modules")}
-    count = 2 if kind == "node2" else 1
-    ports = [free_port() for _ in range(count)]
-    queue = [redis.url] if kind != "node" else []
-    log = open(tmp / f"{kind}-{ports[0]}.log", "w")
-    procs = [subprocess.Popen(["node", "bench/node_server.js", str(p), *queue], cwd=REPO, env=env, stdout=log,
-                              stderr=subprocess.STDOUT) for p in ports]
-    url = f"http://127.0.0.1:{ports[0]}"
-    if count > 1:
-        front = free_port()
-        config = tmp / f"haproxy-{front}.cfg"
-        config.write_text(haproxy_config("127.0.0.1", front, {f"n{k}": p for k, p in enumerate(ports, 1)},
-                                         stats_socket=str(tmp / f"haproxy-{front}.sock")))
-        procs.append(subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT))
-        url = f"http://127.0.0.1:{front}"
-    deadline = time.monotonic() + 30
-    wanted = {("everyone", f"n{k}") for k in range(1, count + 1)} if count > 1 else set()
-    while True:
-        try:
-            answered = requests.get(f"{url}/healthz", timeout=2).ok
-        except requests.RequestException:
-            answered = False
-        up = up_servers(str(tmp / f"haproxy-{url.rsplit(':', 1)[1]}.sock")) if count > 1 else set()
-        if answered and wanted <= up:
-            return procs, url, count
-        if any(proc.poll() is not None for proc in procs) or time.monotonic() > deadline:
-            raise SystemExit(f"{kind} did not start; see {log.name}")
-        time.sleep(0.2)
 
 
 def start(kind: str, tmp: Path, database: str, redis: Redis) -> tuple[subprocess.Popen, str, int]:
@@ -273,25 +222,19 @@ def report(runs: list[dict], args: argparse.Namespace, command: str | None = Non
         f"{r['update_ms']['p99']} | {r['stage_cpu_s']} | {r['proxy_cpu_s']} | {r['redis_cpu_s']} | "
         f"{r['postgres_cpu_s']} | {round(r['stage_cpu_s'] / r['phones'] / r['duration_s'] * 1e6)} |" for r in runs)
     sizes = sorted({r["phones"] for r in runs})
+    pairs = (("one+queue", "one", "queue/no queue Stage CPU"), ("node+queue", "node", "Node with the adapter/without"),
+             ("workers2", "node2", "Stage/Node server CPU, two processes each"),
+             ("workers1", "workers2", "CPU efficiency of 2 processes against 1 (workers1 CPU / workers2)"))
     ratios = []
     for phones in sizes:
         by = {r["server"]: r for r in runs if r["phones"] == phones}
-        if "one" in by and "one+queue" in by and by["one"]["stage_cpu_s"]:
-            ratios.append(f"{phones} phones: queue/no queue stage CPU "
-                          f"{by['one+queue']['stage_cpu_s'] / by['one']['stage_cpu_s']:.2f}")
-        if "node" in by and "node+queue" in by and by["node"]["stage_cpu_s"]:
-            ratios.append(f"{phones} phones: Node with the adapter/without "
-                          f"{by['node+queue']['stage_cpu_s'] / by['node']['stage_cpu_s']:.2f}")
-        if "workers2" in by and "node2" in by and by["node2"]["stage_cpu_s"]:
-            ratios.append(f"{phones} phones: Stage/Node server CPU, two processes each "
-                          f"{by['workers2']['stage_cpu_s'] / by['node2']['stage_cpu_s']:.2f}")
-        if "workers1" in by and "workers2" in by and by["workers2"]["stage_cpu_s"]:
-            ratios.append(f"{phones} phones: CPU efficiency of 2 processes against 1 (workers1 stage CPU / workers2) "
-                          f"{by['workers1']['stage_cpu_s'] / by['workers2']['stage_cpu_s']:.2f}")
+        for top, bottom, what in pairs:
+            if top in by and bottom in by and by[bottom]["stage_cpu_s"]:
+                ratios.append(f"{phones} phones: {what} {by[top]['stage_cpu_s'] / by[bottom]['stage_cpu_s']:.2f}")
     capacity = model(runs)
     record_or_print(not args.no_record, "cluster_scaling", {"command": command, "runs": runs, "model": capacity,
                                                             "ratios": ratios}, f"""
-## Issue 17: 1 and 2 serve processes through the proxy, and the queue ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
+## Issue 17: 1 and 2 processes behind the proxy, the queue ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})
 
 Machine: {machine()}. Command: {command}. Nothing pinned: servers, HAProxy, Redis 7, PostgreSQL (fsync on) and
 `stage rehearse` share both cores, so latencies here are of a crowded machine; CPU seconds are each part's own

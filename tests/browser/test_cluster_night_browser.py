@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_consoles_browser import cue, log_in, press_go
 from tests.conftest import demo_show
 from tests.lighting.osc_peers import OscDump, free_udp_port
-from tests.cluster.workers import conductor_of, sessions_on, start_workers, worker_pid, worker_url
+from tests.cluster.workers import conductor_of, rig_online, sessions_on, stagesrv, start_workers, worker_pid
 from tests.stage_process import StageProcess
 from tests.waiting import wait_until
 
@@ -56,19 +55,6 @@ def lights() -> Iterator[OscDump]:
     dump = OscDump(free_udp_port())
     yield dump
     dump.stop()
-
-
-def stagesrv(page: Page) -> str:
-    """The worker HAProxy sticks this browser context to (its ``STAGESRV`` cookie: w1 or w2)."""
-    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    return cookies["STAGESRV"]
-
-
-def rig_online(server: StageProcess, k: int) -> bool:
-    try:
-        return requests.get(f"{worker_url(server, k)}/healthz", timeout=5).json()["rigs"]["stage"] == "online"
-    except (requests.RequestException, KeyError, ValueError):
-        return False
 
 
 def pumping(page: Page) -> Callable[[float], None]:

@@ -98,3 +98,16 @@ def live(url: str) -> bool:
         return requests.get(f"{url}/healthz/live", timeout=2).ok
     except requests.ConnectionError:
         return False
+
+
+def stagesrv(page) -> str:
+    """The worker HAProxy sticks this browser context to (its ``STAGESRV`` cookie: w1 or w2)."""
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return cookies["STAGESRV"]
+
+
+def rig_online(server: StageProcess, k: int) -> bool:
+    try:
+        return requests.get(f"{worker_url(server, k)}/healthz", timeout=5).json()["rigs"]["stage"] == "online"
+    except (requests.RequestException, KeyError, ValueError):
+        return False
