@@ -24,9 +24,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from stage.cluster.conductor import LOST_EXIT, Conductor, Lease
-from stage.cluster.headcount import ClusterHeadcount, LocalCount
+from stage.cluster.headcount import ClusterHeadcount
 from stage.cluster.limits import SharedInFlight, SharedWindow
 from stage.limiter import log_sometimes
+from stage.night.listener import Headcount
 from stage.phone_limits import PhoneLimits
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def exit_lost() -> None:
 
 
 class Cluster:
-    def __init__(self, redis_url: str, database_url: str, name: str, lease: Lease, local: LocalCount,
+    def __init__(self, redis_url: str, database_url: str, name: str, lease: Lease, local: Headcount,
                  spawn: Callable[..., object], sleep: Callable[[float], None],
                  on_lost: Callable[[], None] = exit_lost) -> None:
         self.name = name

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 import redis
+
+from stage.night.listener import Headcount
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,11 @@ return {others, dropped}
 """
 
 
-class LocalCount(Protocol):
-    @property
-    def phones(self) -> int: ...
-
-    def displays_online(self, name: str) -> int: ...
-
-
 class ClusterHeadcount:
     """A ``night.Headcount`` over every process: ``phones`` is the house, displays stay this process's
     (displays connect to the conductor, stage/cluster/conductor.py)."""
 
-    def __init__(self, local: LocalCount, client: redis.Redis, prefix: str, proc: str) -> None:
+    def __init__(self, local: Headcount, client: redis.Redis, prefix: str, proc: str) -> None:
         self._local = local
         self._redis = client
         self._key = f"{prefix}:phones"

@@ -51,7 +51,8 @@ class NightListener(Protocol):
 
 
 class Headcount(Protocol):
-    """Phones and displays connected to this process (the join cap and /health read it)."""
+    """Phones and displays connected (the join cap and /health read it): this process's, or with several
+    processes the whole house's phones (stage/cluster/headcount.py)."""
 
     @property
     def phones(self) -> int: ...

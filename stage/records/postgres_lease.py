@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 import psycopg
 
@@ -41,8 +40,9 @@ HOLDER_USER_TIMEOUT_MS = 2_000
 
 class Lease:
     """``SERVE_LOCK`` on its own connection. ``shared``: lease mode (several serve processes, one conductor):
-    the holder gets the keepalives above. ``held`` says whether this process holds the lock; ``on_lost``,
-    when set, is called (once per loss, with no lock held) when a held lock is found gone."""
+    the holder gets the keepalives above. ``held`` says whether this process holds the lock: it turns False
+    when a held lock is found gone (a check, or a write after PostgreSQL restarted), which the conductor's
+    watch (stage/cluster/conductor.py) acts on."""
 
     def __init__(self, url: str, shared: bool = False) -> None:
         """Connects the holder (a ``StoreError`` when it cannot); takes nothing yet."""
@@ -50,7 +50,6 @@ class Lease:
         self.location = redacted(url)
         self.shared = shared
         self.held = False
-        self.on_lost: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._unreachable = False  # try_take logs an outage once, not every poll
         self._conn: psycopg.Connection | None = self._open()
@@ -107,8 +106,8 @@ class Lease:
 
     def still_held(self) -> bool:
         """A round trip (``SELECT 1``): True while the holder session lives, and the lock with it. A broken
-        session (or any failure: when unsure, let go) loses the lease: ``held`` turns False and ``on_lost``
-        is called. It is never taken again here: another process may hold it already."""
+        session (or any failure: when unsure, let go) loses the lease: ``held`` turns False, logged once. It is
+        never taken again here: another process may hold it already."""
         with self._lock:
             if not self.held:
                 return False
@@ -120,11 +119,6 @@ class Lease:
                 self._drop()  # a session that somehow lives on lets the lock go with it
                 self.held = False
         log.error("store %s: this server lost the lease (%s)", self.location, reason)
-        if self.on_lost is not None:
-            try:
-                self.on_lost()
-            except Exception:  # the store's callers expect a StoreError at most, from a write that found this
-                log.exception("store %s: on_lost failed", self.location)
         return False
 
     def reclaim(self) -> bool:
@@ -151,8 +145,7 @@ class Lease:
             return False
 
     def close(self) -> None:
-        """Let go at once (a restart of this server must not wait for PostgreSQL to notice the close); no
-        ``on_lost``: the caller chose it."""
+        """Let go at once (a restart of this server must not wait for PostgreSQL to notice the close)."""
         with self._lock:
             if self._conn is not None and self.held:
                 try:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_consoles_browser import cue, log_in, press_go
@@ -55,11 +56,6 @@ def lights() -> Iterator[OscDump]:
     dump = OscDump(free_udp_port())
     yield dump
     dump.stop()
-
-
-def pumping(page: Page) -> Callable[[float], None]:
-    """wait_until's sleep while Playwright events matter: the sync API hands them over only during its calls."""
-    return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
 def test_a_whole_night_through_two_workers(two_workers, lights, pages, shot, tmp_path):
@@ -184,6 +180,27 @@ class Frames:
         """The page's Socket.IO WebSockets so far, in the order they opened."""
         return [ws for ws in self.sockets if "/socket.io/" in ws.url]
 
+    def first_new(self, page: Page, namespace: str, event: str, old: list, timeout_s: float) -> dict:
+        """The first ``event`` on ``namespace`` that came on a WebSocket opened after ``old`` (a reconnection),
+        waited for with Playwright's own waits: for that socket to open, then for its frame."""
+        prefix = f'42{namespace},["{event}",'
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self.events(namespace, event, [ws for ws in self.socketio() if ws not in old])
+            if found:
+                return found[0]
+            remaining = (deadline - time.monotonic()) * 1000
+            assert remaining > 0, f"no {event} on {namespace} over a new connection within {timeout_s} s"
+            fresh = [ws for ws in self.socketio() if ws not in old and not ws.is_closed()]
+            try:
+                if fresh:
+                    fresh[-1].wait_for_event("framereceived", lambda frame: str(frame).startswith(prefix),
+                                             timeout=remaining)
+                else:
+                    page.wait_for_event("websocket", lambda ws: "/socket.io/" in ws.url, timeout=remaining)
+            except PlaywrightError:  # that socket closed (a reconnect the proxy answered 503): the next one
+                continue
+
     def events(self, namespace: str, event: str, sockets: list | None = None) -> list:
         """The payloads of ``event`` on ``namespace`` (``42/host,["cues",{...}]``), on ``sockets`` only if given."""
         prefix = f'42{namespace},["{event}",'
@@ -218,22 +235,19 @@ def test_the_host_console_follows_a_failover_by_itself(two_workers, pages, shot)
     os.kill(killed, signal.SIGKILL)
     gone = time.monotonic()
     expect(conn).to_have_attribute("data-state", "offline", timeout=5_000)  # "Reconnecting…": the page saw it go
-    wait_until(lambda: old_display[0].is_closed(), 5, "the projector's connection to go", sleep=pumping(display))
+    if not old_display[0].is_closed():  # the projector's connection goes too
+        old_display[0].wait_for_event("close", timeout=5_000)
     # The same pages, no reload: each connects again through the proxy, which finds the new conductor.
     expect(conn).to_have_attribute("data-state", "online", timeout=FAILOVER_S * 1000)
     back = time.monotonic() - gone
-    new_host = lambda: [ws for ws in heard.socketio() if ws not in old_host]  # noqa: E731
-    cues = wait_until(lambda: heard.events("/host", "cues", new_host()), FAILOVER_S, "the new conductor's cues",
-                      sleep=pumping(host))
-    assert cues[0]["standby"] == "2"  # the same standby, from the store
+    cues = heard.first_new(host, "/host", "cues", old_host, FAILOVER_S)  # the new conductor's
+    assert cues["standby"] == "2"  # the same standby, from the store
     expect(cue(host, "2")).to_have_attribute("data-state", "standby")
     expect(cue(host, "1")).to_have_attribute("data-state", "done")
     assert conductor_of(server) == 3 - before
 
-    new_display = lambda: [ws for ws in shown.socketio() if ws not in old_display]  # noqa: E731
-    scenes = wait_until(lambda: shown.events("/display", "scene", new_display()), FAILOVER_S,
-                        "the projector's scene from the new conductor", sleep=pumping(display))
-    assert scenes[0]["scene"]["type"] == "join"
+    scene = shown.first_new(display, "/display", "scene", old_display, FAILOVER_S)  # from the new conductor
+    assert scene["scene"]["type"] == "join"
     expect(display.locator("#offline")).to_be_hidden()
     expect(display.locator("#scene-join")).to_be_visible()
     expect(display.locator("#join-url")).to_have_text(f"{server.url}/")

@@ -65,6 +65,14 @@ class Harness:
                 pass
 
 
+def watched(lease: ScriptedLease, sleeps: int) -> Harness:
+    """A conductor started on ``lease``, its loops run until the script or the sleeps run out."""
+    harness = Harness(lease, sleeps)
+    harness.conductor.start()
+    harness.run_tasks()
+    return harness
+
+
 def test_the_holder_at_start_conducts_at_once_and_watches_its_lease():
     harness = Harness(ScriptedLease(held=True, alive=[True, True]), sleeps=2)
     harness.conductor.start()
@@ -82,41 +90,31 @@ def test_a_follower_polls_until_the_lease_is_free_then_takes_the_show_over():
 
 
 def test_a_conductor_whose_lease_went_to_another_stops():
-    harness = Harness(ScriptedLease(held=True, alive=[False], takes=[False]), sleeps=5)
-    harness.conductor.start()
-    harness.run_tasks()
+    harness = watched(ScriptedLease(held=True, alive=[False], takes=[False]), sleeps=5)
     assert harness.lost == 1 and not harness.conductor.conducting
 
 
 def test_a_broken_session_with_nobody_else_on_the_lease_takes_it_back():
-    harness = Harness(ScriptedLease(held=True, alive=[False, True], takes=[True]), sleeps=2)
-    harness.conductor.start()
-    harness.run_tasks()
+    harness = watched(ScriptedLease(held=True, alive=[False, True], takes=[True]), sleeps=2)
     assert harness.lost == 0 and harness.conductor.conducting
 
 
 def test_postgresql_away_stops_this_process_before_postgresql_could_give_the_lease_away():
     lease = ScriptedLease(held=True, alive=[False], takes=[False, False], reachable=[False, False])
-    harness = Harness(lease, sleeps=40)
-    harness.conductor.start()
-    harness.run_tasks()  # the watch asks twice, unanswered; the deadline loop then finds GRACE_S passed
+    harness = watched(lease, sleeps=40)  # asked twice, unanswered: the deadline loop finds GRACE_S passed
     assert harness.lost == 1 and not harness.conductor.conducting
     assert harness.now < 4.0  # before PostgreSQL frees a vanished holder's lock (about 4 s)
 
 
 def test_a_connection_back_within_the_grace_keeps_the_show_here():
     lease = ScriptedLease(held=True, alive=[False, True, True], takes=[False, True], reachable=[False, True])
-    harness = Harness(lease, sleeps=6)
-    harness.conductor.start()
-    harness.run_tasks()
+    harness = watched(lease, sleeps=6)
     assert harness.lost == 0 and harness.conductor.conducting
 
 
 def test_postgresql_back_with_the_lease_taken_by_another_stops_this_one():
     lease = ScriptedLease(held=True, alive=[False], takes=[False, False], reachable=[False, True])
-    harness = Harness(lease, sleeps=10)
-    harness.conductor.start()
-    harness.run_tasks()
+    harness = watched(lease, sleeps=10)
     assert lease._takes == [] and harness.lost == 1 and not harness.conductor.conducting
 
 

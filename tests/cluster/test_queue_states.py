@@ -3,7 +3,7 @@ out, a refusing Redis that does not flap. A python-socketio server in threading 
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
 from collections.abc import Iterator
 
@@ -43,7 +43,7 @@ def test_a_deaf_listener_is_found_out_and_its_clients_resync_when_it_hears_again
     wait_until(lambda: len(queue.missed) == 1, 5, "one resync for what the deaf listener missed")
 
 
-def test_a_redis_that_refuses_the_login_keeps_the_queue_down_without_flapping(queue, redis_server):
+def test_a_redis_that_refuses_the_login_keeps_the_queue_down_without_flapping(queue, redis_server, caplog):
     wait_until(lambda: queue.state == "up", 10, "the queue up")
     admin = redis_server.client()
     admin.config_set("requirepass", "not-in-the-url")
@@ -52,19 +52,13 @@ def test_a_redis_that_refuses_the_login_keeps_the_queue_down_without_flapping(qu
     admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
     wait_until(lambda: queue.state == "down", 10, "the queue down")
     attempts = admin.info("stats")["total_connections_received"]
-    seen, stop = set(), threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            seen.add(queue.state)
-            time.sleep(0.01)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    # Retries of the listener (one a second) and of the beat: each one refused, none may count as up.
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="stage.realtime.queue")
+    # Retries of the listener (one a second) and of the beat: each one refused, none may count as up, and
+    # every change of state is a log line (StageRedisManager._update), so none may say "is up".
     wait_until(lambda: admin.info("stats")["total_connections_received"] - attempts >= 4, 15, "four refused logins")
-    stop.set()
-    watcher.join()
-    assert seen == {"down"} and queue.missed == []
+    assert [r.message for r in caplog.records if " is up " in r.message] == [] and queue.missed == []
+    assert queue.state == "down"
     admin.config_set("requirepass", "")
     wait_until(lambda: queue.state == "up", 15, "the queue up once Redis lets it in")
+    assert any(" is up " in r.message for r in caplog.records)  # the line the check above looked for

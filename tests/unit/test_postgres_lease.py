@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -20,6 +18,7 @@ from stage.errors import StoreError
 from stage.records import participants
 from stage.records.postgres_store import PostgresStore
 from stage.records.store import open_store
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -44,16 +43,6 @@ def open_lease_store(url):
         store.close()  # closing twice is harmless
 
 
-def eventually(check: Callable[[], bool], within: float = 5.0) -> bool:
-    """``check()`` turned true before the deadline (polled, as the conductor's poll would)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def holder_and_follower(a: PostgresStore, b: PostgresStore) -> tuple[PostgresStore, PostgresStore]:
     assert [a.lease.held, b.lease.held].count(True) == 1, "exactly one of two lease stores holds the lease"
     return (a, b) if a.lease.held else (b, a)
@@ -70,23 +59,24 @@ def test_one_of_two_holds_the_lease_and_the_other_takes_it_once_the_holder_close
     assert not follower.lease.try_take() and not follower.lease.try_take(), "the holder still holds it"
     assert holder.lease.try_take() and holder.lease.still_held()  # asking again neither stacks nor loses it
     holder.close()
-    assert eventually(follower.lease.try_take)
+    wait_until(follower.lease.try_take, 5, "the follower to take the lease")
     assert follower.lease.held and follower.lease.still_held()
 
 
-def test_a_holder_whose_session_ends_loses_the_lease_once_and_the_other_takes_it(url, open_lease_store):
+def lost_lines(caplog) -> int:
+    return sum("lost the lease" in r.message for r in caplog.records)
+
+
+def test_a_holder_whose_session_ends_loses_the_lease_once_and_the_other_takes_it(url, open_lease_store, caplog):
     holder, follower = holder_and_follower(open_lease_store(), open_lease_store())
-    lost: list[str] = []
-    holder.lease.on_lost = lambda: lost.append("lost")
-    follower.lease.on_lost = lambda: lost.append("the follower?")
-    assert holder.lease.still_held() and lost == []
+    assert holder.lease.still_held() and lost_lines(caplog) == 0
     terminate(url, holder.lease.backend_pid)
     assert holder.lease.still_held() is False
     assert holder.lease.still_held() is False and not holder.lease.held
-    assert lost == ["lost"], "on_lost once, however often the watch asks after"
-    assert eventually(follower.lease.try_take)
+    assert lost_lines(caplog) == 1, "lost once, however often the watch asks after"
+    wait_until(follower.lease.try_take, 5, "the follower to take the lease")
     assert not holder.lease.try_take(), "the old holder reconnects, finds it taken, and takes nothing"
-    assert lost == ["lost"]
+    assert lost_lines(caplog) == 1
 
 
 def test_a_follower_writes_while_the_other_holds_and_each_sees_the_other_s_writes(open_lease_store):
@@ -103,19 +93,17 @@ def test_a_follower_writes_while_the_other_holds_and_each_sees_the_other_s_write
     assert not follower.lease.held and holder.lease.still_held()
 
 
-def test_after_a_postgresql_restart_the_conductor_is_told_and_every_process_still_writes(postgres, open_lease_store):
+def test_after_a_postgresql_restart_the_conductor_is_told_and_every_process_still_writes(postgres, open_lease_store,
+                                                                                          caplog):
     holder, follower = holder_and_follower(open_lease_store(), open_lease_store())
-    lost: list[str] = []
-    holder.lease.on_lost = lambda: lost.append("holder")
-    follower.lease.on_lost = lambda: lost.append("follower")
     postgres.restart()  # every session ends, and the lease with the holder's
     with holder.transaction() as db:  # its dropped connection is replaced; the restart path finds the loss
         PostgresStore.put_state(db, "after", "the holder's write")
-    assert lost == ["holder"] and not holder.lease.held
+    assert not holder.lease.held and lost_lines(caplog) == 1  # what the conductor's watch acts on
     with follower.transaction() as db:  # a follower is never refused, nor told anything
         PostgresStore.put_state(db, "also", "the follower's write")
-    assert lost == ["holder"]
-    assert eventually(lambda: holder.lease.try_take() or follower.lease.try_take())
+    assert not follower.lease.held and lost_lines(caplog) == 1
+    wait_until(lambda: holder.lease.try_take() or follower.lease.try_take(), 5, "one of them to take the lease")
     assert [holder.lease.held, follower.lease.held].count(True) == 1
     assert follower.get_state("after") == "the holder's write" and holder.get_state("also") == "the follower's write"
 
@@ -136,7 +124,7 @@ def test_a_lease_holder_is_a_server_to_an_exclusive_store_and_a_lease_store_foll
                 PostgresStore.put_state(db, "from", "a follower of an exclusive server")
             assert exclusive.get_state("from") == "a follower of an exclusive server"
             exclusive.close()
-            assert eventually(follower.lease.try_take)
+            wait_until(follower.lease.try_take, 5, "the follower to take the lease")
         finally:
             follower.close()
     finally:
