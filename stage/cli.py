@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from limits import parse as parse_limit
 from rich.console import Console
 
-from stage import collector
+from stage import collector, logs
 from stage.errors import ShowFileError, StageError
 from stage.banner import print_banner
-from stage.limiter import MovingWindowLimiter
 from stage.local_rigs import LocalRigs
 from stage.settings import Settings
 from stage.shutdown import StopOnSignal
@@ -40,7 +38,8 @@ class LazyGroup(click.Group):
 
     LAZY = {"render": "stage.remix.cli:render_command", "export": "stage.archive.cli:export_command",
             "import": "stage.archive.cli:import_command", "capture": "stage.capture.cli:capture",
-            "doctor": "stage.capture.cli:doctor", "rehearse": "stage.rehearse.cli:rehearse"}
+            "doctor": "stage.capture.cli:doctor", "rehearse": "stage.rehearse.cli:rehearse",
+            "service": "stage.service:service_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -87,7 +86,7 @@ def check(shows: tuple[Path, ...]) -> None:
 def display(name: str, show_path: Path, data_dir: Path | None, public_url: str | None) -> None:
     """Print the command that opens display NAME full screen in Chromium (kiosk, sound allowed)."""
     from stage.display.keys import display_key, kiosk_command
-    from stage.network import public_url as lan_url
+    from stage.network import base_url
 
     show = _load_or_exit(show_path)
     if show.display(name) is None:
@@ -96,7 +95,7 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
         sys.exit(1)
     settings = Settings.resolve(show_path, show, dict(os.environ), {"data_dir": data_dir, "public_url": public_url})
     settings = settings.with_credentials()
-    base = lan_url(settings.public_url, settings.bind, settings.port)
+    base = base_url(settings)
     console.print(kiosk_command(f"{base}/display/{name}?key={display_key(settings.secret_key, name)}"), markup=False)
 
 
@@ -125,6 +124,16 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
               "instead of starting them.")
 @click.option("--trusted-proxy", multiple=True, help="Take each phone's address from X-Forwarded-For when the request "
               "comes from this address (a reverse proxy in front).")
+@click.option("--behind-proxy", type=click.IntRange(0, 10), help="Trust N reverse-proxy hops in front (nginx, Caddy): "
+              "each phone's address, scheme and host from their X-Forwarded-* headers.")
+@click.option("--interface", help="The network interface whose address the join URL carries (default: the default "
+              "route's).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), help="HTTPS: the certificate chain (PEM).")
+@click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="HTTPS: the certificate's key (PEM).")
+@click.option("--http-port", type=click.IntRange(1, 65535), help="With HTTPS: plain HTTP on this port redirects to it.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+              help="Log level (default info).")
+@click.option("--metrics-bind", help="host:port of a separate /metrics listener for Prometheus, without a login.")
 @click.option("--worker-name", "worker", hidden=True)
 @click.pass_obj
 def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy_config: bool,
@@ -139,7 +148,7 @@ def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy
     except (ValueError, StageError) as exc:
         err_console.print(f"stage: {getattr(exc, 'message', exc)}", markup=False)
         sys.exit(1)
-    _configure_logging(settings.data_dir / "stage.log", settings.worker)
+    logs.configure(settings.data_dir / "stage.log", settings.worker, settings.log_level)
     if workers:
         from stage.cluster.supervisor import serve_workers
 
@@ -165,6 +174,7 @@ def _load_or_exit(path: Path) -> Any:
 
 def _serve(settings: Any, show: Any) -> None:
     from stage.server import create_app, start_serving
+    from stage.web import listen
 
     app, socketio = create_app(settings, show)
     night = app.extensions["stage.night"]
@@ -188,12 +198,7 @@ def _serve(settings: Any, show: Any) -> None:
     collector.tune()  # raised GC thresholds, and a full collection a minute (stage/collector.py says why)
     socketio.start_background_task(collector.collect_forever, socketio.sleep)
     try:
-        if settings.async_mode == "gevent":
-            from stage.web import gevent_server
-
-            gevent_server.serve(app, socketio, settings.bind, settings.port)
-        else:
-            socketio.run(app, host=settings.bind, port=settings.port, log_output=False, max_size=20_000)
+        listen.serve(app, socketio, settings)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -239,44 +244,3 @@ def _check_phone_room(open_files_limit: int, max_phones: int | None) -> None:
                     f"the show's max_phones {max_phones}" if max_phones is not None else f"a house of {FULL_HOUSE}")
     else:
         log.info("room for about %d phones (open files limit %d)", room, open_files_limit)
-
-
-def _configure_logging(logfile: Path, worker: str | None = None) -> None:
-    # Under --workers every process appends to one file: each line says which one wrote it.
-    fmt = logging.Formatter(f"%(asctime)s {worker + ' ' if worker else ''}%(levelname)-7s %(name)s: %(message)s")
-    stream = logging.StreamHandler(sys.stderr)
-    stream.setFormatter(fmt)
-    # Notes for the log file only (eventlet's deprecation notice), kept off the operator's terminal.
-    stream.addFilter(lambda record: not getattr(record, "log_file_only", False))
-    logfile.parent.mkdir(parents=True, exist_ok=True)
-    file = logging.FileHandler(logfile, encoding="utf-8")
-    file.setFormatter(fmt)
-    root = logging.getLogger()
-    root.handlers[:] = [stream, file]
-    root.setLevel(logging.INFO)
-    logging.captureWarnings(True)
-    # gevent-websocket's handler logs every HTTP request at INFO (display keys in URLs included) and
-    # ignores the server's log=None: keep it to warnings; Stage logs what an operator needs itself.
-    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
-    # A phone can make the Socket.IO libraries (or gevent, per bad request) log a line per bad packet: cap them.
-    for name in ("engineio.server", "socketio.server", "stage.web.gevent_server", "geventwebsocket.handler"):
-        logging.getLogger(name).addFilter(_Throttle(per_minute=20))
-
-
-class _Throttle(logging.Filter):
-    """Let at most ``per_minute`` records a minute through, then one line saying how many were dropped."""
-
-    def __init__(self, per_minute: int) -> None:
-        super().__init__()
-        self._limit = parse_limit(f"{per_minute} per minute")
-        self._limiter = MovingWindowLimiter()
-        self._dropped = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._limiter.hit(self._limit, record.name):
-            if self._dropped:
-                record.msg = f"[{self._dropped} similar lines dropped] {record.msg}"
-                self._dropped = 0
-            return True
-        self._dropped += 1
-        return False

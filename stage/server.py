@@ -20,9 +20,9 @@ from flask_compress import Compress
 from flask_socketio import SocketIO
 import socketio as socketio_managers
 
-from stage import realtime, web
+from stage import realtime, resources, web
 from stage.cluster import Cluster, process_name
-from stage.network import public_url
+from stage.network import base_url
 from stage.lighting.remote import OscRemote, osc_in_bind
 from stage.lighting.remote_control import RemoteControl
 from stage.lighting.sender import OscSender
@@ -34,14 +34,12 @@ from stage.realtime.presence import Presence
 from stage.records import audit_log
 from stage.records.store import open_store
 from stage.settings import Settings
-from stage.web.proxied import TrustedProxy
+from stage.web import proxied
 from stage.show.clock import TaskClock
 from stage.show.loader import load_show
 from stage.show.models import Show
 
 log = logging.getLogger(__name__)
-
-WEB = Path(__file__).resolve().parent.parent / "audience_web"
 
 
 def native_runner(async_mode: str) -> Callable[[Callable[[], Any]], Any]:
@@ -77,7 +75,8 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     show = show or load_show(settings.show_path)
     if not settings.secret_key:
         settings = settings.with_credentials()
-    app = Flask(__name__, template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
+    web_root = resources.web_root()
+    app = Flask(__name__, template_folder=str(web_root / "templates"), static_folder=str(web_root / "static"))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
@@ -98,9 +97,9 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         client_manager=client_manager(settings),
     )
     transport.install(app, socketio, settings.async_mode)  # per-connection caps and budgets (realtime/transport.py)
-    if settings.trusted_proxy:  # outermost: Engine.IO keeps the environ with each phone's own address
-        app.wsgi_app = TrustedProxy(app.wsgi_app, settings.trusted_proxy)  # type: ignore[method-assign]
-    join_url = public_url(settings.public_url, settings.bind, settings.port) + "/"
+    # Outermost: Engine.IO keeps the environ with each phone's own address for every event of its socket.
+    app.wsgi_app = proxied.wrap(app.wsgi_app, settings.trusted_proxy, settings.behind_proxy)  # type: ignore
+    join_url = base_url(settings) + "/"
     store = open_store(settings.database, settings.data_dir, native=native_runner(settings.async_mode),
                        lease=bool(settings.redis))
     presence = Presence()  # this process's sockets: the namespaces fill it, the night reads its counts

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from stage import resources
 from stage.errors import StageError
 from stage.records.store import is_postgres_url
 from stage.show.models import Show
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8080
 ROLES = ("host", "moderator", "crew")  # console roles, each with its own passphrase
 ENV = {
@@ -33,7 +33,15 @@ ENV = {
     "STAGE_OSC_PORT": "osc_port",
     "STAGE_DATABASE_URL": "database",
     "STAGE_REDIS_URL": "redis",
+    "STAGE_INTERFACE": "interface",
+    "STAGE_TLS_CERT": "tls_cert",
+    "STAGE_TLS_KEY": "tls_key",
+    "STAGE_HTTP_PORT": "http_port",
+    "STAGE_BEHIND_PROXY": "behind_proxy",
+    "STAGE_LOG_LEVEL": "log_level",
+    "STAGE_METRICS_BIND": "metrics_bind",
 }
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,17 @@ class Settings:
     database: str | None = None  # a postgresql:// URL; None: SQLite in the data directory
     redis: str | None = None  # a redis:// URL: the message queue and soft state several serve processes share
     trusted_proxy: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the phone (stage/web/proxied.py)
+    behind_proxy: int = 0  # proxy hops in front whose X-Forwarded-For/-Proto/-Host to trust (stage/web/proxied.py)
+    interface: str | None = None  # the network interface whose address the join URL carries (stage/network.py)
+    tls_cert: Path | None = None  # HTTPS: a PEM certificate chain and its key (stage/web/listen.py)
+    tls_key: Path | None = None
+    http_port: int | None = None  # with TLS: a plain-HTTP port that redirects to HTTPS
+    log_level: str = "info"
+    metrics_bind: str | None = None  # host:port of a separate, open /metrics listener (stage/web/metrics.py)
     worker: str | None = None  # this process's name under `stage serve --workers` (it prints no banner then)
     osc_port: int | None = None  # OSC in; overrides the show's osc_in.port
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
-    socketio_js: Path = REPO / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+    socketio_js: Path = field(default_factory=resources.socketio_client)
     max_upload_bytes: int = 25 * 1024 * 1024
     # Socket.IO message caps and byte budgets are the transport's (stage/realtime/transport.py).
     max_take_bytes: int = 4 * 1024 ** 3  # one take file (show limits.max_take_mb)
@@ -64,6 +79,9 @@ class Settings:
     def resolve(cls, show_path: Path, show: Show, env: dict[str, str], cli: dict[str, Any]) -> "Settings":
         values: dict[str, Any] = {"show_path": show_path, "data_dir": Path("data") / show_path.stem}
         values.update({k: v for k, v in show.server.model_dump().items() if v is not None})
+        for key in ("tls_cert", "tls_key"):  # a show's certificate files sit beside it; env and CLI: the cwd's
+            if key in values:
+                values[key] = show_path.parent / values[key]
         if show.osc_in.port is not None:
             values["osc_port"] = show.osc_in.port
         values["max_upload_bytes"] = show.limits.max_upload_mb * 1024 * 1024
@@ -71,14 +89,30 @@ class Settings:
         values.update({attr: env[name] for name, attr in ENV.items() if env.get(name)})
         values.update({k: v for k, v in cli.items() if v is not None})
         values.setdefault("port", DEFAULT_PORT)
-        for key in ("port", "osc_port"):
+        for key in ("port", "osc_port", "http_port", "behind_proxy"):
+            if values.get(key) is None:
+                values.pop(key, None)
+                continue
             try:
-                values[key] = int(values[key]) if values.get(key) is not None else None
+                values[key] = int(values[key])
             except ValueError:
                 raise ValueError(f"the {key.replace('_', ' ')} must be a number, not {values[key]!r}") from None
         for key in ("data_dir", "socketio_js"):
             if key in values:
                 values[key] = Path(values[key])
+        for key in ("tls_cert", "tls_key"):
+            if values.get(key) is not None:
+                values[key] = Path(values[key])
+        if bool(values.get("tls_cert")) != bool(values.get("tls_key")):
+            raise ValueError("HTTPS needs both --tls-cert and --tls-key")
+        if values.get("http_port") is not None and not values.get("tls_cert"):
+            raise ValueError("--http-port is the port that redirects to HTTPS: it needs --tls-cert and --tls-key")
+        level = str(values.get("log_level", "info")).lower()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {values['log_level']!r}")
+        values["log_level"] = level
+        if values.get("behind_proxy", 0) < 0:
+            raise ValueError("--behind-proxy counts proxy hops: 0 or more")
         if values.get("redis") and not is_postgres_url(values.get("database")):
             # SQLite is one process's file (it holds an exclusive lock): processes sharing a night share PostgreSQL.
             raise ValueError("--redis is for several serve processes on one night, which share one PostgreSQL "

@@ -89,7 +89,7 @@ def worker_commands(settings: Any, workers: int, public: str) -> dict[str, tuple
         port = settings.port + k
         command = [sys.executable, "-m", "stage", "serve", str(settings.show_path), "--data", str(settings.data_dir),
                    "--bind", "127.0.0.1", "--port", str(port), "--public-url", public, "--trusted-proxy", "127.0.0.1",
-                   "--worker-name", f"w{k}", "--async-mode", settings.async_mode]
+                   "--worker-name", f"w{k}", "--async-mode", settings.async_mode, "--log-level", settings.log_level]
         if settings.osc_port:
             command += ["--osc-port", str(settings.osc_port)]
         if settings.osc_dry_run:
@@ -192,10 +192,10 @@ def serve_workers(settings: Any, show: Any, workers: int, print_only: bool, cons
 
     from stage.banner import print_banner
     from stage.display.keys import display_key
-    from stage.network import public_url
+    from stage.network import base_url
     from stage.records.postgres_connection import redacted
 
-    public = public_url(settings.public_url, settings.bind, settings.port)
+    public = base_url(settings)
     supervisor = Supervisor(settings, workers, public)
     if print_only:
         console.print(supervisor.write_proxy_config(), markup=False)

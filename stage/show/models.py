@@ -34,6 +34,14 @@ class ServerSection(Model):
     crew_password: str | None = Field(default=None, min_length=6)
     # The store: a postgresql:// URL; unset means the SQLite file in the data directory (stage/records/store.py).
     database: str | None = Field(default=None, max_length=2000)
+    # Issue 19: the venue's network, HTTPS, a proxy in front, logs and metrics (docs/operations.md).
+    interface: str | None = Field(default=None, max_length=64)  # the network interface the join URL uses
+    tls_cert: str | None = Field(default=None, max_length=4096)  # PEM files, relative to the show file
+    tls_key: str | None = Field(default=None, max_length=4096)
+    http_port: int | None = Field(default=None, ge=1, le=65535)  # with TLS: plain HTTP here redirects to HTTPS
+    behind_proxy: int | None = Field(default=None, ge=0, le=10)  # proxy hops whose X-Forwarded-* to trust
+    log_level: Literal["debug", "info", "warning", "error"] | None = None
+    metrics_bind: str | None = Field(default=None, max_length=300)  # host:port of an open /metrics listener
 
 
 class Moderation(Model):

@@ -1,4 +1,4 @@
-"""Each phone's own address behind Stage's proxy (``--trusted-proxy``): ``X-Forwarded-For``, from the proxy only.
+"""Each phone's own address behind a proxy: ``--trusted-proxy ADDR`` (Stage's HAProxy) and ``--behind-proxy N``.
 
 Behind HAProxy every request comes from the proxy's address, so the per-address limits (joins, the login
 lockouts) would treat the whole house as one phone. HAProxy's ``option forwardfor`` appends the address it
@@ -6,6 +6,12 @@ saw to ``X-Forwarded-For``; the last entry is the one it wrote, and earlier ones
 sent (anyone can send that header). So: only a request whose peer is a trusted proxy gets its address from
 the header, and then only from the last entry. Werkzeug's ProxyFix would trust the header from any peer,
 and a worker's port reached directly on the LAN could then pose as any address.
+
+``--behind-proxy N`` is the venue's own reverse proxy (nginx or Caddy terminating TLS, docs/operations.md):
+werkzeug's ProxyFix, trusting the last N ``X-Forwarded-For`` entries and the nearest proxy's
+``X-Forwarded-Proto`` and ``-Host`` (so redirects and cookies know the page came over HTTPS). It trusts
+those headers from any peer, as ProxyFix does: Stage behind such a proxy listens on 127.0.0.1 or on a port
+only the proxy reaches. With both, ``--trusted-proxy`` runs first (the supervisor's HAProxy is one hop more).
 
 Installed outermost (``stage.server.create_app``), so Engine.IO keeps the corrected environ for every event
 of a socket, and ``request.remote_addr`` is right in HTTP and Socket.IO handlers alike.
@@ -18,7 +24,17 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wrap(app: WsgiApp, trusted: Iterable[str], hops: int) -> WsgiApp:
+    """The app behind whatever proxies the settings name (none: the app itself)."""
+    if hops:
+        app = ProxyFix(app, x_for=hops, x_proto=1, x_host=1, x_port=1)
+    trusted = tuple(trusted)
+    return TrustedProxy(app, trusted) if trusted else app
 
 
 def addresses(name: str) -> set[str]:
