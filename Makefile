@@ -3,9 +3,15 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SHOW ?= shows/tiny-stories.yaml
-# Debian packages the test suite and the demo need (installed only when missing, only as root).
-APT_PACKAGES := chromium fonts-noto-color-emoji liblo-tools ffmpeg fonts-dejavu-core postgresql \
-  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox libportaudio2 redis-server haproxy
+# Debian packages, installed only when missing, only as root. A show needs RUN_APT: Python's venv, npm for the
+# socket.io browser client at setup, ffmpeg for media, fonts for remixes, PortAudio for the demo's local rig.
+# The test suite adds TEST_APT: Chromium, PulseAudio and sox (a microphone), liblo's OSC peers, PostgreSQL, Redis
+# and HAProxy (the many-process tests).
+# Node.js with npm counts when `npm` is on the PATH (NodeSource's nodejs carries its own npm and conflicts
+# with Debian's npm package); else Debian's nodejs and npm are added.
+RUN_APT := python3-venv ffmpeg fonts-dejavu-core fonts-noto-color-emoji libportaudio2
+TEST_APT := chromium liblo-tools postgresql pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox \
+  redis-server haproxy
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 # B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.
 B1_SIZES ?= 500,1000,2000,5000,10000
@@ -16,12 +22,24 @@ HOSTILE_SECONDS ?= 60
 SOAK_MINUTES ?= 60
 SOAK_PHONES ?= 2000
 
-.PHONY: setup run test test-fast check bench .apt-ok
+STAGE := $(VENV)/bin/stage
 
-setup: .apt-ok $(VENV)/.installed $(SOCKETIO_JS)
+.PHONY: setup setup-test run test test-fast check bench .apt-run .apt-test
 
-.apt-ok:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# `make run`'s set-up: the show's Debian packages, the venv with the runtime pins and Stage itself (editable: the
+# `stage` command runs this checkout), the socket.io client. `make test` adds the test tools.
+setup: .apt-run $(VENV)/.installed $(SOCKETIO_JS)
+
+setup-test: setup .apt-test $(VENV)/.test-installed node_modules/.dev-installed
+
+.apt-run:
+	@$(MAKE) -s .apt-install PACKAGES="$(RUN_APT) $$(command -v npm >/dev/null || echo nodejs npm)"
+
+.apt-test:
+	@$(MAKE) -s .apt-install PACKAGES="$(TEST_APT)"
+
+.apt-install:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages: $$missing"; \
@@ -29,33 +47,43 @@ setup: .apt-ok $(VENV)/.installed $(SOCKETIO_JS)
 	  else echo "Missing Debian packages (install them as root): $$missing"; exit 1; fi; \
 	fi
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt pyproject.toml hatch_build.py
 	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The browser client only (what a show serves); the test suite adds axe-core and Node's reference server.
 $(SOCKETIO_JS): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	touch $@
 
+node_modules/.dev-installed: $(SOCKETIO_JS) package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(SOCKETIO_JS) $@
+
 run: setup
-	$(PY) -m stage serve $(SHOW)
+	$(STAGE) serve $(SHOW)
 
 check: setup
-	$(PY) -m stage check shows/*.yaml
+	$(STAGE) check shows/*.yaml
 
 # Test workers: one per core (pytest-xdist). Every test starts its own servers on free ports in its own
 # tmp_path, so workers share nothing; TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= auto
 
-test: setup
+test: setup-test
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-test-fast: setup
+test-fast: setup-test
 	$(PY) -m pytest tests/unit tests/integration
 
 # Benchmarks (not tests): each prints a table, writes bench/results/<name>.json, appends to docs/benchmarks.md.
-bench: setup
+bench: setup-test
 	$(PY) bench/go_latency.py
 	$(PY) bench/osc_latency.py --mode gevent
 	$(PY) bench/first_load.py

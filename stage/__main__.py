@@ -37,5 +37,12 @@ elif _MODE == "eventlet":
 
 from stage.cli import main  # noqa: E402  (must follow monkey-patching)
 
-if __name__ == "__main__":
+
+
+def run() -> None:
+    """The ``stage`` command of an installed package (pyproject.toml's console script)."""
     main(deferred_warnings=_DEFERRED)
+
+
+if __name__ == "__main__":
+    run()
