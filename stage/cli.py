@@ -176,6 +176,8 @@ def _serve(settings: Any, show: Any) -> None:
     from stage.server import create_app, start_serving
     from stage.web import listen
 
+    if settings.tls_cert:  # a wrong certificate or key: one line before anything starts, not after the banner
+        listen.tls_context(settings.tls_cert, settings.tls_key)
     app, socketio = create_app(settings, show)
     night = app.extensions["stage.night"]
     rigs = _local_rigs(settings, night, socketio)
@@ -219,7 +221,9 @@ def _serve(settings: Any, show: Any) -> None:
 def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:
     """The show's local capture agents, talking to this server over loopback (started where the show runs)."""
     host = "127.0.0.1" if settings.bind in ("0.0.0.0", "", "localhost") else settings.bind
-    rigs = LocalRigs(night.show.rigs, f"http://{host}:{settings.port}", settings.crew_password or "",
+    # Over HTTPS the agent does not check the certificate on loopback only (stage/capture/link.py verifies_tls).
+    scheme = "https" if settings.tls_cert else "http"
+    rigs = LocalRigs(night.show.rigs, f"{scheme}://{host}:{settings.port}", settings.crew_password or "",
                      socketio.start_background_task, socketio.sleep, time.monotonic,
                      spool_root=settings.data_dir / "capture-spool")
     return rigs

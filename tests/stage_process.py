@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -77,6 +78,7 @@ class StageProcess:
     passwords: bool = True  # False: let Stage generate and print the passphrases
     local_rigs: bool = False  # True: serve starts the show's local capture agents (tests usually act as agent)
     open_files: int | None = None  # a lower open-files limit (soft and hard) for the server, like a small machine
+    tls: Any = None  # tests/tls.py TestCerts: serve HTTPS with its cert and key, talk to it trusting its CA
     proc: subprocess.Popen | None = None
     stdout_lines: list[str] = field(default_factory=list)
     display_keys: dict[str, str] = field(default_factory=dict)
@@ -85,7 +87,12 @@ class StageProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> Any:
+        """requests' ``verify=`` for this server: the test CA over HTTPS."""
+        return str(self.tls.ca) if self.tls else True
 
     @property
     def stderr_path(self) -> Path:
@@ -96,6 +103,8 @@ class StageProcess:
                 "--bind", "127.0.0.1", "--port", str(self.port), "--async-mode", self.async_mode, *self.extra_args]
         if self.database:
             args += ["--database", self.database]
+        if self.tls:
+            args += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         if not self.local_rigs:
             args.append("--no-local-rigs")
         if self.passwords:
@@ -122,7 +131,7 @@ class StageProcess:
                     return self.start(timeout)
                 raise RuntimeError(f"stage serve exited {self.proc.returncode}:\n{error}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).ok:
+                if requests.get(f"{self.url}/healthz", timeout=1, verify=self.verify).ok:
                     break
             except (requests.ConnectionError, requests.Timeout):  # a proxy in front (--workers) may hold the request
                 time.sleep(0.1)
@@ -166,8 +175,10 @@ class StageProcess:
 
     def login(self, role: str) -> requests.Session:
         session = requests.Session()
+        session.verify = self.verify  # and per request: REQUESTS_CA_BUNDLE in the environment beats the session's
         password = PASSWORDS[role]
-        response = session.post(f"{self.url}/login/{role}", data={"passphrase": password}, allow_redirects=False)
+        response = session.post(f"{self.url}/login/{role}", data={"passphrase": password}, allow_redirects=False,
+                                verify=self.verify)
         assert response.status_code == 302, response.text
         return session
 

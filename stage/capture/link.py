@@ -13,16 +13,34 @@ from __future__ import annotations
 
 import logging
 import threading
+import urllib.parse
+import warnings
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import socketio
+import urllib3
 
 log = logging.getLogger(__name__)
 
 NS = "/capture"
 KEPT_EVENTS = 1000  # take states waiting for a connection; far more than a night's takes
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def verifies_tls(server: str) -> bool:
+    """Whether to check the server's certificate: always, except HTTPS over loopback. A local agent
+    (stage/local_rigs.py) talks to its own ``stage serve`` at https://127.0.0.1, which the venue's
+    certificate (made for its domain or LAN address) does not name; nothing off this machine can sit in
+    that path. The warning urllib3 would print on every unverified request is silenced for that case only."""
+    parsed = urllib.parse.urlsplit(server)
+    if parsed.scheme != "https" or parsed.hostname not in LOOPBACK:
+        return True
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    return False
 
 
 def conductor_url(server: str) -> str:
@@ -35,7 +53,8 @@ class AgentLink:
         self.server = server
         self._auth = {"token": token, "rig": rig_name}
         # Capped at 1 s: after a failover the agent must find the new conductor within the show's 5 s.
-        self._client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=1)
+        self._client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=1,
+                                       ssl_verify=verifies_tls(server))
         for event, handler in commands.items():  # their return value is the ack
             self._client.on(event, handler, namespace=NS)
         self._kept: deque[tuple[str, dict[str, Any]]] = deque(maxlen=KEPT_EVENTS)

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from stage.capture.link import verifies_tls
 from stage.capture.spool import SpooledTake
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Uploader:
         self.rig = rig
         self.on_state = on_state
         self.http = requests.Session()
+        self.http.verify = verifies_tls(self.server)  # not over loopback (stage/capture/link.py says why)
         self.http.headers["Authorization"] = f"Bearer {token}"
         self.pending: queue.Queue[SpooledTake] = queue.Queue()
         self._stop = threading.Event()

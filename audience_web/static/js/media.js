@@ -1,8 +1,10 @@
-// The phone's drawings, photos and clips: a touch canvas, the phone's own camera app, uploads. What
-// is sent waits in the phone's one outbox (outbox.js) until the server has it, like a story.
+// The phone's drawings, photos and clips: a touch canvas, the phone's own camera app (and over HTTPS the
+// in-page camera, camera.js), uploads. What is sent waits in the phone's one outbox (outbox.js) until
+// the server has it, like a story.
 import { $, showError } from "./common.js";
 import { currentPrompt, deviceKey, onPrompt, onSettled, outbox, send, setSource, socket } from "./audience.js";
 import { isTransient } from "./outbox.js";
+import * as camera from "./camera.js";
 
 const MEDIA = ["drawing", "photo", "clip"];
 const forms = { drawing: $("drawing-form"), photo: $("photo-form"), clip: $("clip-form") };
@@ -12,6 +14,7 @@ function setMode(mode) {
   document.querySelectorAll("#modes button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === mode)));
   $("story-form").hidden = mode !== "story";
   Object.entries(forms).forEach(([kind, form]) => { form.hidden = kind !== mode; });
+  camera.close();  // the camera is on only while its own form is in front
 }
 document.querySelectorAll("#modes button").forEach((b) => b.addEventListener("click", () => setMode(b.dataset.mode)));
 onPrompt((prompt) => {
@@ -68,23 +71,37 @@ forms.drawing.addEventListener("submit", (event) => {
   canvas.toBlob((blob) => queue("drawing", blob, "drawing.png", () => { strokes.length = 0; redraw(); }), "image/png");
 });
 
-// -- photo and clip: <input capture> opens the phone's camera app (getUserMedia needs HTTPS) -------
+// -- photo and clip: <input capture> opens the phone's camera app; over HTTPS camera.js also films
+// and photographs in the page. Whichever was made last is what Send sends.
+const EXTENSIONS = { "image/jpeg": "jpg", "video/webm": "webm", "video/mp4": "mp4" };
+function chosen(kind) {
+  const blob = camera.takenBlob(kind);
+  if (blob) return { blob, name: `${kind}.${EXTENSIONS[blob.type] || "bin"}` };
+  const file = $(`${kind}-input`).files[0];
+  return file ? { blob: file, name: file.name } : null;
+}
 $("photo-input").addEventListener("change", () => {
   const file = $("photo-input").files[0];
+  if (file) camera.discard("photo");
   $("photo-preview").hidden = !file;
   if (file) $("photo-preview").src = URL.createObjectURL(file);
 });
+$("clip-input").addEventListener("change", () => { if ($("clip-input").files[0]) camera.discard("clip"); });
 forms.photo.addEventListener("submit", (event) => {
   event.preventDefault();
-  const file = $("photo-input").files[0];
-  if (!file) return showError($("media-error"), { message: "Take or choose a photo first." });
-  queue("photo", file, file.name, () => { forms.photo.reset(); $("photo-preview").hidden = true; });
+  const photo = chosen("photo");
+  if (!photo) return showError($("media-error"), { message: "Take or choose a photo first." });
+  queue("photo", photo.blob, photo.name, () => {
+    forms.photo.reset();
+    camera.discard("photo");
+    $("photo-preview").hidden = true;
+  });
 });
 forms.clip.addEventListener("submit", (event) => {
   event.preventDefault();
-  const file = $("clip-input").files[0];
-  if (!file) return showError($("media-error"), { message: "Film or choose a clip first." });
-  queue("clip", file, file.name, () => forms.clip.reset());
+  const clip = chosen("clip");
+  if (!clip) return showError($("media-error"), { message: "Film or choose a clip first." });
+  queue("clip", clip.blob, clip.name, () => { forms.clip.reset(); camera.discard("clip"); });
 });
 
 // Into the outbox (the form is cleared once it holds the file), sent from there.
