@@ -34,7 +34,7 @@ from stage.realtime.presence import Presence
 from stage.records import audit_log
 from stage.records.store import open_store
 from stage.settings import Settings
-from stage.web import proxied
+from stage.web import metrics as metrics_listener, proxied
 from stage.show.clock import TaskClock
 from stage.show.loader import load_show
 from stage.show.models import Show
@@ -145,6 +145,8 @@ def start_serving(app: Flask, duties: tuple[Callable[[], None], ...] = ()) -> No
     night: Night = app.extensions["stage.night"]
     _, remote = app.extensions["stage.osc"]
     watchers: realtime.Watchers = app.extensions["stage.watchers"]
+    # --metrics-bind: an open /metrics on its own address; first, as it raises StageError when it cannot listen.
+    app.extensions["stage.metrics_server"] = metrics_listener.serve_open(app, socketio)
     manager = socketio.server.manager
     if hasattr(manager, "start"):
         manager.start()  # the message queue: subscribed before the first phone (realtime/queue.py)

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
+from stage import metrics
 from stage.errors import StageError, StoreError
 from stage.limiter import MovingWindowLimiter, log_sometimes
 from stage.night import Night
@@ -46,9 +48,16 @@ def handler(model: type[BaseModel]) -> Callable:
     """Validate the payload with ``model`` (no payload counts as ``{}``) and turn the outcome into an ack."""
 
     def decorate(fn: Callable) -> Callable:
+        event = fn.__name__.removeprefix("on_")  # a handler's name: metrics labels stay bounded by the code
+
         @functools.wraps(fn)
         def wrapper(self: "RoleNamespace", *args: Any) -> dict[str, Any]:
-            event = fn.__name__.removeprefix("on_")
+            started = time.perf_counter()
+            ack = answer(self, *args)
+            metrics.observe_ack(current_app.extensions, self.namespace, event, time.perf_counter() - started, ack)
+            return ack
+
+        def answer(self: "RoleNamespace", *args: Any) -> dict[str, Any]:
             try:
                 result = fn(self, model.model_validate(args[0] if args else {}))
             except ValidationError as exc:
