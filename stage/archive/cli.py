@@ -1,9 +1,16 @@
-"""``stage export`` and ``stage import``: the post-show archive, with a rich progress bar."""
+"""``stage export`` and ``stage import``: the post-show archive, with a rich progress bar.
+
+``stage export --progress json`` prints one JSON line per step instead of the bar: the host console's
+"Download the night" runs this very command (stage/archive/background.py) and reads those lines.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn
@@ -27,23 +34,36 @@ def _bar(console):  # type: ignore[no-untyped-def]
               help="The show file to put in the archive.")
 @click.option("--database", envvar="STAGE_DATABASE_URL",
               help="The night's postgresql:// URL (or STAGE_DATABASE_URL); default: SQLite in --data.")
+@click.option("--progress", type=click.Choice(["bar", "json"]), default="bar", show_default=True,
+              help="json: one line {stage, done, total} per step on stdout, then {summary} (for programs).")
 def export_command(data_dir: Path, out: Path, force: bool, include_withheld: bool, show: Path | None,
-                   database: str | None) -> None:
+                   database: str | None, progress: str) -> None:
     """Export the night (records, media, takes, remixes, lineage, credits, audit, report) as a zip."""
     from stage.archive.export import export
     from stage.cli import console, err_console
 
+    def run(step: Callable[[str, int, int], None]) -> dict[str, Any]:
+        return export(data_dir, out, force=force, include_withheld=include_withheld, show=show, database=database,
+                      step=step)
+
     try:
+        if progress == "json":
+            summary = run(_json_step)
+            click.echo(json.dumps({"summary": summary}))
+            return
         with _bar(console) as bar:
             task = bar.add_task("exporting", total=1)
-            summary = export(data_dir, out, force=force, include_withheld=include_withheld, show=show,
-                             database=database, step=lambda what, done, total: bar.update(
-                                 task, description=what, completed=done, total=total))
+            summary = run(lambda what, done, total: bar.update(task, description=what, completed=done, total=total))
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
         sys.exit(1)
     console.print(f"{out}: {summary['records']} records, {summary['media']} media files, "
                   f"{summary['withheld']} withheld records left out", markup=False)
+
+
+def _json_step(what: str, done: int, total: int) -> None:
+    # One line per step (click.echo flushes each): the reader follows the file while the export runs.
+    click.echo(json.dumps({"stage": what, "done": done, "total": total}))
 
 
 @click.command("import")

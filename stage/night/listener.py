@@ -49,6 +49,9 @@ class NightListener(Protocol):
 
     def take_upload_progress(self, take_id: str, rig: str, received: int) -> None: ...
 
+    def archive_progress(self, progress: dict[str, Any]) -> None:
+        """The host console's export of the night (stage/archive/background.py) moved on, finished or failed."""
+
 
 class Headcount(Protocol):
     """Phones and displays connected (the join cap and /health read it): this process's, or with several

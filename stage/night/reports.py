@@ -101,6 +101,11 @@ class Reporter:
     def upload_progress(self, participant_id: str, record_id: str, fraction: float) -> None:
         self._listener.upload_progress(participant_id, record_id, fraction)
 
+    def archive_progress(self, progress: dict[str, Any]) -> None:
+        """The night's archive being made for the host console: its step, or where to download it."""
+        if not self._closed:
+            self._listener.archive_progress(progress)
+
     def volunteers_changed(self) -> None:
         self._listener.volunteers_changed(volunteers.listing(self._store))
 

@@ -119,3 +119,7 @@ class Broadcaster:
         """A chunk of a take arrived: the crew sees the upload move (and stall, if the agent's link does)."""
         self.socketio.emit("take_upload", {"take_id": take_id, "rig": rig, "received": received}, namespace="/crew",
                            to=CREW)
+
+    def archive_progress(self, progress: dict[str, Any]) -> None:
+        """The night's archive for the host console: one event per step read (a few a second at most)."""
+        self.socketio.emit("archive_progress", progress, namespace="/host", to=HOSTS)

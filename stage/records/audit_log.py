@@ -1,7 +1,7 @@
 """Reading the audit log, and the entries written on their own.
 
 Most entries are written inside the transaction that makes the change (``Store.audit``); an OSC
-message has no such transaction, so ``osc_sent`` opens its own.
+message or an export begun from the console has no such transaction, so those open their own.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ def osc_sent(store: Store, target: str, message: str) -> None:
     """Every OSC message that left Stage goes in the audit log (``OscSender``'s ``on_sent`` calls this)."""
     with store.transaction() as db:
         Store.audit(db, "osc", "osc_sent", target, message=message)
+
+
+def archive_started(store: Store, actor: str, file: str) -> None:
+    """An export of the night begun from the host console (stage/web/night_archive.py)."""
+    with store.transaction() as db:
+        Store.audit(db, actor, "export", file)
 
 
 def to_csv(store: Store, action: str | None = None) -> str:

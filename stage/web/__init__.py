@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 from stage.night import Night
-from stage.web import assets, auth, health, pages, rehearsal, remix_drafts, socket_context, takes, uploads
+from stage.web import (assets, auth, health, metrics, night_archive, pages, poster, rehearsal, remix_drafts,
+                       socket_context, takes, uploads)
 
 
 def init_app(app: Flask, night: Night, join_url: str) -> None:
     app.extensions["stage.night"] = night
     app.extensions["stage.join_url"] = join_url
-    for module in (pages, auth, assets, health, uploads, remix_drafts, takes, rehearsal, socket_context):
+    for module in (pages, auth, assets, health, uploads, remix_drafts, takes, rehearsal, socket_context, metrics,
+                   night_archive, poster):
         app.register_blueprint(module.bp)
     auth.init_app(app)
     app.after_request(_security_headers)

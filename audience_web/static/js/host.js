@@ -1,8 +1,10 @@
-// The host console: the cue list (GO, back, jump, stop, panic, timers), displays, the audit log.
+// The host console: the cue list (GO, back, jump, stop, panic, timers), displays, the audit log,
+// the night's archive.
 import {
   $, call, connect, el, renderCounts, renderCues as renderCueList, showConnection, showError,
 } from "./common.js";
 import { offerDisplays } from "./moderation.js";
+import { archiveControl } from "./night_archive.js";
 
 const socket = connect("/host");
 showConnection(socket, $("conn"));
@@ -99,6 +101,8 @@ function loadAudit() {
 $("audit-form").addEventListener("submit", (event) => { event.preventDefault(); loadAudit(); });
 socket.on("connect", loadAudit);
 socket.on("cues", () => setTimeout(loadAudit, 50));
+
+archiveControl(socket);
 
 $("go").addEventListener("click", () => send("go"));
 $("back").addEventListener("click", () => send("back"));
