@@ -148,7 +148,7 @@ def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy
     except (ValueError, StageError) as exc:
         err_console.print(f"stage: {getattr(exc, 'message', exc)}", markup=False)
         sys.exit(1)
-    logs.configure(settings.data_dir / "stage.log", settings.worker, settings.log_level)
+    logs.configure(settings.data_dir, settings.worker, settings.log_level)
     if workers:
         from stage.cluster.supervisor import serve_workers
 

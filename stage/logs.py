@@ -1,8 +1,17 @@
-"""Where ``stage serve`` logs: the operator's terminal and the data directory's log file, at the chosen level."""
+"""Where ``stage serve`` logs: the operator's terminal and the data directory's log file, at the chosen level.
+
+The file rotates: at ``ROTATE_BYTES`` it becomes ``stage.log.1`` (and so on up to ``KEEP``), so a long run or a
+noisy night never fills the disk; 20 MB holds a busy night's lines many times over. Python's rotation is
+safe for one writer only, so under ``--workers`` each process keeps its own file: the supervisor
+``stage.log``, worker w1 ``stage-w1.log`` (each line also says which process wrote it). A worker's stderr
+goes to the supervisor's ``workers/w1.out``, which then gets only warnings and worse (and crashes).
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import sys
 from pathlib import Path
 
@@ -11,15 +20,27 @@ from limits import parse as parse_limit
 from stage.limiter import MovingWindowLimiter
 
 
-def configure(logfile: Path, worker: str | None = None, level: str = "info") -> None:
-    # Under --workers every process appends to one file: each line says which one wrote it.
+ROTATE_BYTES = 20 * 1024 * 1024
+KEEP = 5  # rotated files kept besides the current one
+
+
+def log_path(data_dir: Path, worker: str | None = None) -> Path:
+    return data_dir / (f"stage-{worker}.log" if worker else "stage.log")
+
+
+def configure(data_dir: Path, worker: str | None = None, level: str = "info") -> None:
     fmt = logging.Formatter(f"%(asctime)s {worker + ' ' if worker else ''}%(levelname)-7s %(name)s: %(message)s")
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(fmt)
+    if worker:  # its stderr is the supervisor's unrotated w1.out: only what an operator must see twice
+        stream.setLevel(logging.WARNING)
     # Notes for the log file only (eventlet's deprecation notice), kept off the operator's terminal.
     stream.addFilter(lambda record: not getattr(record, "log_file_only", False))
+    logfile = log_path(data_dir, worker)
     logfile.parent.mkdir(parents=True, exist_ok=True)
-    file = logging.FileHandler(logfile, encoding="utf-8")
+    # STAGE_LOG_ROTATE_BYTES: a smaller size for a small disk (and for the rotation's own test).
+    size = int(os.environ.get("STAGE_LOG_ROTATE_BYTES") or ROTATE_BYTES)
+    file = logging.handlers.RotatingFileHandler(logfile, maxBytes=size, backupCount=KEEP, encoding="utf-8")
     file.setFormatter(fmt)
     root = logging.getLogger()
     root.handlers[:] = [stream, file]

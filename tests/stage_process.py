@@ -74,6 +74,7 @@ class StageProcess:
     async_mode: str = "gevent"
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    extra_env: dict[str, str] = field(default_factory=dict)  # STAGE_* variables of this test (others are dropped)
     database: str | None = None  # --database: a postgresql:// URL; None: SQLite in the data directory
     passwords: bool = True  # False: let Stage generate and print the passphrases
     local_rigs: bool = False  # True: serve starts the show's local capture agents (tests usually act as agent)
@@ -111,7 +112,7 @@ class StageProcess:
             args += ["--host-password", HOST_PASSWORD, "--moderator-password", MODERATOR_PASSWORD,
                      "--crew-password", CREW_PASSWORD]
         env = {k: v for k, v in os.environ.items() if not k.startswith("STAGE_")}
-        env["PYTHONUNBUFFERED"] = "1"
+        env.update({"PYTHONUNBUFFERED": "1", **self.extra_env})
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.stderr_file = open(self.stderr_path, "w")
         limit = self.open_files
@@ -171,7 +172,8 @@ class StageProcess:
         return self.proc.returncode
 
     def log_text(self) -> str:
-        return (self.data_dir / "stage.log").read_text(encoding="utf-8")
+        """The log files of every process of this server (under --workers each has its own: stage/logs.py)."""
+        return "".join(path.read_text(encoding="utf-8") for path in sorted(self.data_dir.glob("stage*.log")))
 
     def login(self, role: str) -> requests.Session:
         session = requests.Session()

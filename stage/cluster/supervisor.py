@@ -92,6 +92,8 @@ def worker_commands(settings: Any, workers: int, public: str) -> dict[str, tuple
                    "--worker-name", f"w{k}", "--async-mode", settings.async_mode, "--log-level", settings.log_level]
         if settings.osc_port:
             command += ["--osc-port", str(settings.osc_port)]
+        if settings.behind_proxy:  # the venue's proxies, and HAProxy one hop more (stage/web/proxied.py)
+            command += ["--behind-proxy", str(settings.behind_proxy + 1)]
         if settings.osc_dry_run:
             command.append("--osc-dry-run")
         if not settings.local_rigs:

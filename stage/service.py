@@ -1,0 +1,163 @@
+"""``stage service SHOW [serve options]``: the systemd unit that starts ``stage serve`` at boot.
+
+Printed by default (to read, or to hand to the venue's IT); ``--install`` writes it to /etc/systemd/system
+(or ``--unit-dir``) and prints the two systemctl commands that enable and start it. It does not run them:
+starting a show is the operator's call, and inside a container there is often no systemd to ask.
+
+The unit carries no passphrase: ``stage serve`` keeps them in the data directory's credentials.json (mode
+0600), made once and the same after every restart, so the unit file (world-readable) can be shown to anyone.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import pwd
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from stage.errors import ShowFileError
+from stage.show.loader import load_show
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+SYSTEM_UNITS = Path("/etc/systemd/system")
+OPEN_FILES = 65536  # every phone is a socket: a house of thousands needs far more than the usual 1,024
+SECRET_OPTIONS = ("--host-password", "--moderator-password", "--crew-password")
+
+
+def unit_text(show_path: Path, title: str, data_dir: Path, user: str, serve_args: list[str],
+              executable: str = sys.executable) -> str:
+    """The unit: absolute paths only (systemd has no working directory of the operator's), restarts on
+    failure but not in a loop, a clean stop on SIGTERM (stage/shutdown.py), hardening that leaves the data
+    directory writable and the camera reachable."""
+    command = [executable, "-m", "stage", "serve", str(show_path), "--data", str(data_dir), *serve_args]
+    exec_start = " ".join(_quote(part) for part in command)
+    return f"""[Unit]
+Description=Stage: {_escape(title)}
+After=network-online.target
+Wants=network-online.target
+# Five failed starts within a minute: stop trying and let `systemctl status` say why.
+StartLimitIntervalSec=60
+StartLimitBurst=5
+
+[Service]
+Type=simple
+User={user}
+WorkingDirectory={_escape(str(show_path.parent))}
+ExecStart={exec_start}
+Environment=PYTHONUNBUFFERED=1
+Restart=on-failure
+RestartSec=2
+KillSignal=SIGTERM
+TimeoutStopSec=30
+LimitNOFILE={OPEN_FILES}
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+ReadWritePaths={_escape(str(data_dir))}
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def _escape(value: str) -> str:
+    return value.replace("%", "%%")  # systemd expands %-specifiers in most settings
+
+
+def _quote(part: str) -> str:
+    """One ExecStart word: systemd splits on spaces and honours quotes as a shell does, and expands % and $."""
+    return _escape(shlex.quote(part)).replace("$", "$$")
+
+
+def service_user(given: str | None) -> str:
+    """The user the show runs as: --user, else whoever ran sudo, else the current user. Never root unasked."""
+    name = given or os.environ.get("SUDO_USER") or getpass.getuser()
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        raise click.UsageError(f"no user {name!r} on this machine") from None
+    if name == "root" and given != "root":
+        raise click.UsageError("the show would run as root: pass --user NAME (an ordinary user), or --user root "
+                               "if that is what you want")
+    return name
+
+
+def data_dir_of(show_path: Path, serve_args: list[str]) -> tuple[Path, list[str]]:
+    """The data directory as an absolute path (serve's default is relative to where it starts), and the
+    remaining serve options."""
+    rest, data = [], None
+    args = iter(serve_args)
+    for arg in args:
+        if arg == "--data":
+            data = next(args, None)
+        elif arg.startswith("--data="):
+            data = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return (Path(data) if data else Path("data") / show_path.stem).resolve(), rest
+
+
+def _check_serve_options(show_path: Path, serve_args: list[str]) -> None:
+    """Parse them as ``stage serve`` would, so a typo is an error now rather than a unit that fails at boot."""
+    from stage.cli import serve
+
+    for arg in serve_args:
+        if arg.split("=", 1)[0] in SECRET_OPTIONS:
+            raise click.UsageError(f"{arg.split('=', 1)[0]} would put a passphrase in a world-readable unit file: "
+                                   "start `stage serve` once with it (it is kept in the data directory), then "
+                                   "install the unit without it")
+    serve.make_context("serve", [str(show_path), *serve_args], resilient_parsing=False)
+
+
+@click.command("service", context_settings={"ignore_unknown_options": True})
+@click.argument("show_path", metavar="SHOW", type=click.Path(path_type=Path))
+@click.option("--user", help="Run the show as this user (default: the one who ran sudo, else you).")
+@click.option("--name", help="The unit's name (default: stage-<show file name>).")
+@click.option("--install", is_flag=True, help="Write the unit (to /etc/systemd/system or --unit-dir) instead of "
+              "printing it.")
+@click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path), help="Where --install writes.")
+@click.argument("serve_args", nargs=-1, type=click.UNPROCESSED)
+def service_command(show_path: Path, user: str | None, name: str | None, install: bool, unit_dir: Path | None,
+                    serve_args: tuple[str, ...]) -> None:
+    """Print (or --install) a systemd unit that starts `stage serve SHOW [serve options]` at boot."""
+    try:
+        show = load_show(show_path)
+    except ShowFileError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False)
+        sys.exit(1)
+    show_path = show_path.resolve()
+    data_dir, rest = data_dir_of(show_path, list(serve_args))
+    _check_serve_options(show_path, rest)
+    unit_name = name or f"stage-{re.sub(r'[^A-Za-z0-9_.-]', '-', show_path.stem)}"
+    # This interpreter: the one Stage is installed in (a checkout's .venv, a pipx venv), whatever PATH holds at boot.
+    text = unit_text(show_path, show.title, data_dir, service_user(user), rest)
+    if not install:
+        console.print(text, markup=False, end="")
+        return
+    target_dir = unit_dir or SYSTEM_UNITS
+    target = target_dir / f"{unit_name}.service"
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        target.chmod(0o644)
+        # ReadWritePaths must exist when the unit starts, and belong to the show's user.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(service_user(user))
+            os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+    except OSError as exc:
+        err_console.print(f"stage: cannot write {target}: {exc.strerror} (run it with sudo)", markup=False)
+        sys.exit(1)
+    console.print(f"Wrote {target}. Start it now and at every boot with:", markup=False)
+    console.print(f"  sudo systemctl daemon-reload && sudo systemctl enable --now {unit_name}", markup=False)
+    console.print(f"Its log: journalctl -u {unit_name} -f, and {data_dir / 'stage.log'}", markup=False)
