@@ -17,7 +17,7 @@ import re
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import click
 from rich.console import Console
@@ -91,19 +91,32 @@ def service_user(given: str | None) -> str:
     return name
 
 
-def data_dir_of(show_path: Path, serve_args: list[str]) -> tuple[Path, list[str]]:
-    """The data directory as an absolute path (serve's default is relative to where it starts), and the
-    remaining serve options."""
-    rest, data = [], None
+PATH_OPTIONS = ("--data", "--tls-cert", "--tls-key")  # serve reads these relative to where it starts
+
+
+def data_dir_of(show_path: Path, serve_args: list[str],
+                env: Mapping[str, str] | None = None) -> tuple[Path, list[str]]:
+    """The data directory as an absolute path (serve's default, ``data/<show>``, and STAGE_DATA are relative
+    to where it starts; under systemd that is WorkingDirectory, not here), and the other serve options with
+    --tls-cert and --tls-key made absolute too: the unit's serve resolves nothing against the operator's cwd."""
+    env = os.environ if env is None else env
+    rest: list[str] = []
+    paths: dict[str, str] = {}
     args = iter(serve_args)
     for arg in args:
-        if arg == "--data":
-            data = next(args, None)
-        elif arg.startswith("--data="):
-            data = arg.split("=", 1)[1]
-        else:
+        option, equals, value = arg.partition("=")
+        if option not in PATH_OPTIONS:
             rest.append(arg)
-    return (Path(data) if data else Path("data") / show_path.stem).resolve(), rest
+            continue
+        value = value if equals else next(args, "")
+        if not value:
+            raise click.UsageError(f"{option} needs a path")
+        paths[option] = value
+    for option in ("--tls-cert", "--tls-key"):
+        if option in paths:
+            rest += [option, str(Path(paths[option]).resolve())]
+    data = paths.get("--data") or env.get("STAGE_DATA") or Path("data") / show_path.stem
+    return Path(data).resolve(), rest
 
 
 def _check_serve_options(show_path: Path, serve_args: list[str]) -> None:

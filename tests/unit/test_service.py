@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import getpass
+import os
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,17 @@ def test_refusals_each_with_a_clear_word(show: Path, tmp_path: Path) -> None:
     if USER == "root":
         done = run(str(show))
         assert done.returncode == 2 and "would run as root" in done.stderr
+
+
+def test_paths_the_operator_gives_relative_to_here_are_absolute_in_the_unit(show: Path, tmp_path: Path) -> None:
+    """The unit's serve starts in WorkingDirectory (the show's folder): nothing may resolve against this cwd."""
+    here = tmp_path / "desk"
+    here.mkdir()
+    done = run(str(show), "--user", USER, "--tls-cert=certs/venue.pem", "--tls-key", "certs/venue.key", cwd=here)
+    assert done.returncode == 0, done.stderr
+    exec_start = unit(done.stdout)["Service"]["ExecStart"]
+    assert f"--tls-cert {here}/certs/venue.pem --tls-key {here}/certs/venue.key" in exec_start
+    assert f"--data '{here}/data/my night'" in exec_start  # serve's default data directory, as if started here
+    done = subprocess.run([sys.executable, "-m", "stage", "service", str(show), "--user", USER], cwd=here,
+                          capture_output=True, text=True, env={**os.environ, "STAGE_DATA": "night"})
+    assert f"--data {here}/night" in unit(done.stdout)["Service"]["ExecStart"], done.stderr
