@@ -145,6 +145,9 @@ def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy
         if workers and not settings.redis:
             raise ValueError("--workers shares one night between processes: add --redis redis://host:port/0 and "
                              "--database postgresql://user@host/dbname")
+        if workers and settings.tls_cert:  # HAProxy in front speaks plain HTTP to phones and workers alike
+            raise ValueError("--workers does not terminate TLS itself: put Caddy or nginx in front for HTTPS "
+                             "(docs/https.md) and give serve --behind-proxy 1 instead of --tls-cert")
     except (ValueError, StageError) as exc:
         err_console.print(f"stage: {getattr(exc, 'message', exc)}", markup=False)
         sys.exit(1)
@@ -183,6 +186,10 @@ def _serve(settings: Any, show: Any) -> None:
     rigs = _local_rigs(settings, night, socketio)
     start_serving(app, duties=(rigs.start,) if settings.local_rigs else ())  # the rigs' agents: where the show runs
     remote = app.extensions["stage.osc"][1]
+    if settings.behind_proxy and settings.bind not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("--behind-proxy %d believes X-Forwarded-For from anyone who reaches %s:%d: make sure only the "
+                    "proxy can (or --bind 127.0.0.1 with the proxy on this machine)", settings.behind_proxy,
+                    settings.bind, settings.port)
     if settings.worker:  # under --workers: the supervisor printed the banner once, for the proxy's URL
         log.info("worker %s serving on %s:%d", settings.worker, settings.bind, settings.port)
     else:

@@ -80,8 +80,19 @@ def choose(found: list[Candidate], default_interface: str | None, wanted: str | 
     return sorted(found, key=lambda c: not c.address.is_private)[0] if found else None
 
 
+def named(adapters: Iterable[ifaddr.Adapter], interface: str) -> list[Candidate]:
+    """Every non-loopback IPv4 address of one interface, whatever its name looks like: ``--interface`` is the
+    operator's word (a bridge named br-lan, a hotspot in 100.64/10 can be the venue's network)."""
+    return [Candidate(interface, ipaddress.IPv4Address(ip.ip)) for adapter in adapters
+            if (adapter.nice_name or adapter.name) == interface for ip in adapter.ips
+            if isinstance(ip.ip, str) and not ipaddress.IPv4Address(ip.ip).is_loopback]
+
+
 def lan_address(interface: str | None = None) -> str | None:
-    found = candidates(ifaddr.get_adapters())
+    adapters = list(ifaddr.get_adapters())
+    found = candidates(adapters)
+    if interface:
+        found = [c for c in found if c.interface != interface] + named(adapters, interface)
     chosen = choose(found, default_route_interface(), interface)
     if chosen is not None and len(found) > 1:
         others = ", ".join(f"{c.address} ({c.interface})" for c in found if c != chosen)

@@ -82,6 +82,8 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Over HTTPS a console's cookie never goes to the plain redirect port (or anywhere else in clear).
+        SESSION_COOKIE_SECURE=bool(settings.tls_cert) or (settings.public_url or "").startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=24),
     )
     app.config.update(COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",

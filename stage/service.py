@@ -17,12 +17,14 @@ import re
 import shlex
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Mapping
 
 import click
 from rich.console import Console
 
 from stage.errors import ShowFileError
+from stage.settings import DEFAULT_PORT
 from stage.show.loader import load_show
 
 console = Console(highlight=False, soft_wrap=True)
@@ -34,12 +36,15 @@ SECRET_OPTIONS = ("--host-password", "--moderator-password", "--crew-password")
 
 
 def unit_text(show_path: Path, title: str, data_dir: Path, user: str, serve_args: list[str],
-              executable: str = sys.executable) -> str:
+              executable: str = sys.executable, low_ports: bool = False) -> str:
     """The unit: absolute paths only (systemd has no working directory of the operator's), restarts on
     failure but not in a loop, a clean stop on SIGTERM (stage/shutdown.py), hardening that leaves the data
     directory writable and the camera reachable."""
     command = [executable, "-m", "stage", "serve", str(show_path), "--data", str(data_dir), *serve_args]
     exec_start = " ".join(_quote(part) for part in command)
+    # Ports below 1024 (443, 80) as an ordinary user: the one capability, kept across NoNewPrivileges.
+    low_ports = ("AmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
+                 if low_ports else "")
     return f"""[Unit]
 Description=Stage: {_escape(title)}
 After=network-online.target
@@ -59,7 +64,7 @@ RestartSec=2
 KillSignal=SIGTERM
 TimeoutStopSec=30
 LimitNOFILE={OPEN_FILES}
-NoNewPrivileges=yes
+{low_ports}NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=full
 ReadWritePaths={_escape(str(data_dir))}
@@ -119,16 +124,23 @@ def data_dir_of(show_path: Path, serve_args: list[str],
     return Path(data).resolve(), rest
 
 
-def _check_serve_options(show_path: Path, serve_args: list[str]) -> None:
-    """Parse them as ``stage serve`` would, so a typo is an error now rather than a unit that fails at boot."""
+def _check_serve_options(show_path: Path, serve_args: list[str]) -> dict[str, Any]:
+    """Parse them as ``stage serve`` would, so a typo is an error now rather than a unit that fails at boot;
+    the parsed options. Nothing secret may go on ExecStart: the unit file is world-readable, and ps shows it."""
     from stage.cli import serve
 
     for arg in serve_args:
         if arg.split("=", 1)[0] in SECRET_OPTIONS:
             raise click.UsageError(f"{arg.split('=', 1)[0]} would put a passphrase in a world-readable unit file: "
-                                   "start `stage serve` once with it (it is kept in the data directory), then "
-                                   "install the unit without it")
-    serve.make_context("serve", [str(show_path), *serve_args], resilient_parsing=False)
+                                   "set it in the show file (server.host_password, ...) or let Stage make one "
+                                   "(kept in the data directory's credentials.json)")
+    params = serve.make_context("serve", [str(show_path), *serve_args], resilient_parsing=False).params
+    for option in ("database", "redis"):
+        if params.get(option) and urlsplit(params[option]).password:
+            raise click.UsageError(f"--{option} carries a password, which would be world-readable in the unit: "
+                                   "leave it out of the URL (PostgreSQL: ~/.pgpass of the show's user; Redis: an "
+                                   "EnvironmentFile= of mode 0600 with STAGE_REDIS_URL, added to the unit by hand)")
+    return params
 
 
 @click.command("service", context_settings={"ignore_unknown_options": True})
@@ -150,10 +162,12 @@ def service_command(show_path: Path, user: str | None, name: str | None, install
         sys.exit(1)
     show_path = show_path.resolve()
     data_dir, rest = data_dir_of(show_path, list(serve_args))
-    _check_serve_options(show_path, rest)
+    params = _check_serve_options(show_path, rest)
+    ports = (params.get("port") or show.server.port or DEFAULT_PORT, params.get("http_port") or show.server.http_port)
     unit_name = name or f"stage-{re.sub(r'[^A-Za-z0-9_.-]', '-', show_path.stem)}"
     # This interpreter: the one Stage is installed in (a checkout's .venv, a pipx venv), whatever PATH holds at boot.
-    text = unit_text(show_path, show.title, data_dir, service_user(user), rest)
+    text = unit_text(show_path, show.title, data_dir, service_user(user), rest,
+                     low_ports=any(port is not None and port < 1024 for port in ports))
     if not install:
         console.print(text, markup=False, end="")
         return

@@ -107,6 +107,9 @@ class Settings:
             raise ValueError("HTTPS needs both --tls-cert and --tls-key")
         if values.get("http_port") is not None and not values.get("tls_cert"):
             raise ValueError("--http-port is the port that redirects to HTTPS: it needs --tls-cert and --tls-key")
+        if values.get("http_port") is not None and values["http_port"] == values["port"]:
+            raise ValueError(f"--http-port {values['http_port']} is the HTTPS port too: give HTTPS another --port "
+                             "(like 8443)")
         level = str(values.get("log_level", "info")).lower()
         if level not in LOG_LEVELS:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {values['log_level']!r}")

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from stage.child_process import end_with_parent
 from stage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,9 @@ class BackgroundExport:
         if self.settings.database:  # in the environment, not the command line, where `ps` shows it
             env["STAGE_DATABASE_URL"] = self.settings.database
         with open(progress_file, "wb") as out, open(errors_file, "wb") as err:
-            proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+            # It ends with this server, however the server ends (PR_SET_PDEATHSIG): no export writing on after it.
+            proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+                                    preexec_fn=end_with_parent)
         offset, sent = 0, None
         while True:
             finished = proc.poll() is not None  # before the read: every line of a finished child is in the file

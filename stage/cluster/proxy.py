@@ -1,4 +1,4 @@
-"""The reverse proxy in front of several serve processes: HAProxy (Debian's; ``make setup`` installs it).
+"""The reverse proxy in front of several serve processes: HAProxy (Debian's; ``make test``'s set-up installs it, or ``apt install haproxy``).
 
 Routing (docs/plans/issue-17-many-processes.md §3):
 

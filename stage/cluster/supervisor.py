@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stage.child_process import end_with_parent
 from stage.cluster.proxy import haproxy_config
 
 log = logging.getLogger(__name__)
@@ -35,17 +36,6 @@ MAX_BACKOFF_S = 10.0
 STABLE_S = 30.0  # a worker that ran this long and then exited is restarted at once
 STOP_S = 45.0  # a worker finishing a take may need this long (stage/local_rigs.py)
 STEP_S = 0.2
-
-
-def _end_with_parent() -> None:
-    """In the child, before exec: Linux sends it SIGTERM when the supervisor dies, however it died (a kill -9
-    left workers serving a night nobody supervised any more, holding their ports)."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the workers outlive a killed supervisor; stop them by hand
-        pass
 
 
 @dataclass
@@ -64,7 +54,7 @@ class Child:
         self._log = open(self.log_path, "a") if self.log_path else None  # noqa: SIM115 (held while it runs)
         self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                     preexec_fn=_end_with_parent, start_new_session=True)
+                                     preexec_fn=end_with_parent, start_new_session=True)
         self.started = time.monotonic()
 
     def exited(self) -> int | None:
@@ -134,7 +124,7 @@ class Supervisor:
         try:
             checked = subprocess.run(["haproxy", "-c", "-f", str(self.config)], capture_output=True, text=True)
         except FileNotFoundError:
-            return "haproxy is not installed (make setup installs Debian's; or run stage serve --print-proxy-config)"
+            return "haproxy is not installed (apt install haproxy; or run stage serve --print-proxy-config)"
         return None if checked.returncode == 0 else (checked.stdout + checked.stderr).strip()
 
     def run(self) -> None:

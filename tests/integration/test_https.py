@@ -109,3 +109,15 @@ def test_a_certificate_that_will_not_load_is_one_line_and_exit_1(tmp_path, certs
     garbage.write_text("not a certificate\n")
     assert "the certificate is not a PEM certificate" in _serve_fails(tmp_path, garbage, certs.key)
     assert "the key is not a PEM private key" in _serve_fails(tmp_path, certs.cert, garbage)
+
+
+def test_workers_refuse_tls_they_cannot_terminate(tmp_path, certs):
+    from click.testing import CliRunner
+
+    from stage.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", str(demo_show(tmp_path)), "--data", str(tmp_path / "data"),
+                                      "--workers", "2", "--redis", "redis://127.0.0.1:1/0",
+                                      "--database", "postgresql://stage@127.0.0.1:1/night",
+                                      "--tls-cert", str(certs.cert), "--tls-key", str(certs.key)], obj={})
+    assert result.exit_code == 1 and "put Caddy or nginx in front" in result.output

@@ -10,7 +10,7 @@ import ifaddr
 import pytest
 
 from stage.errors import StageError
-from stage.network import candidates, choose, default_route_interface
+from stage.network import candidates, choose, default_route_interface, named
 from tests.conftest import demo_show
 from tests.peers import Peer
 from tests.stage_process import StageProcess
@@ -90,3 +90,12 @@ def test_the_default_routes_interface_wins_and_interface_chooses_another(tmp_pat
         "enp0s31f6\t00000000\t0100140A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n")
     assert default_route_interface(table) == "enp0s31f6"  # the lowest metric of the default routes
     assert default_route_interface(tmp_path / "missing") is None
+
+
+def test_interface_may_name_a_bridge_the_guess_would_skip() -> None:
+    # A venue router's LAN bridge can be called br-lan: the operator's --interface is taken at its word.
+    laptop = [*VENUE_LAPTOP, adapter("br-lan", "192.168.8.1")]
+    assert "br-lan" not in {c.interface for c in candidates(laptop)}
+    assert [str(c.address) for c in named(laptop, "br-lan")] == ["192.168.8.1"]
+    assert str(choose([*candidates(laptop), *named(laptop, "br-lan")], "wlp2s0", "br-lan").address) == "192.168.8.1"
+    assert named(laptop, "lo") == []  # loopback never, even when asked

@@ -98,3 +98,13 @@ def test_paths_the_operator_gives_relative_to_here_are_absolute_in_the_unit(show
     done = subprocess.run([sys.executable, "-m", "stage", "service", str(show), "--user", USER], cwd=here,
                           capture_output=True, text=True, env={**os.environ, "STAGE_DATA": "night"})
     assert f"--data {here}/night" in unit(done.stdout)["Service"]["ExecStart"], done.stderr
+
+
+def test_no_secret_in_the_unit_and_low_ports_get_only_their_capability(show: Path) -> None:
+    done = run(str(show), "--user", USER, "--database", "postgresql://stage:hunter22@db.local/night")
+    assert done.returncode == 2 and "carries a password" in done.stderr and "hunter22" not in done.stdout
+    done = run(str(show), "--user", USER, "--port", "8080")
+    assert "AmbientCapabilities" not in done.stdout
+    done = run(str(show), "--user", USER, "--port", "443")
+    assert unit(done.stdout)["Service"]["AmbientCapabilities"] == "CAP_NET_BIND_SERVICE"
+    assert unit(done.stdout)["Service"]["CapabilityBoundingSet"] == "CAP_NET_BIND_SERVICE"

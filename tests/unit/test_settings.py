@@ -56,3 +56,24 @@ def test_public_url_is_the_lan_address_not_loopback_unless_asked():
     url = public_url(None, "0.0.0.0", 8080)
     host = url.removeprefix("http://").split(":")[0]
     assert host in lan if lan else host == "127.0.0.1"  # no LAN at all: loopback, with a warning
+
+
+def test_the_venue_network_settings_refuse_what_cannot_work(tmp_path):
+    import pytest
+
+    path = tmp_path / "night.yaml"
+    show = parse_show("title: t\nserver: {tls_cert: certs/v.pem, tls_key: certs/v.key, log_level: warning}\n"
+                      "displays: [{name: main}]\ncues: [{type: note}]\n")
+    resolved = Settings.resolve(path, show, {}, {})
+    assert resolved.tls_cert == tmp_path / "certs" / "v.pem"  # a show's certificate sits beside the show
+    assert resolved.log_level == "warning" and resolved.behind_proxy == 0
+    assert Settings.resolve(path, show, {"STAGE_TLS_CERT": "c.pem"}, {}).tls_cert == Path("c.pem")
+    with pytest.raises(ValueError, match="HTTPS port too"):
+        Settings.resolve(path, show, {}, {"port": 8080, "http_port": 8080})
+    plain = SHOW
+    with pytest.raises(ValueError, match="needs --tls-cert"):
+        Settings.resolve(path, plain, {}, {"http_port": 8081})
+    with pytest.raises(ValueError, match="both --tls-cert and --tls-key"):
+        Settings.resolve(path, plain, {}, {"tls_cert": "c.pem"})
+    with pytest.raises(ValueError, match="log level must be one of"):
+        Settings.resolve(path, plain, {"STAGE_LOG_LEVEL": "loud"}, {})

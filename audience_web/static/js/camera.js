@@ -21,21 +21,31 @@ const maxBytes = () => Math.max(0, Number($("clip-form").dataset.maxBytes || 0) 
 const videoBits = () => Math.max(250_000, Math.min(2_500_000, Math.floor(maxBytes() * 0.8 * 8 / MAX_SECONDS) - 96_000));
 const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
 
+let opening = 0;  // which open() is current: a second tap while the first waits for the camera wins
+
 async function open(kind) {
   close();
   showError($("media-error"), null);
+  const mine = ++opening;
+  let got;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({
+    got = await navigator.mediaDevices.getUserMedia({
       video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
       audio: kind === "clip",
     });
   } catch (error) {
+    if (mine !== opening) return;
     stream = null;
     // Refused, or no camera: the file button below still works (it opens the phone's camera app).
     const why = error && error.name === "NotAllowedError" ? "the camera was not allowed" : "no camera could be opened";
     showError($("media-error"), { message: `Sorry, ${why}. Use the button below instead.` });
     return;
   }
+  if (mine !== opening) {  // tapped again meanwhile: this stream is nobody's, so its camera light goes off now
+    got.getTracks().forEach((track) => track.stop());
+    return;
+  }
+  stream = got;
   const video = $(`${kind}-video`);
   video.srcObject = stream;
   $(`${kind}-live`).hidden = false;
@@ -45,6 +55,7 @@ async function open(kind) {
 
 // Stop the camera (its light goes off) and hide the preview; what was taken stays until sent or discarded.
 export function close() {
+  opening += 1;  // a camera still being opened is not wanted any more
   if (recorder && recorder.state !== "inactive") recorder.stop();
   if (stream) stream.getTracks().forEach((track) => track.stop());
   stream = null;
@@ -86,6 +97,7 @@ function snap() {
     $("photo-input").value = "";  // the photo just taken is the one to send
     photo = blob;
     offerAgain("photo", true);
+    if ($("photo-preview").src.startsWith("blob:")) URL.revokeObjectURL($("photo-preview").src);
     $("photo-preview").src = URL.createObjectURL(blob);
     $("photo-preview").hidden = false;
     close();
