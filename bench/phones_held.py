@@ -58,7 +58,7 @@ def start_server(kind: str, tmp: Path, show: Path = SHOW, extra: Sequence[str] =
     """Start a server pinned to CPU 0, wait for /healthz, and (Stage) press GO to open the prompt.
     ``show`` and ``extra`` (more ``stage serve`` options) let other benchmarks run their own night."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if '--tls-cert' in extra else 'http'}://127.0.0.1:{port}"  # TLS: the caller's CA in the env
     log = open(tmp / f"{kind}-{port}.log", "w")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("NODE_PATH", str(REPO / "node_modules"))
