@@ -14,9 +14,10 @@ import socketio
 
 class Peer:
     def __init__(self, url: str, namespace: str, *, headers: dict[str, str] | None = None,
-                 auth: Any = None, transport: str = "websocket") -> None:
+                 auth: Any = None, transport: str = "websocket", http_session: Any = None) -> None:
         self.namespace = namespace
-        self.client = socketio.Client(reconnection=False)
+        # http_session: a requests.Session whose ``verify`` names a CA (HTTPS tests); its websocket uses it too.
+        self.client = socketio.Client(reconnection=False, http_session=http_session)
         self.events: dict[str, queue.Queue] = defaultdict(queue.Queue)
         self.client.on("*", self._record, namespace=namespace)
         self.client.on("connect_error", lambda data=None: self._record("connect_error", data), namespace=namespace)
