@@ -6,13 +6,13 @@ SHOW ?= shows/tiny-stories.yaml
 # Debian packages, installed only when missing, only as root. A show needs RUN_APT: Python's venv, npm for the
 # socket.io browser client at setup, ffmpeg for media, fonts for remixes, PortAudio for the demo's local rig.
 # The test suite adds TEST_APT: Chromium, PulseAudio and sox (a microphone), liblo's OSC peers, PostgreSQL, Redis
-# and HAProxy (the many-process tests), systemd's systemd-analyze (the service unit's check) and nginx (the
-# documented proxy config).
+# and HAProxy (the many-process tests), systemd's systemd-analyze (the service unit's check), nginx and Caddy
+# (the documented proxy configs).
 # Node.js with npm counts when `npm` is on the PATH (NodeSource's nodejs carries its own npm and conflicts
 # with Debian's npm package); else Debian's nodejs and npm are added.
 RUN_APT := python3-venv ffmpeg fonts-dejavu-core fonts-noto-color-emoji libportaudio2
 TEST_APT := chromium liblo-tools postgresql pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox \
-  redis-server haproxy systemd nginx
+  redis-server haproxy systemd nginx caddy
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 # B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.
 B1_SIZES ?= 500,1000,2000,5000,10000
