@@ -30,7 +30,7 @@ PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 def serve(app: Any, socketio: Any, settings: Settings) -> None:
     """Serve until stopped: gevent with Stage's quiet handler (stage/web/gevent_server.py), or eventlet."""
     context = tls_context(settings.tls_cert, settings.tls_key) if settings.tls_cert else None
-    redirect = redirect_app(settings.port) if context is not None and settings.http_port else None
+    redirect = redirect_app(settings.port, settings.public_url) if context is not None and settings.http_port else None
     if context is not None:
         log.info("serving HTTPS on %s:%d with %s%s", settings.bind, settings.port, settings.tls_cert,
                  f"; plain HTTP on port {settings.http_port} redirects to it" if redirect else "")
@@ -77,19 +77,23 @@ def _reason(exc: ssl.SSLError, cert: Path) -> str:
     return "the key is not a PEM private key (or it has a passphrase)" if "PEM" in str(exc) else str(exc)
 
 
-def redirect_app(tls_port: int) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """A WSGI app answering every request with a 308 to the same host, path and query over HTTPS.
-    308 (not 301): an upload POSTed to the old address is sent again as a POST, with its body."""
+def redirect_app(tls_port: int, public: str | None = None) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """A WSGI app answering every request with a 308 to the same path and query over HTTPS: at ``public`` (an
+    https ``--public-url``: the name the certificate carries, where a phone that typed the IP would get a
+    certificate warning), else at the host the request named. 308 (not 301): an upload POSTed to the old
+    address is sent again as a POST, with its body."""
     port = "" if tls_port == 443 else f":{tls_port}"
+    public = public.rstrip("/") if public and public.startswith("https://") else None
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         match = HOST.match(environ.get("HTTP_HOST") or "")
-        if match is None:  # no Host (HTTP/1.0) or a strange one: nothing safe to send them to
+        if match is None and public is None:  # no Host (HTTP/1.0) or a strange one: nothing safe to send them to
             start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "30")])
             return [b"Use https:// for this server.\n"]
         path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")  # WSGI's str
         query = environ.get("QUERY_STRING", "")
-        location = f"https://{match.group(1)}{port}{quote(path, safe=PATH_SAFE) or '/'}"
+        base = public or f"https://{match.group(1)}{port}"
+        location = f"{base}{quote(path, safe=PATH_SAFE) or '/'}"
         location += f"?{query}" if query else ""
         body = f"Stage is served over HTTPS: {location}\n".encode()
         start_response("308 Permanent Redirect", [("Location", location), ("Content-Type", "text/plain"),
