@@ -20,11 +20,13 @@ a test of the same window (issue 14). The form is read before the check, too.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from limits import parse as parse_limit
 from werkzeug.wrappers import Response
 
@@ -67,6 +69,20 @@ def current_role() -> str | None:
     """The console role of this request: a live session in the store, not merely a signed cookie."""
     console = console_session()
     return console.role if console else None
+
+
+def host_only(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A JSON route of the host console's (rehearsal, the night's archive): anyone else gets 403 ``forbidden``
+    and the log one line naming ``what`` was refused."""
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if current_role() != "host":
+                log.warning("%s call %s from %s refused: no host login", what, request.path, request.remote_addr)
+                return jsonify({"ok": False, "error": {"code": "forbidden", "message": "log in as host first"}}), 403
+            return fn(*args, **kwargs)
+        return guarded
+    return decorate
 
 
 def has_session_cookie() -> bool:

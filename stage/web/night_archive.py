@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from stage.archive.background import BackgroundExport
 from stage.records import audit_log
-from stage.web.auth import current_role
+from stage.web.auth import host_only
 from stage.web.context import night
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,9 @@ def exports() -> BackgroundExport:
     return board
 
 
-def _refused() -> tuple[Response, int]:
-    log.warning("archive call %s from %s refused: no host login", request.path, request.remote_addr)
-    return jsonify({"ok": False, "error": {"code": "forbidden", "message": "log in as host first"}}), 403
-
-
 @bp.post("/host/archive")
+@host_only("archive")
 def start() -> Response | tuple[Response, int]:
-    if current_role() != "host":
-        return _refused()
     progress, started = exports().start()
     if started:  # audited like every other export-worthy act of the night; a join is not a new export
         audit_log.archive_started(night().store, f"host:{request.remote_addr}", progress["file"])
@@ -53,16 +47,14 @@ def start() -> Response | tuple[Response, int]:
 
 
 @bp.get("/host/archive")
+@host_only("archive")
 def progress() -> Response | tuple[Response, int]:
-    if current_role() != "host":
-        return _refused()
     return jsonify({"ok": True, "progress": exports().progress()})
 
 
 @bp.get(f"{DOWNLOAD}<name>")
+@host_only("archive")
 def download(name: str) -> Response | tuple[Response, int]:
-    if current_role() != "host":
-        return _refused()
     path = exports().path_of(name)
     if path is None:
         return jsonify({"ok": False, "error": {"code": "not_found", "message": "no such archive (yet)"}}), 404
