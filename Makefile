@@ -25,7 +25,7 @@ SOAK_PHONES ?= 2000
 
 STAGE := $(VENV)/bin/stage
 
-.PHONY: setup setup-test run test test-fast check bench .apt-run .apt-test
+.PHONY: setup setup-test run test test-fast check bench catalogs .apt-run .apt-test
 
 # `make run`'s set-up: the show's Debian packages, the venv with the runtime pins and Stage itself (editable: the
 # `stage` command runs this checkout), the socket.io client. `make test` adds the test tools.
@@ -82,6 +82,13 @@ test: setup-test
 
 test-fast: setup-test
 	$(PY) -m pytest tests/unit tests/integration
+
+# The audience's languages (docs/languages.md): extract every t("…") and {{ _("…") }} into the template, then bring
+# each catalog up to it (new strings arrive empty, changed ones fuzzy: both show in English until translated).
+catalogs: setup
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k t -k tn:1,2 \
+	  --project=Stage --msgid-bugs-address=https://example.invalid -o stage/translations/messages.pot .
+	$(VENV)/bin/pybabel update --no-wrap -i stage/translations/messages.pot -d stage/translations
 
 # Benchmarks (not tests): each prints a table, writes bench/results/<name>.json, appends to docs/benchmarks.md.
 bench: setup-test

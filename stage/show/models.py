@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from stage import i18n
 from stage.show.base import NAME, Model
 from stage.show.cues import (SCENES, Cue, CueBase, DisplayCue, GroupCue, NoteCue, OscArg, OscCue, PromptCue,
                              RecordCue, StopCue, WaitCue, flatten, numbered)
@@ -54,6 +55,13 @@ class Moderation(Model):
 COLOUR = r"^#[0-9a-fA-F]{6}$"
 
 
+def shipped_language(value: str) -> str:
+    tag = value.replace("_", "-").lower()
+    if not i18n.known(tag):
+        raise ValueError(f"no catalog for the language {value!r}; shipped: {', '.join(i18n.shipped())}")
+    return tag
+
+
 class Theme(Model):
     """How a display looks: colours, a font installed on the projector machine, an optional logo."""
 
@@ -88,6 +96,12 @@ class Display(Model):
     default_scene: Literal["join", "wall", "blank"] = "join"
     theme: Theme = Theme()
     safe_area: SafeArea = SafeArea()
+    language: str | None = Field(default=None, max_length=20)  # unset: the show's language
+
+    @field_validator("language")
+    @classmethod
+    def _language_is_shipped(cls, value: str | None) -> str | None:
+        return value if value is None else shipped_language(value)
 
     @property
     def aspect(self) -> tuple[int, int]:
@@ -135,6 +149,8 @@ class Rig(Model):
     camera: str = "test"
     microphone: str = "none"
     local: bool = False
+    # Who films with this rig tonight: the camera credit of its takes (the crew console can change it).
+    operator: str | None = Field(default=None, min_length=1, max_length=40)
 
 
 class Limits(Model):
@@ -166,6 +182,10 @@ class Panic(Model):
 
 class Show(Model):
     title: str = Field(min_length=1, max_length=120)
+    # The audience's language (phones and displays; docs/languages.md): a shipped catalog's tag. Phones follow
+    # their browser's Accept-Language among `languages` (unset: every shipped language) and may pick another.
+    language: str = Field(default="en", max_length=20)
+    languages: tuple[str, ...] | None = Field(default=None, min_length=1)
     server: ServerSection = ServerSection()
     go_debounce_ms: int = Field(default=200, ge=0, le=5000)
     moderation: Moderation = Moderation()
@@ -197,6 +217,22 @@ class Show(Model):
         if any(cue.type != "osc" for cue in self.panic.osc):
             raise ValueError("panic.osc takes only osc cues")
         return self
+
+    @field_validator("language")
+    @classmethod
+    def _language_is_shipped(cls, value: str) -> str:
+        return shipped_language(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_are_shipped(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return value if value is None else tuple(dict.fromkeys(shipped_language(tag) for tag in value))
+
+    @property
+    def phone_languages(self) -> tuple[str, ...]:
+        """The languages a phone may have, the show's own first."""
+        offered = self.languages or i18n.shipped()
+        return (self.language, *[tag for tag in offered if tag != self.language])
 
     @field_validator("title")
     @classmethod

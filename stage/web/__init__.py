@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 from stage.night import Night
-from stage.web import (assets, auth, health, metrics, night_archive, pages, poster, rehearsal, remix_drafts,
+from stage.web import (assets, auth, health, language, metrics, night_archive, pages, poster, rehearsal, remix_drafts,
                        socket_context, takes, uploads)
 
 
@@ -16,6 +16,7 @@ def init_app(app: Flask, night: Night, join_url: str) -> None:
                    night_archive, poster):
         app.register_blueprint(module.bp)
     auth.init_app(app)
+    language.init_app(app)
     app.after_request(_security_headers)
 
 

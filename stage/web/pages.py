@@ -6,7 +6,9 @@ import logging
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
+from stage import i18n
 from stage.records import audit_log
+from stage.web import language
 from stage.web.auth import current_role
 from stage.web.context import join_url, night
 
@@ -16,7 +18,10 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def audience() -> str:
-    return render_template("audience.html", title=night().show.title)
+    show = night().show
+    language.for_phone(show)
+    return render_template("audience.html", title=show.title, languages=[
+        i18n.page_language(tag) for tag in show.phone_languages])
 
 
 @bp.get("/host")
@@ -57,5 +62,6 @@ def display(name: str) -> str | tuple[str, int]:
         log.warning("display page %r refused for %s: unknown display or wrong key", name, request.remote_addr)
         return render_template("refused.html", message="Unknown display or wrong key."), 403
     spec = night().show.display(name)
+    language.for_display(night().show, spec)
     return render_template("display.html", name=name, key=key, spec=spec, title=night().show.title,
                            theme=spec.theme.model_dump(exclude={"logo"}))

@@ -13,7 +13,9 @@ from tests.peers import go
 # `typeof Stage`, not only window.Stage: the old common.js's top-level `const Stage` was a global
 # binding every classic script could see, though not a property of window.
 GLOBALS = "() => [typeof Stage, typeof StagePhone, typeof $, typeof window.Stage, typeof window.StagePhone]"
-CLASSIC = "() => [...document.scripts].filter((s) => s.type !== 'module').map((s) => new URL(s.src).pathname)"
+# Data blocks (the page's catalog, type application/json) are not scripts that run.
+CLASSIC = ("() => [...document.scripts].filter((s) => !['module', 'application/json'].includes(s.type))"
+           ".map((s) => new URL(s.src).pathname)")
 
 
 def modules_only(page: Page) -> None:

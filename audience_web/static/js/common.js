@@ -2,6 +2,12 @@
 // through textContent. The socket.io client is the one classic script: base.html loads it before any
 // module runs (module scripts are deferred), so its global `io` is there when connect() is called.
 
+import { t } from "./i18n.js";
+import { mediaName } from "./lineage.js";
+
+// Who made what, as every page words it (lineage.js), re-exported so pages import one module.
+export { lineageText, madeBy } from "./lineage.js";
+
 export const $ = (id) => document.getElementById(id);
 
 // An element with text set through textContent (never HTML).
@@ -69,33 +75,21 @@ export function connect(namespace, options) {
 export function call(socket, event, data = {}, { timeout = 10000 } = {}) {
   return new Promise((resolve) => {
     socket.timeout(timeout).emit(event, data, (err, ack) => {
-      resolve(err ? { ok: false, error: { code: "timeout", message: "the server did not answer" } } : ack);
+      resolve(err ? { ok: false, error: { code: "timeout", message: t("The server did not answer. Try again.") } } : ack);
     });
   });
 }
 
 export function showConnection(socket, node) {
   const set = (text, state) => { node.textContent = text; node.dataset.state = state; };
-  socket.on("connect", () => set("Connected", "online"));
-  socket.on("disconnect", () => set("Reconnecting…", "offline"));
-  socket.on("connect_error", (err) => set(`Cannot connect: ${err.message}`, "offline"));
+  socket.on("connect", () => set(t("Connected"), "online"));
+  socket.on("disconnect", () => set(t("Reconnecting…"), "offline"));
+  socket.on("connect_error", (err) => set(t("Cannot connect: %(reason)s", { reason: err.message }), "offline"));
 }
 
 export function showError(node, error) {
   node.textContent = error ? error.message || String(error) : "";
   node.hidden = !error;
-}
-
-// A record as its lineage names it: its words when it has some ("The cape…" by Ada), else its kind.
-export function madeBy(record) {
-  return record.text ? `"${record.text.slice(0, 60)}" by ${record.author}` : `a ${record.kind} by ${record.author}`;
-}
-
-// What a record was made from, as every page words it: "remix of a story by Ada" (a comment is "on"
-// the record it answers), several sources joined by `separator`; "" for an original.
-export function lineageText(record, separator = ", ") {
-  const verb = record.kind === "comment" ? "on" : "remix of";
-  return (record.remix_of || []).map((source) => `${verb} ${madeBy(source)}`).join(separator);
 }
 
 // An approved record's drawing, photo or clip; user media is only ever a src, never markup.
@@ -104,7 +98,7 @@ export function mediaElement(record, { autoplay = false } = {}) {
   let node;
   if (record.mime.startsWith("image/")) {
     node = document.createElement("img");
-    node.alt = `${record.kind} by ${record.author}`;
+    node.alt = mediaName(record);
     node.loading = "lazy";
   } else {
     node = document.createElement(record.mime.startsWith("video/") ? "video" : "audio");
