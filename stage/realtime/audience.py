@@ -63,7 +63,9 @@ class AudienceNamespace(RoleNamespace):
         self.hub.presence.phone_joined(request.sid, participant.id)
         self.night.reports.counts_changed()
         consent = self.night.show.consent
-        return {"participant": participant.public(), "consent": {"version": consent.version, "text": consent.text},
+        # standard: Stage's own text, which the phone shows in its language (docs/languages.md).
+        consent_ack = {"version": consent.version, "text": consent.words, "standard": consent.text is None}
+        return {"participant": participant.public(), "consent": consent_ack,
                 **self._standing(participant.id)}
 
     @handler(payloads.Empty)

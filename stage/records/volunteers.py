@@ -27,7 +27,7 @@ def volunteer(store: Store, participant_id: str, consent: Consent, agreed_versio
         db.execute("UPDATE volunteers SET withdrawn_at = ? WHERE participant_id = ? AND withdrawn_at IS NULL",
                    (time.time(), participant_id))  # one standing offer per phone: the newest
         db.execute("INSERT INTO volunteers (participant_id, story_id, consent_version, consent_text, given_at)"
-                   " VALUES (?, ?, ?, ?, ?)", (participant_id, story_id, consent.version, consent.text, time.time()))
+                   " VALUES (?, ?, ?, ?, ?)", (participant_id, story_id, consent.version, consent.words, time.time()))
         db.execute("UPDATE participants SET consent = 1 WHERE id = ?", (participant_id,))
         Store.audit(db, f"participant:{participant_id}", "volunteer", story_id, consent_version=consent.version)
     log.info("participant %s volunteered to perform%s", participant_id, f" story {story_id}" if story_id else "")

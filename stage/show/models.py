@@ -162,14 +162,24 @@ class Limits(Model):
     joins_per_address: int = Field(default=60, ge=1, le=1_000_000)  # a minute; raise it behind NAT or a proxy
 
 
+# Stage's own consent text, for shows that set none. The phone page carries its translation (audience.html);
+# tests/unit/test_languages.py keeps the two the same words.
+STANDARD_CONSENT = (
+    "I agree to perform on stage tonight, to be filmed and recorded, to have the recording shown at "
+    "this show and kept for remixes afterwards, and to be credited by my display name. I can withdraw "
+    "this consent at any time from this page; my takes are then hidden.")
+
+
 class Consent(Model):
     """What a volunteer agrees to before performing; the version is stored with every consent."""
 
     version: str = Field(default="1", max_length=40)
-    text: str = Field(default=(
-        "I agree to perform on stage tonight, to be filmed and recorded, to have the recording shown at "
-        "this show and kept for remixes afterwards, and to be credited by my display name. I can withdraw "
-        "this consent at any time from this page; my takes are then hidden."), max_length=2000)
+    text: str | None = Field(default=None, max_length=2000)  # unset: STANDARD_CONSENT, in the phone's language
+
+    @property
+    def words(self) -> str:
+        """The text a volunteer agrees to, as stored with the consent (the standard one in English)."""
+        return self.text or STANDARD_CONSENT
 
 
 class Panic(Model):
