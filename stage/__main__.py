@@ -1,8 +1,14 @@
 """Entry point. Monkey-patches for the chosen async mode before anything else is imported."""
 
 import os
+import signal
 import sys
 import warnings
+
+if "serve" in sys.argv[1:]:
+    # A Ctrl-C before Stage has loaded (imports take about 0.6 s) is a quiet exit, not a traceback;
+    # stage/shutdown.py takes over once serve runs.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 
 
 def _async_mode(argv: list[str]) -> str | None:

@@ -139,6 +139,9 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy_config: bool,
           **options: Any) -> None:
     """Serve a show: phones, consoles and displays on this machine's LAN."""
+    # Ctrl-C and SIGTERM from here on are a clean stop, never a KeyboardInterrupt traceback (stage/shutdown.py).
+    stopper = StopOnSignal()
+    stopper.catch()
     show = _load_or_exit(show_path)
     try:
         settings = Settings.resolve(show_path, show, dict(os.environ), options).with_credentials()
@@ -155,14 +158,18 @@ def serve(obj: dict[str, Any], show_path: Path, workers: int | None, print_proxy
     if workers:
         from stage.cluster.supervisor import serve_workers
 
+        if stopper.requested is not None:  # stopped while starting: the supervisor has its own handlers
+            sys.exit(0)
         sys.exit(serve_workers(settings, show, workers, print_proxy_config, console))
     for warning in obj["deferred_warnings"]:
         log.info("async mode %s: %s", settings.async_mode, warning, extra={"log_file_only": True})
     try:
-        _serve(settings, show)
+        _serve(settings, show, stopper)
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
         sys.exit(1)
+    finally:
+        stopper.finished()  # a Ctrl-C pressed while the process exits is ignored, not a death by SIGINT
 
 
 def _load_or_exit(path: Path) -> Any:
@@ -175,8 +182,8 @@ def _load_or_exit(path: Path) -> Any:
         sys.exit(1)
 
 
-def _serve(settings: Any, show: Any) -> None:
-    from stage.server import create_app, start_serving
+def _serve(settings: Any, show: Any, stopper: StopOnSignal) -> None:
+    from stage.server import create_app
     from stage.web import listen
 
     if settings.tls_cert:  # a wrong certificate or key: one line before anything starts, not after the banner
@@ -184,6 +191,27 @@ def _serve(settings: Any, show: Any) -> None:
     app, socketio = create_app(settings, show)
     night = app.extensions["stage.night"]
     rigs = _local_rigs(settings, night, socketio)
+    try:
+        if stopper.requested is None:  # a Ctrl-C while the night loaded: close it again, serving nothing
+            _serve_until_stopped(app, socketio, settings, night, rigs, stopper)
+    finally:
+        rigs.close()
+        if app.extensions["stage.cluster"] is not None:
+            app.extensions["stage.cluster"].stop()
+        osc, remote = app.extensions["stage.osc"]
+        if remote is not None:
+            remote.close()
+        osc.close()
+        night.close()  # a batched report still due must not read the closed store
+        app.extensions["stage.store"].close()
+        _stopped(settings, night.store)
+
+
+def _serve_until_stopped(app: Any, socketio: Any, settings: Any, night: Any, rigs: LocalRigs,
+                         stopper: StopOnSignal) -> None:
+    from stage.server import start_serving
+    from stage.web import listen
+
     start_serving(app, duties=(rigs.start,) if settings.local_rigs else ())  # the rigs' agents: where the show runs
     remote = app.extensions["stage.osc"][1]
     if settings.behind_proxy and settings.bind not in ("127.0.0.1", "::1", "localhost"):
@@ -197,7 +225,7 @@ def _serve(settings: Any, show: Any) -> None:
                      store=f"{night.store.kind} {night.store.location}",
                      osc_in=f"udp {remote.bind}:{remote.port}" if remote is not None else None)
 
-    StopOnSignal(socketio).install()  # SIGTERM and Ctrl-C: a stop no greenlet can swallow (see stage/shutdown.py)
+    stopper.install(socketio)  # SIGTERM and Ctrl-C: a stop no greenlet can swallow (see stage/shutdown.py)
     # Every phone is a socket: the usual soft limit of 1,024 descriptors would refuse phones past ~1,000.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
@@ -206,23 +234,19 @@ def _serve(settings: Any, show: Any) -> None:
     _check_phone_room(hard, night.show.limits.max_phones)
     collector.tune()  # raised GC thresholds, and a full collection a minute (stage/collector.py says why)
     socketio.start_background_task(collector.collect_forever, socketio.sleep)
-    try:
+    try:  # returns when the stopper stopped the server: SIGINT never raises KeyboardInterrupt in here
         listen.serve(app, socketio, settings)
-    except KeyboardInterrupt:
-        pass
     except OSError as exc:
         raise StageError(f"cannot listen on {settings.bind}:{settings.port}: {exc.strerror}") from exc
-    finally:
-        rigs.close()
-        if app.extensions["stage.cluster"] is not None:
-            app.extensions["stage.cluster"].stop()
-        osc, remote = app.extensions["stage.osc"]
-        if remote is not None:
-            remote.close()
-        osc.close()
-        night.close()  # a batched report still due must not read the closed store
-        app.extensions["stage.store"].close()
-        log.info("Stage stopped; data is in %s", settings.data_dir)
+
+
+def _stopped(settings: Any, store: Any) -> None:
+    """The one line that ends every stop: the show stopped, and where the night's data is (for the export)."""
+    if store.kind == "sqlite":
+        log.info("Stage stopped; the night's data is in %s", settings.data_dir)
+    else:
+        log.info("Stage stopped; the night's data is in %s %s, its media in %s", store.kind, store.location,
+                 settings.data_dir)
 
 
 def _local_rigs(settings: Any, night: Any, socketio: Any) -> LocalRigs:

@@ -73,8 +73,10 @@ class LocalRigs:
             command += ["--spool", str(self._spool_root / rig.name)]
         self._starting += 1
         try:
+            # Its own process group: a terminal's Ctrl-C reaches only serve, which stops its agents in order
+            # (two presses 30 ms apart killed the agent mid-take and serve restarted it, 3 runs in 4).
             proc = subprocess.Popen(command, env=self._env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, errors="replace")
+                                    stderr=subprocess.STDOUT, text=True, errors="replace", process_group=0)
         except OSError as exc:
             log.error("could not start the capture agent for rig %s: %s", rig.name, exc)
             return

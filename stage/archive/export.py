@@ -79,7 +79,7 @@ def _write(snapshot: Snapshot, db_copy: Path, data_dir: Path, out: Path, include
         files["show.yaml"] = Path(show)
     title = Path(show).stem if show else "Stage night"
     step("report", 0, 1)
-    files["report.html"] = report.build(snapshot, lineage, title, roll).encode()
+    files["report.html"] = report.build(snapshot, lineage, title, roll, show=show).encode()
     for name in media:
         path = data_dir / "media" / name
         if path.is_file():
@@ -110,6 +110,9 @@ def _write(snapshot: Snapshot, db_copy: Path, data_dir: Path, out: Path, include
 def _record(row: sqlite3.Row, lineage: lineage_module.Lineage) -> dict[str, Any]:
     out = {k: row[k] for k in RECORD_FIELDS if k != "sources"}
     out["sources"] = lineage.sources.get(row["id"], [])
+    # Who made it, in the words of every other credit (credits.ROLES); records.csv keeps its columns.
+    out["credits"] = credits.in_lineage(lineage, row["id"]) if row["id"] in lineage.nodes else [
+        {"name": row["author"], "role": "wrote"}]  # a comment (lineage leaves comments out)
     return out
 
 
@@ -122,7 +125,7 @@ def _csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> bytes:
     writer = csv.DictWriter(text, fields, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items() if k in fields})
     return text.getvalue().encode()
 
 

@@ -1,7 +1,9 @@
 """Cue actions: what a fired cue does to the night (``stage.show.playback.CueActions``).
 
 The cue engine owns timing and states; this dispatches each cue's action to the board that acts
-on it (prompts, displays, OSC out, recording on the rigs) and runs the show's panic actions.
+on it (prompts, displays, OSC out, recording on the rigs) and runs the show's panic actions. A record
+cue that starts a take lasts as long as the take (``Ongoing``): its group reads running, not done,
+while the camera rolls.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from stage.lighting.sender import OscSender
 from stage.records.store import Store
 from stage.night.recording import Recording
 from stage.show.models import CueBase, DisplayCue, OscCue, PromptCue, RecordCue, Show
+from stage.show.playback import Ongoing
 from stage.show.prompts import PromptBoard
 
 
@@ -28,7 +31,7 @@ class CueDispatch:
         self._osc = osc
         self._recording = recording
 
-    def fire(self, cue: CueBase, actor: str) -> None:
+    def fire(self, cue: CueBase, actor: str) -> Ongoing | None:
         if isinstance(cue, PromptCue):
             if cue.action == "open":
                 self._prompts.open(cue.prompt, actor)
@@ -40,9 +43,18 @@ class CueDispatch:
         elif isinstance(cue, OscCue):
             self._osc.send_cue(cue)
         elif isinstance(cue, RecordCue):
-            self._recording.cue(cue, actor)
+            started = self._recording.cue(cue, actor)
+            if cue.action == "start":
+                return Ongoing(lambda: self.recording(cue.rig, started["take_id"]), {"recording": cue.rig})
         else:
             raise CueError(f"'{cue.type}' cues cannot fire")
+        return None
+
+    def recording(self, rig: str, take_id: str) -> bool:
+        """Whether ``rig`` is still recording this take: a stop cue, the crew console, panic or the agent
+        itself (a failure, a lost connection) may have ended it."""
+        return any(r["name"] == rig and r["status"] == "recording" and r["take_id"] == take_id
+                   for r in self._recording.listing())
 
     def panic(self, actor: str) -> dict[str, Any]:
         """The show's panic: displays to the panic scene (unless it holds), panic OSC, takes stopped."""

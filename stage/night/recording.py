@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from stage.errors import CueError, NotFound, StageError
 from stage.records import lookup, takes
+from stage.records.text import clean_line
 from stage.records.store import Store
-from stage.show.models import RecordCue, Show
+from stage.show.models import GroupCue, RecordCue, Show
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +91,38 @@ class Recording:
     def listing(self) -> list[dict[str, Any]]:
         """What the crew console shows per rig: its state, last health and the command to start an agent."""
         return [{"name": r.name, "status": self.status(r.name), "local": r.local, "camera": r.camera,
-                 "microphone": r.microphone, "health": self._health.get(r.name), "take_id": self._current.get(r.name)}
+                 "microphone": r.microphone, "health": self._health.get(r.name), "take_id": self._current.get(r.name),
+                 "operator": self.operator(r.name)}
                 for r in self._show.rigs]
+
+    def operator(self, rig: str) -> str | None:
+        """Who films with this rig now (the credit its next take gets): the crew's choice, else the show's."""
+        default = next((r.operator for r in self._show.rigs if r.name == rig), None)
+        return takes.operator(self._store, rig, default)
+
+    def set_operator(self, rig: str, name: str | None, actor: str) -> str | None:
+        """The crew names a rig's camera operator for the rest of the night (blank: nobody films with it)."""
+        if not self.known(rig):
+            raise NotFound(f"the show has no rig '{rig}'", code="unknown_rig")
+        name = clean_line(name or "") or None  # the same cleaning as any display name
+        takes.set_operator(self._store, rig, name, actor)
+        return name
 
     # -- commands -----------------------------------------------------------------------------------
 
     def cue(self, cue: RecordCue, actor: str) -> dict[str, Any]:
-        return self.record(cue.rig, cue.id, actor) if cue.action == "start" else self.stop(cue.rig, actor)
+        if cue.action != "start":
+            return self.stop(cue.rig, actor)
+        return self.record(cue.rig, self._performance(cue.id), actor, record_cue=cue.id)
 
-    def record(self, rig: str, cue_id: str | None, actor: str) -> dict[str, Any]:
+    def _performance(self, cue_id: str) -> str:
+        """The top-level cue a record cue belongs to: the performance the crew looks for a take by (cue 5,
+        not the record cue 5.3 inside its group)."""
+        def holds(cue: Any) -> bool:
+            return cue.id == cue_id or (isinstance(cue, GroupCue) and any(holds(c) for c in cue.cues))
+        return next((cue.id for cue in self._show.cues if holds(cue)), cue_id)
+
+    def record(self, rig: str, cue_id: str | None, actor: str, record_cue: str | None = None) -> dict[str, Any]:
         """Start a take on ``rig`` with a slate; raises (the cue ends in error) if the agent cannot."""
         sid = self._online(rig)
         story_id = self._chosen_story()
@@ -108,11 +132,11 @@ class Recording:
         performer = takes.performer_for(self._store, story.id if story else None)
         slate = {"show": self._show.title, "cue": cue_id, "story_id": story.id if story else None,
                  "story": story.text if story else None, "performer_id": performer["id"] if performer else None,
-                 "performer": performer["name"] if performer else None,
+                 "performer": performer["name"] if performer else None, "operator": self.operator(rig),
                  "take": takes.next_number(self._store, story.id if story else None)}
         take_id = str(uuid.uuid4())
         # Stored before the command: an agent that starts recording but acks too late can still upload.
-        takes.start(self._store, take_id, rig, cue_id, slate, actor)
+        takes.start(self._store, take_id, rig, cue_id, slate, actor, record_cue=record_cue)
         try:
             self._command(rig, sid, "record", {"take_id": take_id, "slate": slate})
         except CueError as exc:

@@ -173,7 +173,8 @@ class Reporter:
             self.scene_changed(name, scene)
 
     def scene_payload(self, display: str, scene: dict[str, Any]) -> dict[str, Any]:
-        return scene_view.for_display(display, scene, self._store, self._join_url, self._headcount.phones, self._show.wifi)
+        return scene_view.for_display(display, scene, self._store, self._join_url, self._headcount.phones,
+                                      show=self._show)
 
     def displays_changed(self) -> None:
         if self._conducting():

@@ -49,6 +49,7 @@ class Broadcaster:
         data = {"prompt": prompt_public(prompt)}
         self._to_phones("prompt", data)
         self.socketio.emit("prompt", data, namespace="/host", to=HOSTS)
+        self._to_displays("prompt", data)  # an empty wall asks the room for the prompt that is open
 
     def scene_changed(self, display: str, scene: dict[str, Any], payload: dict[str, Any]) -> None:
         for sid in self.presence.display_sids(display):

@@ -173,7 +173,9 @@ class HostNamespace(ConsoleNamespace):
 
     @handler(payloads.AuditQuery)
     def on_audit(self, payload: payloads.AuditQuery) -> dict[str, Any]:
-        return {"entries": audit_log.entries(self.night.store, payload.action, payload.limit)}
+        # Names for the ids the log keeps (phones, records, takes, cues): the host reads who did what.
+        cues = {cue.id: cue.name for cue in self.night.show.flat_cues()}
+        return {"entries": audit_log.entries(self.night.store, payload.action, payload.limit, cues)}
 
 
 class ModerationNamespace(ConsoleNamespace):

@@ -122,6 +122,11 @@ class RigName(Payload):
     rig: str = Field(max_length=40)
 
 
+class SetOperator(Payload):
+    rig: str = Field(max_length=40)
+    operator: str | None = Field(default=None, max_length=40)  # the camera operator's name; blank or null: nobody
+
+
 class WatchPreview(Payload):
     rig: str = Field(max_length=40)
     on: bool = True

@@ -1,6 +1,6 @@
 """The crew console's rigs and take library, mixed into ``CrewNamespace``.
 
-Record/stop go to the rig's agent through ``Night.recording``; circle, trim and delete go to ``Night.takes``,
+Record/stop (and a rig's camera operator) go through ``Night.recording``; circle, trim and delete go to ``Night.takes``,
 which reports the new library to every crew console (``takes``).
 """
 
@@ -38,6 +38,13 @@ class TakesMixin:
         stopped = self.night.recording.stop(payload.rig, self.actor)
         self.night.reports.rigs_changed()
         return stopped
+
+    @handler(payloads.SetOperator)
+    def on_set_operator(self, payload: payloads.SetOperator) -> dict[str, Any]:
+        """Who films with a rig tonight: the camera credit of its next takes (stored and audited)."""
+        operator = self.night.recording.set_operator(payload.rig, payload.operator, self.actor)
+        self.night.reports.rigs_changed()  # every crew console shows the new name
+        return {"rig": payload.rig, "operator": operator}
 
     @handler(payloads.WatchPreview)
     def on_watch_preview(self, payload: payloads.WatchPreview) -> dict[str, Any]:

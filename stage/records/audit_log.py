@@ -2,6 +2,9 @@
 
 Most entries are written inside the transaction that makes the change (``Store.audit``); an OSC
 message or an export begun from the console has no such transaction, so those open their own.
+
+The log keeps ids (they stay true after a rename); :func:`entries` adds the names a person reads on the
+host console: ``who`` (a phone's display name, a role) and ``about`` (the record, phone, cue or take).
 """
 
 from __future__ import annotations
@@ -9,18 +12,136 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from stage.records.store import Store
+from stage.records.takes import STARTED
 
 COLUMNS = ("seq", "at", "actor", "action", "subject", "detail")
+ROLES = ("host", "moderator", "crew")  # a console actor is "<role>:<session or socket prefix>"
+SYSTEM = {"engine": "cue engine", "osc": "OSC out", "osc-remote": "OSC remote", "stage": "Stage",
+          "auto-approve": "auto-approve"}
+CUE_ACTIONS = {"go", "go_debounced", "back", "jump", "auto_continue", "auto_follow"}
+EXCERPT = 40  # characters of a record's text that name it in the log
 
 
-def entries(store: Store, action: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """The newest entries first, optionally only one action."""
+def entries(store: Store, action: str | None = None, limit: int = 200,
+            cues: Mapping[str, str | None] | None = None) -> list[dict[str, Any]]:
+    """The newest entries first, optionally only one action, each with ``who`` and ``about`` (``cues``:
+    the show's cue names by id, for the GO, back and jump entries)."""
     where, params = ("WHERE action = ?", (action,)) if action else ("", ())
     rows = store.query(f"SELECT {', '.join(COLUMNS)} FROM audit {where} ORDER BY seq DESC LIMIT ?", (*params, limit))
-    return [{**dict(row), "detail": json.loads(row["detail"]) if row["detail"] else None} for row in rows]
+    found = [{**dict(row), "detail": json.loads(row["detail"]) if row["detail"] else None} for row in rows]
+    return named(store, found, cues or {})
+
+
+def named(store: Store, found: list[dict[str, Any]], cues: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """``found`` with ``who`` and ``about`` added: one read per table for every id in it, not one per entry."""
+    ids = {e["subject"] for e in found} | {_participant(e["actor"]) for e in found}
+    ids |= {e["detail"].get("story") for e in found if e["action"] == "take_start" and e["detail"]}
+    ids.discard(None)
+    people = _people(store, ids)
+    things = {**_records(store, ids), **_started(store, ids), **_takes(store, ids)}
+    for entry in found:
+        entry["who"] = _who(entry["actor"], people)
+        entry["about"] = _about(entry, people, things, cues)
+    return found
+
+
+def _participant(actor: str) -> str | None:
+    return actor.split(":", 1)[1] if actor.startswith("participant:") else None
+
+
+def _who(actor: str, people: Mapping[str, str]) -> str:
+    role, _, rest = actor.partition(":")
+    if role == "participant":
+        return people.get(rest, "a phone")
+    if role in ROLES:
+        return role
+    if role == "rig" and rest:
+        return f"rig {rest}"
+    return SYSTEM.get(actor, actor)
+
+
+def _about(entry: dict[str, Any], people: Mapping[str, str], things: Mapping[str, str],
+           cues: Mapping[str, str | None]) -> str:
+    subject, detail = entry["subject"], entry["detail"] or {}
+    if not subject:
+        return ""
+    if entry["action"] in CUE_ACTIONS:
+        name = cues.get(subject)
+        return f"cue {subject} · {name}" if name else f"cue {subject}"
+    if subject in people:
+        rejected = detail.get("rejected") if entry["action"] == "ban" else None
+        return f"{people[subject]} ({len(rejected)} waiting rejected)" if rejected else people[subject]
+    if subject in things:
+        return things[subject]
+    if entry["action"] == "take_start" and "take" in detail:  # a take since forgotten (the agent refused it)
+        return f"take {detail['take']}"
+    if entry["action"].startswith("take"):
+        return "a take"  # refused before it was made: no slate left to name it by
+    if entry["action"] == "scene" and detail.get("scene"):
+        return f"{subject} → {detail['scene']}"
+    if entry["action"] == "osc_sent" and detail.get("message"):
+        return f"{subject} {detail['message']}"
+    return subject
+
+
+def _marks(ids: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+    values = tuple(sorted(ids))
+    return ",".join("?" * len(values)), values
+
+
+def _people(store: Store, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    marks, values = _marks(ids)
+    return {row["id"]: row["name"] for row in store.query(f"SELECT id, name FROM participants WHERE id IN ({marks})",
+                                                          values)}
+
+
+def _records(store: Store, ids: set[str]) -> dict[str, str]:
+    """Every record among ``ids`` as "story by Ada: “The cape…”" (hidden and rejected ones too: it is a log)."""
+    if not ids:
+        return {}
+    marks, values = _marks(ids)
+    rows = store.query("SELECT id, kind, text, COALESCE(author_name, crew_author) AS author FROM records"
+                       f" WHERE id IN ({marks})", values)
+    out = {}
+    for row in rows:
+        words = f": “{_excerpt(row['text'])}”" if row["text"] else ""
+        out[row["id"]] = f"{row['kind']} by {row['author'] or 'crew'}{words}"
+    return out
+
+
+def _takes(store: Store, ids: set[str]) -> dict[str, str]:
+    """Every uploaded take among ``ids`` as "take 2 of “The cape…”"."""
+    if not ids:
+        return {}
+    marks, values = _marks(ids)
+    rows = store.query("SELECT t.record_id, t.number, s.text AS story FROM takes t"
+                       f" LEFT JOIN records s ON s.id = t.story_id WHERE t.record_id IN ({marks})", values)
+    return {row["record_id"]: f"take {row['number']}" + (f" of “{_excerpt(row['story'])}”" if row["story"] else "")
+            for row in rows}
+
+
+def _started(store: Store, ids: set[str]) -> dict[str, str]:
+    """Every take among ``ids`` started and not uploaded yet, by its slate: "take 2 of “The cape…”"."""
+    if not ids:
+        return {}
+    marks, values = _marks(STARTED + i for i in ids)
+    out = {}
+    for row in store.query(f"SELECT key, value FROM state WHERE key IN ({marks})", values):
+        slate = json.loads(row["value"]).get("slate") or {}
+        story = f" of “{_excerpt(slate['story'])}”" if slate.get("story") else ""
+        out[row["key"][len(STARTED):]] = f"take {slate.get('take', '?')}{story}"
+    return out
+
+
+def _excerpt(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= EXCERPT else words[:EXCERPT - 1].rstrip() + "…"
 
 
 def osc_sent(store: Store, target: str, message: str) -> None:

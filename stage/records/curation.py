@@ -7,7 +7,7 @@ import time
 from typing import Any, Literal
 
 from stage.errors import Conflict, Forbidden, NotFound
-from stage.records import lookup
+from stage.records import credits, lookup
 from stage.records.models import RECORD_COLUMNS, RECORD_FROM, Record
 from stage.records.store import Store
 
@@ -61,7 +61,9 @@ def feed(store: Store, participant_id: str | None, order: Literal["newest", "top
         (participant_id, *FEED_KINDS, limit))
     records = lookup.with_sources(store, rows)
     talk = comments(store, [r.id for r in records])
-    return [{**public_with_lineage(store, record), "recommendations": row["recs"], "recommended": bool(row["mine"]),
+    who = credits.of_records(store, records)  # one walk of the lineage for the whole page
+    return [{**public_with_lineage(store, record, who[record.id]), "recommendations": row["recs"],
+             "recommended": bool(row["mine"]),
              "comments": talk.get(record.id, [])} for record, row in zip(records, rows)]
 
 
@@ -83,11 +85,14 @@ def comments(store: Store, record_ids: list[str], limit: int = 5) -> dict[str, l
     return out
 
 
-def public_with_lineage(store: Store, record: Record) -> dict[str, Any]:
-    """The public form plus "remix of <kind> by <author>" for each approved source."""
+def public_with_lineage(store: Store, record: Record,
+                        credited: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The public form plus "remix of <kind> by <author>" for each approved source, and ``credits``: who made
+    it, with what they did (stage/records/credits.py; ``credited`` when the caller read them for many)."""
     sources = [lookup.record(store, source_id) for source_id in record.sources]
     return {**record.public(), "remix_of": [{"id": s.id, "kind": s.kind, "author": s.author}
-                                            for s in sources if s is not None and s.status == "approved"]}
+                                            for s in sources if s is not None and s.status == "approved"],
+            "credits": credited if credited is not None else credits.of_record(store, record)}
 
 
 def feed_changes(store: Store, changed: set[str], removed: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -98,8 +103,9 @@ def feed_changes(store: Store, changed: set[str], removed: set[str]) -> tuple[li
     shown = [r for r in records if r is not None and r.status == "approved" and r.kind in FEED_KINDS]
     recs = counts(store, [r.id for r in shown])
     talk = comments(store, [r.id for r in shown])
+    who = credits.of_records(store, shown)
     # approved_at (server time): how a rehearsal times update delivery from approval to arrival.
-    items = [{**public_with_lineage(store, r), "recommendations": recs.get(r.id, 0),
+    items = [{**public_with_lineage(store, r, who[r.id]), "recommendations": recs.get(r.id, 0),
               "comments": talk.get(r.id, []), "approved_at": r.updated_at} for r in shown]
     gone = sorted(removed | {r.id for r in records if r is not None and r.status != "approved"})
     return items, gone
@@ -114,7 +120,8 @@ def remixes_of(store: Store, record_id: str) -> list[Record]:
 
 def moderation_view(store: Store, record: Record) -> dict[str, Any]:
     """A moderation item: who sent it, its flags, and what it remixes or comments on."""
-    return {**record.for_moderators(), "remix_of": public_with_lineage(store, record)["remix_of"]}
+    linked = public_with_lineage(store, record)
+    return {**record.for_moderators(), "remix_of": linked["remix_of"], "credits": linked["credits"]}
 
 
 def withdraw(store: Store, participant_id: str, record_id: str) -> Record:

@@ -32,18 +32,17 @@ class Node:
     media: str | None
     created_at: float
     withheld: str | None = None  # why it is not shown: rejected, withdrawn, rehearsal, consent_withdrawn...
-    take: dict[str, Any] | None = None  # rig, performer, number, circled, in/out for takes
+    take: dict[str, Any] | None = None  # rig, performer, operator, number, circled, in/out for takes
 
     def public(self) -> dict[str, Any]:
         out = {"id": self.id, "kind": self.kind, "author": self.author, "text": self.text,
                "media": f"/media/{self.media}" if self.media else None, "created_at": self.created_at}
         if self.take:
-            out["take"] = {k: self.take[k] for k in ("rig", "performer", "number", "circled")}
+            out["take"] = {k: self.take[k] for k in ("rig", "performer", "operator", "number", "circled")}
         return out
 
 
-# Ordered, not left to the engine: both backends, and a night moved between them, list the graph alike.
-_ROWS = """
+_SELECT = """
 SELECT r.id, r.kind, r.status, r.participant_id, r.crew_author, COALESCE(r.author_name, r.crew_author) AS author,
        r.text, r.media, r.created_at, p.simulated,
        t.record_id AS take_id, t.rig, t.performer_id, t.number, t.circled, t.deleted_at, t.in_point, t.out_point,
@@ -54,8 +53,17 @@ LEFT JOIN participants p ON p.id = r.participant_id
 LEFT JOIN takes t ON t.record_id = r.id
 LEFT JOIN participants pp ON pp.id = t.performer_id
 WHERE r.kind != 'comment'
-ORDER BY r.created_at, r.id
 """
+# Ordered, not left to the engine: both backends, and a night moved between them, list the graph alike.
+_ORDER = " ORDER BY r.created_at, r.id"
+_ROWS = _SELECT + _ORDER
+# What some records were made from, transitively: SQLite and PostgreSQL both walk it (UNION stops at a cycle).
+# A comment is "on" a record, not made from it: it starts no walk.
+_UP = """WITH RECURSIVE up(id) AS (
+  SELECT id FROM records WHERE kind != 'comment' AND id IN ({marks})
+  UNION
+  SELECT s.source_id FROM record_sources s JOIN up ON s.record_id = up.id
+) """
 
 
 @dataclass
@@ -112,9 +120,26 @@ class Lineage:
 
 def load(store: Queryable, include_withheld: bool = False) -> Lineage:
     """The whole night's lineage in two queries (a night is thousands of records, not millions)."""
-    nodes = {row["id"]: _node(row) for row in store.query(_ROWS)}
+    return _built(store.query(_ROWS), store.query("SELECT record_id, source_id FROM record_sources ORDER BY rowid"),
+                  include_withheld)
+
+
+def load_upstream(store: Queryable, record_ids: list[str]) -> Lineage:
+    """Only these records and what they were made from (two queries, however big the night): what the
+    credits of a few records on a wall or a feed need, without reading the whole night for each."""
+    if not record_ids:
+        return Lineage({})
+    up, params = _UP.format(marks=",".join("?" * len(record_ids))), tuple(record_ids)
+    rows = store.query(up + _SELECT + " AND r.id IN (SELECT id FROM up)" + _ORDER, params)
+    links = store.query(up + "SELECT record_id, source_id FROM record_sources"
+                        " WHERE record_id IN (SELECT id FROM up) ORDER BY rowid", params)
+    return _built(rows, links, include_withheld=False)
+
+
+def _built(rows: list[Any], links: list[Any], include_withheld: bool) -> Lineage:
+    nodes = {row["id"]: _node(row) for row in rows}
     lineage = Lineage(nodes)
-    for link in store.query("SELECT record_id, source_id FROM record_sources ORDER BY rowid"):
+    for link in links:
         if link["record_id"] in nodes and link["source_id"] in nodes:
             lineage.sources.setdefault(link["record_id"], []).append(link["source_id"])
             lineage.children.setdefault(link["source_id"], []).append(link["record_id"])
@@ -135,7 +160,8 @@ def _node(row: Any) -> Node:
     if row["take_id"] is not None:
         slate = json.loads(row["slate"] or "{}")
         take = {"rig": row["rig"], "performer_id": row["performer_id"],
-                "performer": slate.get("performer") or row["performer_name"], "number": row["number"],
+                "performer": slate.get("performer") or row["performer_name"],
+                "operator": slate.get("operator"), "number": row["number"],
                 "circled": bool(row["circled"]), "in_point": row["in_point"], "out_point": row["out_point"],
                 "duration": row["duration"]}
     node = Node(row["id"], row["kind"], row["status"], row["author"], row["participant_id"], row["crew_author"],

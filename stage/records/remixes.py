@@ -18,7 +18,7 @@ from stage.records.store import Store
 KEY = "remix.{}"  # state key of one remix's recipe, poster and duration
 
 
-def create(store: Store, *, author: str, title: str, media: str, sources: list[str], recipe: dict[str, Any],
+def create(store: Store, *, author: str, title: str | None, media: str, sources: list[str], recipe: dict[str, Any],
            poster: str | None, duration: float | None, actor: str, approved: bool) -> Record:
     """Store a rendered remix (``approved`` when the crew approved its own, else ``pending``)."""
     record_id = str(uuid.uuid4())

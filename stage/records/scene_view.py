@@ -7,23 +7,44 @@ from typing import Any
 
 from stage.records import credits, curation, lookup, moderation
 from stage.records.store import Store
-from stage.show.models import Wifi
+from stage.show.models import Show, Wifi
+from stage.show.prompts import STATE_KEY as OPEN_PROMPT_KEY
 
-WALL_SIZE = 12  # the wall shows the newest twelve (4 x 3 at any projector size); older ones leave the DOM
-LEADERBOARD_SIZE = 8
+# The wall holds the newest two hundred: the page lays out as many as fill the frame at a size the back
+# row reads (one large card, a balanced grid, or pages of six that turn calmly), never a scrolling list.
+WALL_SIZE = 200
+LEADERBOARD_SIZE = 6  # a 3 x 2 grid at wall size: eight cards in four columns were too small to read
+
+
+def open_prompt(store: Store, show: Show | None) -> dict[str, Any] | None:
+    """The prompt the phones answer now (its words only: the empty wall asks the room for it)."""
+    prompt_id = store.get_state(OPEN_PROMPT_KEY) if show is not None else None
+    prompt = show.prompt(prompt_id) if prompt_id else None
+    return {"id": prompt.id, "text": prompt.text} if prompt is not None else None
+
+
+def join_card(join_url: str, phones: int, wifi: Wifi | None) -> dict[str, Any]:
+    card: dict[str, Any] = {"url": join_url, "qr": "/qr/join.svg", "phones": phones}
+    if wifi is not None:
+        card["wifi"] = {"ssid": wifi.ssid, "password": wifi.password, "qr": "/qr/wifi.svg"}
+    return card
 
 
 def for_display(display: str, scene: dict[str, Any], store: Store, join_url: str, phones: int,
-                  wifi: Wifi | None = None) -> dict[str, Any]:
+                wifi: Wifi | None = None, show: Show | None = None) -> dict[str, Any]:
+    """``show`` lets the wall name the open prompt; without it (older callers) the wall has none."""
     payload: dict[str, Any] = {"display": display, "scene": scene}
+    if wifi is None and show is not None:
+        wifi = show.wifi
     if scene["type"] == "join":
-        payload["join"] = {"url": join_url, "qr": "/qr/join.svg", "phones": phones}
-        if wifi is not None:
-            payload["join"]["wifi"] = {"ssid": wifi.ssid, "password": wifi.password, "qr": "/qr/wifi.svg"}
+        payload["join"] = join_card(join_url, phones, wifi)
     elif scene["type"] == "wall":
         payload["records"] = [curation.public_with_lineage(store, r)
                               for r in moderation.approved(store, limit=WALL_SIZE, kinds=curation.WALL_KINDS)]
         payload["wall_size"] = WALL_SIZE
+        # An empty wall is never a black screen: it asks for the open prompt and shows how to join.
+        payload["join"] = join_card(join_url, phones, None)
+        payload["prompt"] = open_prompt(store, show)
     elif scene["type"] in ("story", "image", "media"):
         record = lookup.record(store, scene["record"])
         # Only an approved record is ever sent; one hidden since shows the fallback (nothing).

@@ -17,12 +17,14 @@ import time
 from typing import Any
 
 from stage.errors import Conflict, InvalidInput, NotFound
+from stage.records.credits import CREW
 from stage.records.store import Store
 
 log = logging.getLogger(__name__)
 
 STARTED = "take.started."  # state key prefix: a take that was started and not committed yet
 NUMBER = "take.number."  # state key prefix: the last take number per story ("-" without a story)
+OPERATOR = "rig.operator."  # state key prefix: the camera operator the crew set for a rig tonight
 # The library: takes the crew may see (not deleted, not covered by a withdrawn consent).
 VISIBLE = "t.deleted_at IS NULL AND t.consent_withdrawn_at IS NULL"
 
@@ -36,13 +38,31 @@ def performer_for(store: Store, story_id: str | None) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
-def start(store: Store, take_id: str, rig: str, cue_id: str | None, slate: dict[str, Any], actor: str) -> None:
-    """Remember a take the agent accepted; its number is now used."""
+def operator(store: Store, rig: str, default: str | None) -> str | None:
+    """Who films with ``rig``: the crew console's choice for tonight if it made one, else the show file's."""
+    chosen = store.get_state(OPERATOR + rig)
+    return chosen["operator"] if isinstance(chosen, dict) else default
+
+
+def set_operator(store: Store, rig: str, name: str | None, actor: str) -> None:
+    """The crew names (or clears: nobody) the camera operator of a rig for the rest of the night; audited.
+    Takes already made keep the operator they were slated with."""
+    with store.transaction() as db:
+        Store.put_state(db, OPERATOR + rig, {"operator": name})
+        Store.audit(db, actor, "rig_operator", rig, operator=name)
+    log.info("rig %s: camera operator is now %s (%s)", rig, name or "nobody", actor)
+
+
+def start(store: Store, take_id: str, rig: str, cue_id: str | None, slate: dict[str, Any], actor: str,
+          record_cue: str | None = None) -> None:
+    """Remember a take the agent accepted; its number is now used. ``cue_id`` is the cue the take is filed
+    under (the performance); ``record_cue`` the record cue inside it that rolled the camera."""
     with store.transaction() as db:
         Store.put_state(db, STARTED + take_id, {"rig": rig, "cue_id": cue_id, "slate": slate, "at": time.time()})
         Store.put_state(db, NUMBER + (slate.get("story_id") or "-"), slate["take"])
-        Store.audit(db, actor, "take_start", take_id, rig=rig, cue=cue_id, take=slate["take"],
-                    story=slate.get("story_id"), performer=slate.get("performer_id"))
+        Store.audit(db, actor, "take_start", take_id, rig=rig, cue=cue_id, record_cue=record_cue or cue_id,
+                    take=slate["take"], story=slate.get("story_id"), performer=slate.get("performer_id"),
+                    operator=slate.get("operator"))
     log.info("take %s started on rig %s (cue %s, take %d)", take_id, rig, cue_id, slate["take"])
 
 
@@ -99,16 +119,17 @@ def commit(store: Store, take_id: str, media: str, meta: dict[str, Any], actor: 
     slate, now = begun["slate"], time.time()
     story_id, performer_id = slate.get("story_id"), slate.get("performer_id")
     with store.transaction() as db:
-        db.execute("INSERT INTO records (id, kind, status, crew_author, text, media, created_at, updated_at)"
-                   " VALUES (?, 'take', 'approved', ?, ?, ?, ?, ?)",
-                   (take_id, "crew", _label(slate), media, now, now))
+        performer = performer_id if performer_id and db.execute(
+            "SELECT 1 FROM participants WHERE id = ?", (performer_id,)).fetchone() else None
+        # Its author, for every reader of `author`: the performer ("a take by Chloé"), else the crew.
+        db.execute("INSERT INTO records (id, kind, status, crew_author, author_name, text, media, created_at,"
+                   " updated_at) VALUES (?, 'take', 'approved', ?, ?, ?, ?, ?, ?)",
+                   (take_id, CREW, slate.get("performer") if performer else None, _label(slate), media, now, now))
         if story_id and not db.execute("SELECT 1 FROM records WHERE id = ?", (story_id,)).fetchone():
             story_id = None  # the slate names a story this store does not hold: keep the take, unlinked
         if story_id:
             db.execute("INSERT INTO record_sources (record_id, source_id, role) VALUES (?, ?, 'performed')",
                        (take_id, story_id))
-        performer = performer_id if performer_id and db.execute(
-            "SELECT 1 FROM participants WHERE id = ?", (performer_id,)).fetchone() else None
         db.execute("INSERT INTO takes (record_id, rig, cue_id, story_id, performer_id, number, duration, frames,"
                    " width, height, sha256, slate, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (take_id, begun["rig"], begun["cue_id"], story_id, performer,
@@ -127,10 +148,8 @@ def commit(store: Store, take_id: str, media: str, meta: dict[str, Any], actor: 
 
 
 def _label(slate: dict[str, Any]) -> str:
-    """The take's text: the slate as a clapperboard would read it."""
-    parts = [f"Take {slate['take']}", f"cue {slate['cue']}" if slate.get("cue") else None,
-             slate.get("performer")]
-    return " · ".join(p for p in parts if p)
+    """The take's text: the slate as a clapperboard would read it (its cue and rig are in ``takes``)."""
+    return " · ".join(p for p in (f"Take {slate['take']}", slate.get("performer")) if p)
 
 
 TAKE_COLUMNS = ("t.record_id, t.rig, t.cue_id, t.story_id, t.performer_id, t.number, t.duration, t.frames, t.width,"
@@ -148,7 +167,8 @@ def get(store: Store, take_id: str, hidden: bool = False) -> dict[str, Any] | No
 def library(store: Store, limit: int = 500) -> list[dict[str, Any]]:
     """Visible takes grouped the way the crew looks for them: by story, then cue, then number."""
     rows = store.query(f"SELECT {TAKE_COLUMNS} FROM {TAKE_FROM} WHERE {VISIBLE}"
-                       " ORDER BY t.story_id IS NULL, t.story_id, t.cue_id IS NULL, t.cue_id, t.number LIMIT ?", (limit,))
+                       " ORDER BY t.story_id IS NULL, t.story_id, t.cue_id IS NULL, t.cue_id, t.number LIMIT ?",
+                       (limit,))
     return [_view(row) for row in rows]
 
 
@@ -156,11 +176,10 @@ def _view(row: Any) -> dict[str, Any]:
     slate = json.loads(row["slate"])
     return {"id": row["record_id"], "rig": row["rig"], "cue": row["cue_id"], "story_id": row["story_id"],
             "story": row["story_text"], "performer_id": row["performer_id"], "performer": slate.get("performer"),
-            "take": row["number"], "duration": row["duration"], "frames": row["frames"], "width": row["width"],
-            "height": row["height"], "in_point": row["in_point"], "out_point": row["out_point"],
-            "circled": bool(row["circled"]), "sha256": row["sha256"], "media": f"/media/{row['media']}",
-            "mime": "video/mp4",
-            "created_at": row["created_at"]}
+            "operator": slate.get("operator"), "take": row["number"], "duration": row["duration"],
+            "frames": row["frames"], "width": row["width"], "height": row["height"], "in_point": row["in_point"],
+            "out_point": row["out_point"], "circled": bool(row["circled"]), "sha256": row["sha256"],
+            "media": f"/media/{row['media']}", "mime": "video/mp4", "created_at": row["created_at"]}
 
 
 def circle(store: Store, take_id: str, circled: bool, actor: str) -> dict[str, Any]:

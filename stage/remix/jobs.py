@@ -112,5 +112,4 @@ class RenderJobs:
         return any(name in (d["media"], d["poster"]) for d in self.drafts.values())
 
     def _title(self, sources: list[str]) -> str:
-        text = remixes.story_among(self.store, sources)
-        return text if len(text) <= 60 else text[:59] + "…"
+        return remixes.story_among(self.store, sources)  # whole: a page that lacks room shortens it itself

@@ -84,10 +84,13 @@ def resolve(store: Queryable, recipe: Card | CaptionedTake | Reel, media_root: P
     segments: list[Still | Clip] = [Still(seconds=recipe.title_seconds, title=story.text or "",
                                           subtitle=f"a story by {story.author}")]
     for take in takes:
-        performer = (take.take or {}).get("performer") or "a volunteer"
-        segments.append(Still(seconds=recipe.title_seconds, title=f"Take {(take.take or {}).get('number', '')}",
-                              subtitle=f"performed by {performer}"))
-        segments.append(_clip(take, media_root, label=performer))
+        info = take.take or {}
+        # Its people, as its credits name them: the performer, the camera operator if anyone was on camera.
+        said = [f"performed by {info['performer']}" if info.get("performer") else "",
+                f"filmed by {info['operator']}" if info.get("operator") else ""]
+        segments.append(Still(seconds=recipe.title_seconds, title=f"Take {info.get('number', '')}",
+                              subtitle=" · ".join(s for s in said if s)))
+        segments.append(_clip(take, media_root, label=info.get("performer") or ""))
     plan = Plan(recipe="reel", resolution=recipe.resolution, segments=tuple(segments))
     return plan, [t.id for t in takes] + [story.id]
 

@@ -11,13 +11,12 @@ import logging
 from typing import Any
 
 from stage.errors import Forbidden
-from stage.records import remixes
+from stage.records import credits, remixes
 from stage.records.models import Record
 from stage.records.store import Store
 
 log = logging.getLogger(__name__)
-CREW_AUTHOR = "Stage crew"
-TITLES = {"card": "Story card", "captioned-take": "Captioned take", "reel": "Reel"}
+CREW_AUTHOR = credits.CREW
 
 
 def save(store: Store, draft: dict[str, Any], actor: str, approve: bool = False, allowed: bool = False) -> Record:
@@ -25,8 +24,9 @@ def save(store: Store, draft: dict[str, Any], actor: str, approve: bool = False,
     if approve and not allowed:
         raise Forbidden("this show does not let crew approve their own remixes; send it to moderation",
                         code="approve_not_allowed")
-    title = f"{TITLES[draft['recipe']['recipe']]}: {draft.get('title', '')}".strip(": ")
-    record = remixes.create(store, author=CREW_AUTHOR, title=title[:200], media=draft["media"],
+    # Its words are the story it tells, whole: walls and phones show them. The recipe is the crew's word (kept
+    # beside the record, remix.<id>), never the audience's.
+    record = remixes.create(store, author=CREW_AUTHOR, title=draft.get("title") or None, media=draft["media"],
                             sources=draft["sources"], recipe=draft["recipe"], poster=draft.get("poster"),
                             duration=draft.get("duration"), actor=actor, approved=approve)
     log.info("remix %s (%s) saved as %s by %s", record.id, draft["recipe"]["recipe"], record.status, actor)

@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         except Cancelled:
             raise StageError("the render was cancelled", code="cancelled") from None
 
-    answer(work, lambda exc: {"code": "render_failed", "message": f"the render failed: {exc}"}, f"render of {args.plan}")
+    answer(work, lambda exc: {"code": "render_failed", "message": f"the render failed: {exc}"},
+           f"render of {args.plan}")
     return 0
 
 

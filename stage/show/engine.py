@@ -1,11 +1,12 @@
 """The cue engine: a playhead over the top-level cue list, with QLab's timing semantics.
 
 GO fires the cue in standby and moves standby on. A fired cue waits its ``pre_wait``, then its action
-runs (``running``: instant for most cues, ``seconds`` for a wait, until its children end for a
-group). ``post_wait`` counts from the action's start; ``auto_continue`` fires the next cue when the
-post-wait has elapsed, ``auto_follow`` when the action has ended. The cue is ``done`` once both have
-ended. A cue that cannot act ends in ``error`` with the reason and the show goes on; it is never
-silently skipped. Time comes from an injected :class:`~stage.show.clock.Clock`.
+runs (``running``: instant for most cues, ``seconds`` for a wait, until its children end for a group,
+until its take ends for a record cue that starts one: ``Ongoing``). ``post_wait`` counts from the
+action's start; ``auto_continue`` fires the next cue when the post-wait has elapsed, ``auto_follow``
+when the action has ended. The cue is ``done`` once both have ended. A cue that cannot act ends in
+``error`` with the reason and the show goes on; it is never silently skipped. Time comes from an
+injected :class:`~stage.show.clock.Clock`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from stage.errors import CueError, StageError
 from stage.records.store import Store
 from stage.show.clock import Clock, Timer
 from stage.show.models import CueBase, GroupCue, NoteCue, Show, StopCue, WaitCue
-from stage.show.playback import INTERRUPTED, Active, CueActions, State, restored
+from stage.show.playback import HOLD_CHECK_SECONDS, Active, CueActions, State, groups_of, restored, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +32,11 @@ class CueEngine:
     def __init__(self, show: Show, store: Store, actions: CueActions, on_change: Callable[[dict[str, Any]], None],
                  clock: Clock) -> None:
         self._show, self._store = show, store
-        self._actions = actions
-        self._on_change = on_change
-        self._clock = clock
+        self._actions, self._on_change, self._clock = actions, on_change, clock
         self._debounce = show.go_debounce_ms / 1000
         self._lock = threading.RLock()
         self._ids = [cue.id for cue in show.cues]
-        self._parents: dict[str, GroupCue] = {}
-        for cue in show.flat_cues():
-            if isinstance(cue, GroupCue):
-                self._parents.update({child.id: cue for child in cue.cues})
+        self._parents = groups_of(show.flat_cues())
         self._last_go = float("-inf")
         self.reload()
 
@@ -50,8 +46,7 @@ class CueEngine:
             saved = self.stored_standby()
             self._standby: str | None = saved if saved in self._ids or saved is None else self._ids[0]
             if self._standby != saved:
-                log.warning("the saved standby cue %r is not in this show any more; standby is cue %s",
-                            saved, self._ids[0])
+                log.warning("the saved standby cue %r is not in this show; standby is cue %s", saved, self._ids[0])
             self._states: dict[str, dict[str, Any]] = restored(self._store.get_state(STATES_KEY, {}))
             self._active: dict[str, Active] = {}
 
@@ -106,8 +101,7 @@ class CueEngine:
         with self._lock:
             stopped = [cue_id for cue_id in list(self._active) if cue_id != keep]
             for cue_id in stopped:
-                for timer in self._active.pop(cue_id).timers:
-                    timer.cancel()
+                self._active.pop(cue_id).cancel()
                 self._states[cue_id] = {"state": State.STOPPED.value}
             self._audit(actor, "stop", None, cues=stopped)
             if stopped:
@@ -136,9 +130,8 @@ class CueEngine:
     def _trigger(self, cue: CueBase, actor: str) -> None:
         old = self._active.pop(cue.id, None)  # re-firing a running cue restarts it
         if old:
-            for timer in old.timers:
-                timer.cancel()
-        active = Active(cue)
+            old.cancel()
+        active = Active(cue, actor)
         self._active[cue.id] = active
         if cue.pre_wait > 0:
             self._set(cue.id, State.PRE_WAIT, ends=self._clock.now() + cue.pre_wait)
@@ -181,14 +174,38 @@ class CueEngine:
         if isinstance(cue, StopCue):
             self._stop_others(cue.id)
         elif not isinstance(cue, NoteCue):
-            self._actions.fire(cue, actor)
+            ongoing = self._actions.fire(cue, actor)
+            if ongoing is not None:
+                active.ongoing = ongoing
+                self._states[cue.id].update(ongoing.detail)
+                return self._watch(active)
         self._action_ended(active, actor)
+
+    def _watch(self, active: Active) -> None:
+        """Look again in a moment whether a lasting action has ended (it may end without a word to the
+        engine: a rig stopped from the crew console or by its agent). Every change looks too (``_changed``)."""
+        def check() -> None:
+            with self._lock:
+                active.timers.remove(timer)  # one pending look at a time, however long the take
+                if self._active.get(active.cue.id) is not active or active.action_over:
+                    return
+                if active.still_going():
+                    return self._watch(active)
+                self._action_ended(active, active.actor)
+            self._changed()
+
+        timer = self._clock.call_later(HOLD_CHECK_SECONDS, check)
+        active.timers.append(timer)
+
+    def _end_holds(self) -> None:
+        """End every lasting action that is over (the stop cue that ended a take fired just now, say)."""
+        for active in [a for a in self._active.values() if a.ongoing and not a.action_over and not a.still_going()]:
+            self._action_ended(active, active.actor)
 
     def _stop_others(self, keep: str) -> None:
         keep_ids = {keep, *self._ancestors(keep)}
         for cue_id in [c for c in self._active if c not in keep_ids]:
-            for timer in self._active.pop(cue_id).timers:
-                timer.cancel()
+            self._active.pop(cue_id).cancel()
             self._states[cue_id] = {"state": State.STOPPED.value}
 
     def _ancestors(self, cue_id: str) -> list[str]:
@@ -270,6 +287,7 @@ class CueEngine:
 
     def _changed(self) -> None:
         with self._lock:
+            self._end_holds()
             snapshot = self.snapshot()
             with self._store.transaction() as db:
                 Store.put_state(db, PLAYHEAD_KEY, self._standby)
@@ -279,22 +297,4 @@ class CueEngine:
     def snapshot(self) -> dict[str, Any]:
         """Every cue (children after their group, with depth), its state and its timers, for the consoles."""
         with self._lock:
-            now = self._clock.now()
-            rows: list[dict[str, Any]] = []
-
-            def walk(cues: tuple, depth: int) -> None:
-                for cue in cues:
-                    state = dict(self._states.get(cue.id, {"state": State.READY.value}))
-                    if "ends" in state:
-                        state["remaining"] = round(max(state.pop("ends") - now, 0), 3)
-                    if "started" in state:
-                        state["elapsed"] = round(now - state.pop("started"), 3)
-                    if cue.id == self._standby and state["state"] not in {s.value for s in INTERRUPTED}:
-                        state["state"] = State.STANDBY.value
-                    rows.append({"id": cue.id, "name": cue.name, "type": cue.type, "depth": depth,
-                                 "standby": cue.id == self._standby, **state})
-                    if isinstance(cue, GroupCue):
-                        walk(cue.cues, depth + 1)
-
-            walk(self._show.cues, 0)
-            return {"standby": self._standby, "cues": rows, "running": sorted(self._active)}
+            return snapshot(self._show.cues, self._states, self._standby, list(self._active), self._clock.now())

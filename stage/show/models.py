@@ -62,15 +62,48 @@ def shipped_language(value: str) -> str:
     return tag
 
 
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours, 1 to 21."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# WCAG AA for body text. A projector in a lit room washes contrast out further, so less is never enough.
+MIN_CONTRAST = 4.5
+
+
 class Theme(Model):
-    """How a display looks: colours, a font installed on the projector machine, an optional logo."""
+    """How a display looks: colours, a font installed on the projector machine, an optional logo.
+
+    Every colour that carries words (text, accent for names, muted for lineage) must read at
+    MIN_CONTRAST on both the background and the card panels: a show whose theme the back row could
+    not read does not validate (``stage check`` names the pair)."""
 
     background: str = Field(default="#000000", pattern=COLOUR)
     text: str = Field(default="#f4f1ea", pattern=COLOUR)
     accent: str = Field(default="#ffc94d", pattern=COLOUR)
     panel: str = Field(default="#1c1c24", pattern=COLOUR)
+    muted: str = Field(default="#b8b3a8", pattern=COLOUR)  # secondary words: lineage, counts, hints
     font: str = Field(default="system-ui", pattern=r"^[A-Za-z0-9 ,_-]{1,80}$")  # CSS font families
     logo: str | None = Field(default=None, max_length=300)  # PNG or JPEG, relative to the show file
+
+    @model_validator(mode="after")
+    def _readable(self) -> "Theme":
+        for words in ("text", "accent", "muted"):
+            for ground in ("background", "panel"):
+                ratio = contrast(getattr(self, words), getattr(self, ground))
+                if ratio < MIN_CONTRAST:
+                    raise ValueError(f"the {words} colour {getattr(self, words)} on the {ground} "
+                                     f"{getattr(self, ground)} has a contrast of {ratio:.1f}:1; the back row needs "
+                                     f"at least {MIN_CONTRAST}:1")
+        return self
 
 
 class SafeArea(Model):

@@ -45,9 +45,11 @@ class Pages:
         page.on("pageerror", lambda e: self.errors.append(f"{label}: {e}"))
         return page
 
-    def phone(self, device: str = "iPhone 13") -> Page:
+    def phone(self, device: str = "iPhone 13", locale: str | None = None) -> Page:
         profile = dict(self.playwright.devices[device])
         profile.pop("default_browser_type", None)
+        if locale:  # the browser's language: its Accept-Language and navigator.language
+            profile["locale"] = locale
         context = self.browser.new_context(**profile)
         self.contexts.append(context)
         return self._watch(context.new_page(), "phone")

@@ -1,4 +1,5 @@
-"""The crew console in Chromium: a rig with live health and preview, a take played, circled and trimmed."""
+"""The crew console in Chromium: a rig with live health, a labelled audio level and preview, its camera
+operator set for the night, a take played, circled and trimmed, and the remix panel's take list live."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.agent_peer import AgentPeer, upload
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_consoles_browser import log_in
+from tests.browser.test_phone_quality import serious_violations
 from tests.peers import go
 from tests.take_files import make_take
 
@@ -29,20 +32,36 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     rig = crew.locator('#rig-list li[data-rig="stage"]')
     expect(rig).to_have_attribute("data-state", "online")
     expect(crew.locator("#takes-empty")).to_be_visible()
+    expect(crew.locator("#remix-take option")).to_have_count(0)
+    expect(crew.locator("#remix-take")).to_be_disabled()  # nothing to pick yet, and it looks it
+
+    operator = rig.get_by_label("Camera operator")
+    expect(operator).to_have_value("Sam")  # the demo show's rigs[].operator
+    operator.fill("Lee")
+    rig.get_by_role("button", name="Set operator").click()
+    expect(rig.locator(".rig-operator-state")).to_have_text("Takes are credited “filmed by Lee”.")
+    assert crew_peer.wait_for("rigs", lambda r: r["rigs"][0]["operator"] == "Lee")
+
     rig.get_by_role("button", name="● Record").click()
     kind, command = agent.next_command()
     take_id = command["take_id"]
-    assert kind == "record" and command["slate"]["take"] == 1
+    assert kind == "record" and command["slate"]["take"] == 1 and command["slate"]["operator"] == "Lee"
     expect(rig).to_have_attribute("data-state", "recording")
     rig.get_by_role("button", name="■ Stop").click()
     assert agent.next_command() == ("stop", {"take_id": take_id})
     expect(rig).to_have_attribute("data-state", "online")
     assert upload(agent, take_id, data).ok  # the page is open: the take arrives live
     expect(rig.locator(".rig-upload")).to_have_text("Take 1 stored")
+    # ...in the remix panel too, without a refresh button (there is none any more)
+    expect(crew.locator("#remix-take option")).to_have_count(1)
+    expect(crew.locator("#remix-take option")).to_have_attribute("value", take_id)
+    expect(crew.locator("#remix-take")).to_be_enabled()
     agent.health(fps_in=29.9, dropped=2, audio_db=-12.0)
     expect(rig.locator(".rig-health")).to_contain_text("in 29.9 fps")
     expect(rig.locator(".rig-health")).to_contain_text("dropped 2")
-    expect(rig.locator(".rig-meter")).to_have_js_property("value", -12)
+    meter = rig.get_by_role("meter", name="Audio level")  # a visible label that names it
+    expect(meter).to_have_js_property("value", -12)
+    expect(rig.locator(".rig-level-value")).to_have_text("-12 dBFS")
 
     rig.locator("button.watch").click()
     expect(rig.locator(".rig-preview")).to_be_visible()
@@ -51,6 +70,7 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
 
     take = crew.locator(f'#takes li.take[data-id="{take_id}"]')
     expect(take).to_contain_text("Take 1 · stage")
+    expect(take).to_contain_text("filmed by Lee")
     expect(crew.locator("#takes h3")).to_have_text("No story chosen")
     video = take.locator("video")
     video.evaluate("v => { v.muted = true; return v.play(); }")
@@ -76,6 +96,8 @@ def test_crew_sees_a_rig_and_plays_circles_and_trims_a_take(stage, peers, pages,
     trimmed.evaluate("v => new Promise((ok) => v.readyState >= 1 ? ok() : v.addEventListener('loadedmetadata', ok))")
     assert trimmed.evaluate("v => v.currentTime") == 0.5, "the trimmed take starts at its in point"
     shot(crew, "crew-takes")
+    crew.screenshot(path=str(ARTIFACTS / "crew-console-full.png"), full_page=True, animations="disabled")
+    assert serious_violations(crew) == []
     agent.close()
     expect(rig).to_have_attribute("data-state", "offline")
     assert pages.errors == []

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+from pydantic import ValidationError
 
-from tests.browser.test_display_scenes import cue, upload
+from stage.show.models import Theme
+from tests.browser.projector import cue, serious_violations, upload
 from tests.conftest import PeerFactory
 from tests.stage_process import StageProcess
 
@@ -55,7 +57,8 @@ def test_theme_safe_area_logo_and_wifi_qr_on_a_16_10_projector(themed, pages, sh
     expect(display.locator("#wifi")).to_be_visible()
     # the page's own heartbeat tells the host what it shows
     host.wait_for("displays", lambda d: d["displays"][0]["showing"] == "join" and d["displays"][0]["responding"])
-    expect(display.locator("#wifi-ssid")).to_have_text("Venue;Guest")
+    expect(display.locator("#wifi-name strong")).to_have_text("Venue;Guest")
+    expect(display.locator("#wifi-password strong")).to_have_text("cape-2026")
 
     # 1280x800 in a 1920x1080 window: 1728x1080, less 10 % on the left and 5 % top and bottom.
     box = display.locator("#stage-display").bounding_box()
@@ -68,7 +71,7 @@ def test_theme_safe_area_logo_and_wifi_qr_on_a_16_10_projector(themed, pages, sh
     assert display.evaluate("document.getElementById('logo').naturalWidth") == 240
 
     display.wait_for_function("() => ['join-qr', 'wifi-qr'].every((id) => document.getElementById(id).naturalWidth)")
-    shot(display, "scene-join-themed")
+    shot(display, "display-join-themed-1920x1080")
     png = display.locator("#wifi-qr").screenshot()
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.copyMakeBorder(image, 40, 40, 40, 40, cv2.BORDER_CONSTANT,
@@ -77,7 +80,7 @@ def test_theme_safe_area_logo_and_wifi_qr_on_a_16_10_projector(themed, pages, sh
     assert pages.errors == []
 
 
-def test_media_scene_goes_to_its_end_scene_when_the_clip_ends(themed, pages, tmp_path):
+def test_media_scene_goes_to_its_end_scene_when_the_clip_ends(themed, pages, shot, tmp_path):
     server, peers, host = themed
     ada = peers.phone("Ada")
     clip = tmp_path / "clip.mp4"
@@ -113,4 +116,21 @@ def test_media_scene_goes_to_its_end_scene_when_the_clip_ends(themed, pages, tmp
     host.wait_for("displays", lambda d: d["displays"][0]["scene"] == "wall", timeout=15)
     expect(display.locator("#scene-wall")).to_be_visible()
     expect(display.locator("#wall li")).to_have_count(1)
+    expect(display.locator("#wall li video")).to_have_attribute("aria-label", "a clip by Ada")
+    card = display.evaluate("getComputedStyle(document.querySelector('#wall li')).backgroundColor")
+    assert card == "rgb(45, 25, 80)", "cards are the theme's panel colour"
+    shot(display, "display-wall-themed-1920x1080")
+    assert serious_violations(display) == []
     assert pages.errors == []
+
+
+@pytest.mark.parametrize("theme, pair", [
+    ({"text": "#777777", "panel": "#666666"}, "text colour #777777 on the panel #666666"),
+    ({"background": "#ffffff"}, "on the background #ffffff"),  # the default light text on white
+    ({"accent": "#3050ff", "panel": "#1c1c24"}, "accent colour #3050ff on the"),
+])
+def test_a_theme_the_back_row_could_not_read_does_not_validate(theme, pair):
+    with pytest.raises(ValidationError) as refused:
+        Theme(**theme)
+    assert pair in str(refused.value) and "4.5:1" in str(refused.value)
+    assert Theme(background="#f4f1ea", panel="#ffffff", text="#1a1a1a", accent="#8a2b00", muted="#555555")

@@ -58,8 +58,9 @@ def test_recommend_comment_remix_volunteer_and_withdraw(stage, pages, peers, sho
     expect(bo.locator(f'#feed li[data-id="{remix}"] .remix-of')).to_have_text(" · remix of a story by Ada")
     shot(bo, "phone-wall")
 
-    ada_card.locator(".perform").click()  # without ticking consent: the phone asks for it first
-    expect(ada.locator("#volunteer-error")).to_have_text("Read and tick the consent first.")
+    ada_card.locator(".perform").click()  # without ticking consent: the phone asks for it first, beside the box
+    expect(ada.locator("#consent-error")).to_have_text(
+        "Tick the box to agree first, then press “I'd like to perform”.")
     expect(ada.locator("#consent-text")).to_contain_text("filmed")
     ada.check("#consent-check")
     ada.click("#tab-wall")
@@ -73,6 +74,7 @@ def test_recommend_comment_remix_volunteer_and_withdraw(stage, pages, peers, sho
     ada.click("#tab-mine")
     ada.locator(f'.mine-item[data-id="{story}"] .withdraw').click()
     expect(ada.locator(f'.mine-item[data-id="{story}"]')).to_have_attribute("data-status", "withdrawn")
+    expect(ada.locator("#announce")).to_have_text("Withdrawn: it no longer shows anywhere.")
     assert display.wait_for("wall_remove")["id"] == story
     expect(bo.locator(f'#feed li[data-id="{story}"]')).to_have_count(0)
     assert pages.errors == []

@@ -234,8 +234,8 @@ def test_mine_names_each_state_in_plain_words(stage, pages, peers, shot):
     phone.click("#send")
     phone.click("#tab-mine")
     items = phone.locator(".mine-item")
-    expect(items.locator(".state")).to_have_text(["Waiting to send", "Sent — waiting for the host", "Not accepted",
-                                                  "On the wall"])
+    expect(items.locator(".state")).to_have_text(["Waiting to send", "Sent — a moderator reads it next",
+                                                  "Not accepted", "On the wall"])
     expect(items.locator(".text")).to_have_text(["A cape written in the lift.", "A cape still with the host.",
                                                  "A cape the host passed over.", "The cape that made the wall."])
     expect(items.first.locator(".hint")).to_have_text("Saved on this phone: it goes as soon as the connection is back.")

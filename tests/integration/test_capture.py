@@ -63,10 +63,12 @@ def test_record_cue_sends_record_with_the_slate_and_the_stop_cue_stops(stage, pe
     kind, command = agent.next_command()
     assert kind == "record"
     uuid.UUID(command["take_id"])
-    assert command["slate"] == {"show": "Tiny Stories — a live night", "cue": "5.3", "story_id": ready["story"],
+    assert command["slate"] == {"show": "Tiny Stories — a live night", "cue": "5", "story_id": ready["story"],
                                 "story": "The cape flew off.", "performer_id": ready["phone"].participant["id"],
-                                "performer": "Ada", "take": 1}
-    cues = ready["host"].wait_for("cues", lambda s: any(c["id"] == "5.3" and c["state"] == "done" for c in s["cues"]))
+                                "performer": "Ada", "operator": "Sam", "take": 1}
+    # The record cue (and its group) runs while its take rolls, and says on which rig.
+    cues = ready["host"].wait_for("cues", lambda s: any(
+        c["id"] == "5.3" and c["state"] == "running" and c.get("recording") == "stage" for c in s["cues"]))
     assert not [c for c in cues["cues"] if c["state"] == "error"]
     assert agent.send("take_state", {"take_id": command["take_id"], "state": "recording", "reason": None})["ok"]
     assert crew.wait_for("take_state")["take_id"] == command["take_id"]
@@ -74,6 +76,7 @@ def test_record_cue_sends_record_with_the_slate_and_the_stop_cue_stops(stage, pe
     assert requests.get(f"{stage.url}/healthz").json()["rigs"] == {"stage": "recording"}
 
     assert go(ready["host"])["fired"]["cue"] == "6"
+    ready["host"].wait_for("cues", lambda s: {c["id"]: c["state"] for c in s["cues"]}["5"] == "done")
     kind, stop = agent.next_command()
     assert (kind, stop) == ("stop", {"take_id": command["take_id"]})
     # The next take of the same story counts up.
@@ -183,7 +186,7 @@ def test_an_upload_cut_halfway_resumes_and_the_take_is_listed_with_story_cue_and
     progress = crew.wait_for("take_upload", lambda p: p["received"] == len(take_data))
     assert progress == {"take_id": take_id, "rig": "stage", "received": len(take_data)}
     take = done.json()["take"]
-    assert take["story_id"] == recorded["story"] and take["cue"] == "5.3" and take["take"] == 1
+    assert take["story_id"] == recorded["story"] and take["cue"] == "5" and take["take"] == 1
     assert take["performer_id"] == recorded["phone"].participant["id"] and take["performer"] == "Ada"
     assert take["duration"] == pytest.approx(2.0, abs=0.1) and (take["width"], take["height"]) == (320, 240)
     assert take["sha256"] == hashlib.sha256(take_data).hexdigest()
@@ -196,7 +199,7 @@ def test_an_upload_cut_halfway_resumes_and_the_take_is_listed_with_story_cue_and
     served = requests.get(f"{stage.url}{take['media']}")
     assert served.status_code == 200 and served.content == take_data
     rows = db_rows(stage, "SELECT kind, status, crew_author FROM records WHERE id = ?", (take_id,))
-    assert rows == [("take", "approved", "crew")]
+    assert rows == [("take", "approved", "Stage crew")]
     assert db_rows(stage, "SELECT source_id FROM record_sources WHERE record_id = ?", (take_id,)) == \
         [(recorded["story"],)]
     assert db_rows(stage, "SELECT subject FROM audit WHERE action = 'take'") == [(take_id,)]

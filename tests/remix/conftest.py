@@ -1,7 +1,8 @@
 """A small real night for remix tests: phone records through the real protocol, takes from real MP4s.
 
 Ada writes a story, Bea draws it (the drawing's source is the story), Cy and Dee volunteer and
-perform it (two takes, stored as the capture server does), and the moderator approves everything.
+perform it (two takes, stored as the capture server does: Sam was on camera for Cy's, nobody for
+Dee's), and the moderator approves everything.
 """
 
 from __future__ import annotations
@@ -84,6 +85,6 @@ def remix_night(stage, peers, tmp_path) -> RemixNight:
     for name in ("Cy", "Dee"):
         ack = night.phones[name].call("volunteer", {"consent_version": consent, "story": night.story})
         assert ack["ok"], ack
-    night.takes = [night.take("Cy", tmp_path, 1, in_point=0.5, out_point=3.5, circled=True),
+    night.takes = [night.take("Cy", tmp_path, 1, in_point=0.5, out_point=3.5, circled=True, operator="Sam"),
                    night.take("Dee", tmp_path, 2)]
     return night

@@ -53,17 +53,21 @@ def make_take_file(path: Path, seconds: float = 4.0, width: int = 1280, height: 
 
 def insert_take(db_path: Path, media_dir: Path, file: Path, story_id: str, performer_id: str | None, *,
                 rig: str = "stage-left", number: int = 1, in_point: float | None = None,
-                out_point: float | None = None, circled: bool = False, performer: str = "") -> str:
-    """Put the file in the media library and commit the take as the server does (record + takes row)."""
+                out_point: float | None = None, circled: bool = False, performer: str = "",
+                operator: str | None = None) -> str:
+    """Put the file in the media library and commit the take as the server does (record + takes row): its
+    author the performer, the camera operator (None: nobody on camera) in its slate."""
     name = MediaLibrary(media_dir).put(file.read_bytes(), "mp4")
     take_id = str(uuid.uuid4())
     now = time.time()
     with av.open(str(media_dir / name)) as probe:
         duration = float(probe.duration / av.time_base)
-    slate = {"story_id": story_id, "performer_id": performer_id, "performer": performer, "take": number}
+    slate = {"story_id": story_id, "performer_id": performer_id, "performer": performer, "operator": operator,
+             "take": number}
     with sqlite3.connect(db_path) as db:
-        db.execute("INSERT INTO records (id, kind, status, crew_author, media, created_at, updated_at)"
-                   " VALUES (?, 'take', 'approved', 'crew', ?, ?, ?)", (take_id, name, now, now))
+        db.execute("INSERT INTO records (id, kind, status, crew_author, author_name, media, created_at, updated_at)"
+                   " VALUES (?, 'take', 'approved', 'Stage crew', ?, ?, ?, ?)",
+                   (take_id, performer or None, name, now, now))
         db.execute("INSERT INTO record_sources (record_id, source_id, role) VALUES (?, ?, 'performs')",
                    (take_id, story_id))
         db.execute("INSERT INTO takes (record_id, rig, story_id, performer_id, number, duration, width, height,"

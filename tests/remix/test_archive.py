@@ -77,9 +77,13 @@ def test_the_archive_holds_everything_with_checksums_and_nothing_withheld(export
     assert dropped not in records and night.takes[1] not in records
     assert [t["record_id"] for t in takes] == [night.takes[0]], "Dee withdrew consent: her take stays out"
     assert {r["media"] for r in records.values() if r["media"]} | {remixes[0]["remix"]["poster"]} == media
-    assert {c["name"] for c in credits} == {"Ada", "Bea", "Cy", "stage-left", "Stage crew"}
-    assert report.count('src="data:image/png;base64,') == 5 and "Remix tree" in report
-    assert "<li>remixes: 1</li>" in report
+    assert {c["name"]: c["roles"] for c in credits} == {"Ada": "wrote", "Bea": "drew", "Cy": "performed",
+                                                        "Sam": "filmed", "Stage crew": "remix"}, "people, not rigs"
+    assert records[night.remix]["credits"] == [{"name": "Ada", "role": "wrote"}, {"name": "Bea", "role": "drew"},
+                                               {"name": "Stage crew", "role": "remix"}]
+    # The report's own tests are tests/integration/test_report_page.py: here, that it is this night's.
+    assert report.count('src="data:image/svg+xml;base64,') == 2 and "<dt>remix</dt><dd>1</dd>" in report
+    assert "<dt>take</dt><dd>1</dd>" in report, "Dee withdrew consent: the report leaves her take out too"
     assert [r["id"] for r in remixes] == [night.remix]
     assert remixes[0]["remix"]["recipe"]["recipe"] == "card" and remixes[0]["remix"]["poster"] in media
     assert set(records[night.remix]["sources"]) == {night.story, night.drawing}

@@ -9,6 +9,8 @@ import av
 import pytest
 import requests
 
+from tests.remix.conftest import STORY
+
 RENDER_TIMEOUT = 120
 
 
@@ -31,7 +33,7 @@ def test_crew_renders_a_captioned_take_and_sends_it_to_moderation(remix_night):
     assert fractions and fractions == sorted(fractions) and fractions[-1] == 1.0
     assert {n["id"] for n in done["lineage"]["nodes"]} == {ack["job"], night.takes[0], night.story}
     assert {p["name"]: p["roles"] for p in done["credits"]} == {
-        "Ada": ["writer"], "Cy": ["performer"], "stage-left": ["camera"]}
+        "Ada": ["wrote"], "Cy": ["performed"], "Sam": ["filmed"]}, "people only: never the rig"
     preview = night.stage.login("crew").get(f"{night.stage.url}{done['media']}")
     assert preview.status_code == 200 and preview.headers["Content-Type"] == "video/mp4"
     assert requests.get(f"{night.stage.url}{done['media']}").status_code == 404, "drafts are for the crew only"
@@ -39,11 +41,12 @@ def test_crew_renders_a_captioned_take_and_sends_it_to_moderation(remix_night):
     assert refused["error"]["code"] == "approve_not_allowed"
     sent = crew.call("remix_submit", {"job": ack["job"]})
     assert sent["ok"] and sent["record"]["kind"] == "remix" and sent["record"]["status"] == "pending"
+    assert sent["record"]["text"] == STORY, "its words are the whole story it tells, not the recipe's name"
     queued = night.moderator.wait_for("queue_add", lambda d: d["record"]["id"] == sent["record"]["id"])
     assert set(queued["record"]["sources"]) == {night.takes[0], night.story}
     night.approve(sent["record"]["id"])
     lineage = crew.call("lineage", {"id": sent["record"]["id"]})
-    assert lineage["ok"] and "remixer" in {r for p in lineage["credits"] for r in p["roles"]}
+    assert lineage["ok"] and "remix" in {r for p in lineage["credits"] for r in p["roles"]}
     stored = night.data / "media" / sent["record"]["media"].removeprefix("/media/")
     with av.open(str(stored)) as container:
         assert {s.codec_context.name for s in container.streams} == {"h264", "aac"}

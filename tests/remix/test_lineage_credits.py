@@ -12,7 +12,8 @@ import requests
 
 from stage.records.archive import Snapshot
 from stage.errors import NotFound
-from stage.records import credits, lineage
+from stage.records import credits, lineage, lookup
+from stage.records.models import RECORD_COLUMNS, RECORD_FROM
 from stage.remix import saving
 from stage.remix.recipes import parse, resolve
 from stage.remix.worker import render_into
@@ -52,8 +53,8 @@ def _save_outside_server(night, draft) -> str:
     now = time.time()
     with sqlite3.connect(night.data / "stage.db") as db:
         db.execute("INSERT INTO records (id, kind, status, crew_author, text, media, created_at, updated_at)"
-                   " VALUES (?, 'remix', 'pending', ?, 'Captioned take', ?, ?, ?)",
-                   (record_id, saving.CREW_AUTHOR, draft["media"], now, now))
+                   " VALUES (?, 'remix', 'pending', ?, ?, ?, ?, ?)",
+                   (record_id, saving.CREW_AUTHOR, draft["title"], draft["media"], now, now))
         db.executemany("INSERT INTO record_sources (record_id, source_id) VALUES (?, ?)",
                        [(record_id, s) for s in draft["sources"]])
         db.execute("INSERT INTO state (key, value) VALUES (?, ?)", (f"remix.{record_id}", json.dumps(draft)))
@@ -74,16 +75,33 @@ def test_three_level_lineage_and_credits(remix_night):
     edges = {(e["from"], e["to"]) for e in graph["edges"]}
     assert {(take, remix), (night.story, take), (night.drawing, take), (night.story, night.drawing)} <= edges
     people = {p["name"]: p for p in credits.for_record(snap, remix)}
-    assert people["Ada"]["roles"] == ["writer"]
-    assert people["Bea"]["roles"] == ["illustrator"]
-    assert people["Cy"]["roles"] == ["performer"]
-    assert people["stage-left"]["roles"] == ["camera"]
-    assert people[saving.CREW_AUTHOR]["roles"] == ["remixer"]
+    assert people["Ada"]["roles"] == ["wrote"]
+    assert people["Bea"]["roles"] == ["drew"]
+    assert people["Cy"]["roles"] == ["performed"]
+    assert people["Sam"]["roles"] == ["filmed"], "the camera operator the take was slated with"
+    assert people[saving.CREW_AUTHOR]["roles"] == ["remix"]
     assert "Dee" not in people, "Dee's take is not in this remix"
+    assert "stage-left" not in people, "a rig is not a person: it is never credited"
     roll = credits.roll(snap)
     assert [p["name"] for p in roll][:2] == ["Ada", "Bea"], "writers first, then illustrators"
-    assert {p["name"] for p in roll} >= {"Ada", "Bea", "Cy", "Dee", "stage-left", saving.CREW_AUTHOR}
-    assert next(p for p in roll if p["name"] == "stage-left")["records"] == 2
+    assert {p["name"] for p in roll} == {"Ada", "Bea", "Cy", "Dee", "Sam", saving.CREW_AUTHOR}
+    assert next(p for p in roll if p["name"] == "Sam")["records"] == 1, "nobody was on camera for Dee's take"
+    snap.close()
+
+
+def test_a_records_wire_credits_name_each_person_once_per_role_in_roll_order(remix_night):
+    night = remix_night
+    remix = remix_of_take(night, night.takes[0])
+    snap = Snapshot(night.data)
+    shown = {r.id: r for r in lookup.with_sources(snap, snap.query(
+        f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.id IN (?, ?, ?)", (remix, night.takes[1], night.story)))}
+    wire = credits.of_records(snap, list(shown.values()))
+    assert wire[remix] == [{"name": "Ada", "role": "wrote"}, {"name": "Cy", "role": "performed"},
+                           {"name": "Sam", "role": "filmed"}, {"name": saving.CREW_AUTHOR, "role": "remix"}]
+    assert wire[night.takes[1]] == [{"name": "Ada", "role": "wrote"}, {"name": "Dee", "role": "performed"}], \
+        "a take nobody operated credits its camera to nobody"
+    assert wire[night.story] == [{"name": "Ada", "role": "wrote"}]
+    assert shown[night.takes[1]].author == "Dee", "a take's author, for readers of `author`, is its performer"
     snap.close()
 
 
@@ -101,9 +119,9 @@ def test_withdrawn_consent_rejection_and_rehearsal_phones_leave_the_credits(remi
     names = {p["name"]: p["roles"] for p in credits.roll(snap)}
     assert "Cy" not in names, "a performer who withdrew consent is not credited"
     assert "Dee" not in names, "rehearsal phones are not credited"
-    assert names["Ada"] == ["writer"] and names["Bea"] == ["illustrator"]
+    assert names["Ada"] == ["wrote"] and names["Bea"] == ["drew"]
     assert names.get(saving.CREW_AUTHOR) is None, "the remix of Cy's take is withheld with it"
-    assert "stage-left" not in names, "no take may be shown any more, so the rig made nothing shown"
+    assert "Sam" not in names, "no take Sam filmed may be shown any more"
     with pytest.raises(NotFound):
         lineage.graph(snap, remix)
     with pytest.raises(NotFound):

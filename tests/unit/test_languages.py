@@ -94,3 +94,10 @@ def test_every_string_is_translated_with_the_same_placeholders(tmp_path, tag):
                 wrong.append((message.id, string))
     assert not missing, f"{tag}: {len(missing)} strings not translated (make catalogs, then translate): {missing[:10]}"
     assert not wrong, f"{tag}: placeholders differ from the English: {wrong[:5]}"
+
+
+def test_the_phone_page_carries_the_standard_consent_word_for_word(tmp_path):
+    from stage.show.models import STANDARD_CONSENT
+
+    ids = {m.id for m in extracted(tmp_path)}
+    assert STANDARD_CONSENT in ids

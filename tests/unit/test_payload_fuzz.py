@@ -37,6 +37,7 @@ VALID: dict[str, dict[str, Any]] = {
     "Recommend": {"id": ID, "on": True},
     "Withdraw": {"id": ID},
     "Volunteer": {"consent_version": "1", "story": ID},
+    "SetOperator": {"rig": "stage", "operator": "Sam"},
     "Moderate": {"id": ID, "decision": "approve", "reason": None},
     "DisplayAuth": {"name": "main", "key": "k" * 24},
     "CaptureAuth": {"token": "t", "rig": "stage-left"},

@@ -3,9 +3,11 @@
 // over plain HTTP none of this shows and the file input (the phone's own camera app) stays the way in.
 // media.js sends what is taken here through the same outbox and upload as a chosen file.
 import { $, showError } from "./common.js";
+import { lang, t } from "./i18n.js";
+import { CLIP_MAX_SECONDS } from "./phone_errors.js";
 
 // stage/night/audience.py MAX_CLIP_SECONDS: the server refuses a longer clip, so recording stops there.
-const MAX_SECONDS = 60;
+const MAX_SECONDS = CLIP_MAX_SECONDS;
 const FORM_SLACK = 64 * 1024;  // the upload's other form fields and multipart framing, inside MAX_CONTENT_LENGTH
 const TYPES = ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];  // Chromium/Firefox, then Safari
 
@@ -19,7 +21,9 @@ export const takenBlob = (kind) => (taken[kind] ? taken[kind]() : null);
 // The clip's size cap: the form carries the server's limit; a bitrate that fits MAX_SECONDS well inside it.
 const maxBytes = () => Math.max(0, Number($("clip-form").dataset.maxBytes || 0) - FORM_SLACK) || 25 * 1024 * 1024;
 const videoBits = () => Math.max(250_000, Math.min(2_500_000, Math.floor(maxBytes() * 0.8 * 8 / MAX_SECONDS) - 96_000));
-const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
+// The recording clock in the page's digits (Arabic phones read ١:٠٥); the colon is the same in every language.
+const digits = new Intl.NumberFormat(lang), twoDigits = new Intl.NumberFormat(lang, { minimumIntegerDigits: 2 });
+const clock = (seconds) => `${digits.format(Math.floor(seconds / 60))}:${twoDigits.format(Math.floor(seconds % 60))}`;
 
 let opening = 0;  // which open() is current: a second tap while the first waits for the camera wins
 
@@ -37,8 +41,10 @@ async function open(kind) {
     if (mine !== opening) return;
     stream = null;
     // Refused, or no camera: the file button below still works (it opens the phone's camera app).
-    const why = error && error.name === "NotAllowedError" ? "the camera was not allowed" : "no camera could be opened";
-    showError($("media-error"), { message: `Sorry, ${why}. Use the button below instead.` });
+    const message = error && error.name === "NotAllowedError"
+      ? t("Sorry, the camera was not allowed. Use the button below instead.")
+      : t("Sorry, no camera could be opened. Use the button below instead.");
+    showError($("media-error"), { message });
     return;
   }
   if (mine !== opening) {  // tapped again meanwhile: this stream is nobody's, so its camera light goes off now
@@ -67,9 +73,10 @@ export function close() {
 }
 
 // Once something is taken, Send is the next step: the camera button steps back and offers another go.
-const AGAIN = { photo: ["Take a photo", "Take another photo"], clip: ["Record a clip", "Record again"] };
+const AGAIN = { photo: () => [t("Take a photo"), t("Take another photo")],
+  clip: () => [t("Record a clip"), t("Record again")] };
 function offerAgain(kind, again) {
-  $(`${kind}-open`).textContent = AGAIN[kind][again ? 1 : 0];
+  $(`${kind}-open`).textContent = AGAIN[kind]()[again ? 1 : 0];
   $(`${kind}-open`).classList.toggle("secondary", again);
 }
 
@@ -149,8 +156,9 @@ function record() {
 
 if (available) {
   $("clip-max").textContent = clock(MAX_SECONDS);
-  $("photo-input-label").textContent = "Or choose a photo from the phone";
-  $("clip-input-label").textContent = `Or choose a clip from the phone (at most ${clock(MAX_SECONDS)})`;
+  $("photo-input-label").textContent = t("Or choose a photo from the phone");
+  $("clip-input-label").textContent = t("Or choose a clip from the phone (at most %(time)s)",
+    { time: clock(MAX_SECONDS) });
   $("photo-open").addEventListener("click", () => open("photo"));
   $("clip-open").addEventListener("click", () => open("clip"));
   $("photo-snap").addEventListener("click", snap);

@@ -84,7 +84,7 @@ export function showConnection(socket, node) {
   const set = (text, state) => { node.textContent = text; node.dataset.state = state; };
   socket.on("connect", () => set(t("Connected"), "online"));
   socket.on("disconnect", () => set(t("Reconnecting…"), "offline"));
-  socket.on("connect_error", (err) => set(t("Cannot connect: %(reason)s", { reason: err.message }), "offline"));
+  socket.on("connect_error", () => set(t("Cannot connect. Trying again…"), "offline"));
 }
 
 export function showError(node, error) {

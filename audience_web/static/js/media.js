@@ -1,9 +1,12 @@
 // The phone's drawings, photos and clips: a touch canvas, the phone's own camera app (and over HTTPS the
 // in-page camera, camera.js), uploads. What is sent waits in the phone's one outbox (outbox.js) until
 // the server has it, like a story.
-import { $, showError } from "./common.js";
-import { currentPrompt, deviceKey, onPrompt, onSettled, outbox, send, setSource, socket } from "./audience.js";
+import { $, showError, uuid4 } from "./common.js";
+import { t } from "./i18n.js";
+import { currentPrompt, deviceKey, onMode, onPrompt, onSettled, outbox, send, sentNote, setSource, socket }
+  from "./audience.js";
 import { isTransient } from "./outbox.js";
+import { explained } from "./phone_errors.js";
 import * as camera from "./camera.js";
 
 const MEDIA = ["drawing", "photo", "clip"];
@@ -11,11 +14,14 @@ const forms = { drawing: $("drawing-form"), photo: $("photo-form"), clip: $("cli
 
 // -- mode: what the open prompt takes ------------------------------------------------------------
 function setMode(mode) {
-  document.querySelectorAll("#modes button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === mode)));
+  document.querySelectorAll("#modes button").forEach((b) => {
+    b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+  });
   $("story-form").hidden = mode !== "story";
   Object.entries(forms).forEach(([kind, form]) => { form.hidden = kind !== mode; });
   camera.close();  // the camera is on only while its own form is in front
 }
+onMode(setMode);
 document.querySelectorAll("#modes button").forEach((b) => b.addEventListener("click", () => setMode(b.dataset.mode)));
 onPrompt((prompt) => {
   const kinds = prompt ? prompt.kinds : [];
@@ -44,7 +50,8 @@ function redraw() {
 }
 function point(event) {
   const box = canvas.getBoundingClientRect();
-  return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+  return [(event.clientX - box.left) * canvas.width / box.width,
+    (event.clientY - box.top) * canvas.height / box.height];
 }
 canvas.addEventListener("pointerdown", (event) => {
   canvas.setPointerCapture(event.pointerId);
@@ -54,10 +61,12 @@ canvas.addEventListener("pointerdown", (event) => {
 });
 canvas.addEventListener("pointermove", (event) => { if (current) { current.points.push(point(event)); redraw(); } });
 ["pointerup", "pointercancel"].forEach((name) => canvas.addEventListener(name, () => { current = null; }));
-const pick = (selector, attr, apply) => document.querySelectorAll(selector).forEach((b) => b.addEventListener("click", () => {
-  document.querySelectorAll(selector).forEach((other) => other.setAttribute("aria-pressed", String(other === b)));
-  apply(b.dataset[attr]);
-}));
+function pick(selector, attr, apply) {
+  document.querySelectorAll(selector).forEach((b) => b.addEventListener("click", () => {
+    document.querySelectorAll(selector).forEach((other) => other.setAttribute("aria-pressed", String(other === b)));
+    apply(b.dataset[attr]);
+  }));
+}
 pick(".swatch", "colour", (value) => { colour = value; });
 pick(".brush", "size", (value) => { size = Number(value); });
 document.querySelectorAll(".swatch").forEach((b) => { b.style.background = b.dataset.colour; });
@@ -67,7 +76,7 @@ redraw();
 
 forms.drawing.addEventListener("submit", (event) => {
   event.preventDefault();
-  if (!strokes.length) return showError($("media-error"), { message: "Draw something first." });
+  if (!strokes.length) return showError($("media-error"), { message: t("Draw something first.") });
   canvas.toBlob((blob) => queue("drawing", blob, "drawing.png", () => { strokes.length = 0; redraw(); }), "image/png");
 });
 
@@ -90,7 +99,7 @@ $("clip-input").addEventListener("change", () => { if ($("clip-input").files[0])
 forms.photo.addEventListener("submit", (event) => {
   event.preventDefault();
   const photo = chosen("photo");
-  if (!photo) return showError($("media-error"), { message: "Take or choose a photo first." });
+  if (!photo) return showError($("media-error"), { message: t("Take or choose a photo first.") });
   queue("photo", photo.blob, photo.name, () => {
     forms.photo.reset();
     camera.discard("photo");
@@ -100,14 +109,41 @@ forms.photo.addEventListener("submit", (event) => {
 forms.clip.addEventListener("submit", (event) => {
   event.preventDefault();
   const clip = chosen("clip");
-  if (!clip) return showError($("media-error"), { message: "Film or choose a clip first." });
+  if (!clip) return showError($("media-error"), { message: t("Film or choose a clip first.") });
   queue("clip", clip.blob, clip.name, () => { forms.clip.reset(); camera.discard("clip"); });
 });
+
+// What became of the picture or clip sent last, said under the forms (sent_note.js): one whole sentence
+// per kind and state, so each language words it in full.
+const MEDIA_WORDS = {
+  drawing: { sending: () => t("Sending your drawing…"),
+    saved: () => t("Your drawing is saved on this phone: it goes as soon as the connection is back. "
+      + "You'll see it under Mine."),
+    pending: () => t("Your drawing is sent — a moderator looks at it next. You'll see it under Mine."),
+    approved: () => t("Your drawing is sent — it is on the wall now. You'll see it under Mine.") },
+  photo: { sending: () => t("Sending your photo…"),
+    saved: () => t("Your photo is saved on this phone: it goes as soon as the connection is back. "
+      + "You'll see it under Mine."),
+    pending: () => t("Your photo is sent — a moderator looks at it next. You'll see it under Mine."),
+    approved: () => t("Your photo is sent — it is on the wall now. You'll see it under Mine.") },
+  clip: { sending: () => t("Sending your clip…"),
+    saved: () => t("Your clip is saved on this phone: it goes as soon as the connection is back. "
+      + "You'll see it under Mine."),
+    pending: () => t("Your clip is sent — a moderator looks at it next. You'll see it under Mine."),
+    approved: () => t("Your clip is sent — it is on the wall now. You'll see it under Mine.") },
+};
+let lastKind = "drawing";
+// While it uploads, the progress line says so: the note waits for the answer.
+const mediaNote = sentNote("media-sent", (state) => (state === "sending" ? "" : MEDIA_WORDS[lastKind][state]()));
 
 // Into the outbox (the form is cleared once it holds the file), sent from there.
 async function queue(kind, blob, name, done) {
   showError($("media-error"), null);
-  await send({ kind, blob, name });
+  const id = uuid4();
+  lastKind = kind;
+  mediaNote.sent(id);
+  await send({ id, kind, blob, name });
+  mediaNote.update();
   done();
 }
 
@@ -129,7 +165,7 @@ function upload(item) {
     const watch = () => { clearTimeout(stall); stall = setTimeout(() => xhr.abort(), STALL_MS); };
     xhr.upload.onprogress = (e) => {
       watch();
-      if (e.lengthComputable) progress(`Sending your ${kind}…`, e.loaded / e.total);
+      if (e.lengthComputable) progress(MEDIA_WORDS[kind].sending(), e.loaded / e.total);
     };
     xhr.upload.onload = () => clearTimeout(stall);  // all sent: the server works on it (a clip: minutes)
     xhr.onload = () => {
@@ -156,21 +192,26 @@ function upload(item) {
 // The server takes at most 2 uploads of one phone at a time (429 busy beyond): never ask for more.
 outbox.register(MEDIA, upload, { limit: 2 });
 
+const WAITING = { drawing: () => t("Waiting for the network to send your drawing…"),
+  photo: () => t("Waiting for the network to send your photo…"),
+  clip: () => t("Waiting for the network to send your clip…") };
 function after(kind, answer) {
-  if (!answer.ok && isTransient(answer.error)) progress(`Waiting for the network to send your ${kind}…`, 0);
+  if (!answer.ok && isTransient(answer.error)) progress(WAITING[kind](), 0);
   else progress(null);
 }
 
-// The server's final word on a picture or clip: said where the person sent it (stories: in Mine).
+// The server's final word on a picture or clip: said where the person sent it, in the phone's language.
+const maxBytes = () => Number($("clip-form").dataset.maxBytes || 0);
 onSettled((item, answer) => {
-  if (MEDIA.includes(item.kind)) showError($("media-error"), answer.ok ? null : answer.error);
+  if (!MEDIA.includes(item.kind)) return;
+  showError($("media-error"), explained(answer.ok ? null : answer.error, { kind: item.kind, maxBytes: maxBytes() }));
 });
 
 function progress(text, fraction) {
   $("upload-state").hidden = $("upload-progress").hidden = !text;
   if (text) { $("upload-state").textContent = text; $("upload-progress").value = fraction || 0; }
 }
-socket.on("upload_progress", (data) => progress("Preparing your clip for the screen…", data.fraction));
+socket.on("upload_progress", (data) => progress(t("Preparing your clip for the screen…"), data.fraction));
 
 // A drawing or photo of a story on the wall: the story is its source (feed.js offers it).
 export function illustrate(record) {

@@ -1,24 +1,35 @@
 // The crew's remix panel: pick a recipe and sources, render (progress, cancel), look, send to moderation.
 // Rendering runs in a worker process on the server; this page only sends events and shows what comes back.
 import { $, call, el, showError } from "./common.js";
+import { roleName } from "./lineage.js";
 import { socket } from "./crew.js"; // the page's one /crew socket
 
 let records = [];
 let job = null;
 let draft = null;
 
+const clip = (text, most = 60) => (text.length > most ? `${text.slice(0, most - 1)}…` : text);
+
 const label = (r) => {
-  const text = r.text ? `: ${r.text.slice(0, 50)}` : "";
-  if (r.kind === "take") return `Take ${r.take.number} · ${r.take.performer || "a volunteer"}${r.take.circled ? " ◯" : ""}`;
+  const text = r.text ? `: ${clip(r.text, 50)}` : "";
+  if (r.kind === "take") {
+    return `Take ${r.take.number} · ${r.take.performer || "no performer"}${r.take.circled ? " ◯" : ""}`;
+  }
   return `${r.kind} by ${r.author}${text}`;
 };
 
+// The options again, keeping what the crew had picked (the list refreshes by itself while they choose).
 const fill = (select, kinds) => {
+  const picked = select.value;
   select.replaceChildren(...records.filter((r) => kinds.includes(r.kind)).map((r) => {
     const option = el("option", null, label(r));
     option.value = r.id;
     return option;
   }));
+  if (records.some((r) => r.id === picked && kinds.includes(r.kind))) select.value = picked;
+  const empty = !select.options.length;
+  select.disabled = empty;
+  select.title = empty ? "Nothing to pick yet: approved records and stored takes appear here by themselves" : "";
 };
 
 function showSources(data) {
@@ -26,11 +37,13 @@ function showSources(data) {
   fill($("remix-story"), ["story"]);
   fill($("remix-picture"), ["drawing", "photo"]);
   fill($("remix-take"), ["take"]);
+  const ticked = new Set([...document.querySelectorAll("#remix-takes input:checked")].map((box) => box.value));
   $("remix-takes").replaceChildren(...records.filter((r) => r.kind === "take").map((r) => {
     const item = el("li");
     const box = document.createElement("input");
     box.type = "checkbox";
     box.value = r.id;
+    box.checked = ticked.has(r.id);
     const text = el("label", null, label(r));
     text.prepend(box);
     item.append(text);
@@ -39,17 +52,30 @@ function showSources(data) {
   $("remix-approve").hidden = !data.crew_approves_own;
 }
 
+// Live: what a recipe may use changes when a take is stored, circled, trimmed or hidden (`takes`) and when a
+// moderator decides (the `pending` counter moves), so the list follows without a refresh button.
+let asking = null, again = false;
 async function refresh() {
-  const ack = await call(socket, "remix_sources", {});
-  if (ack.ok) showSources(ack); else fail(ack.error);
+  if (asking) { again = true; return asking; }  // one question at a time; a burst of changes is one more
+  asking = call(socket, "remix_sources", {}).then((ack) => { if (ack.ok) showSources(ack); else fail(ack.error); });
+  await asking;
+  asking = null;
+  if (again) { again = false; refresh(); }
 }
 socket.on("connect", refresh);
 if (socket.connected) refresh(); // a socket shared with crew.js may be connected already
-$("remix-refresh").addEventListener("click", refresh);
+socket.on("takes", refresh);
+let pending = null;
+socket.on("counts", (counts) => {
+  if (pending !== null && counts.pending !== pending) refresh();
+  pending = counts.pending;
+});
 
 const recipeName = () => $("remix-recipe").value;
 $("remix-recipe").addEventListener("change", () => {
-  document.querySelectorAll("#remix-form [data-for]").forEach((node) => { node.hidden = node.dataset.for !== recipeName(); });
+  document.querySelectorAll("#remix-form [data-for]").forEach((node) => {
+    node.hidden = node.dataset.for !== recipeName();
+  });
 });
 
 function recipe() {
@@ -104,7 +130,8 @@ socket.on("remix_done", (data) => {
   $("remix-poster").hidden = !data.poster;
   if (data.poster) $("remix-poster").src = data.poster;
   renderLineage($("remix-lineage"), data.lineage);
-  $("remix-credits").replaceChildren(...data.credits.map((p) => el("li", null, `${p.name} — ${p.roles.join(", ")}`)));
+  $("remix-credits").replaceChildren(...data.credits.map((p) => el("li", null,
+    `${p.name} — ${p.roles.map(roleName).join(", ")}`)));
   $("remix-result").hidden = false;
 });
 
@@ -115,9 +142,10 @@ function renderLineage(list, graph) {
   graph.edges.forEach((e) => from.set(e.to, [...(from.get(e.to) || []), e.from]));
   const item = (id, seen) => {
     const node = nodes.get(id);
+    const filmed = node.take && node.take.operator ? `, filmed by ${node.take.operator}` : ", no camera credit";
     const what = node.take
-      ? `take ${node.take.number} performed by ${node.take.performer || "a volunteer"} (${node.take.rig})`
-      : `${node.kind} by ${node.author}${node.text ? `: ${node.text.slice(0, 60)}` : ""}`;
+      ? `take ${node.take.number} performed by ${node.take.performer || "nobody named"}${filmed} (rig ${node.take.rig})`
+      : `${node.kind} by ${node.author}${node.text ? `: ${clip(node.text)}` : ""}`;
     const li = el("li", `lineage-${node.kind}`, what);
     const sources = (from.get(id) || []).filter((s) => !seen.has(s));
     if (sources.length) {

@@ -27,14 +27,21 @@ function rigItem(rig) {
   title.append(name, " ", state);
   const health = el("p", "rig-health muted");
   const upload = el("p", "rig-upload muted");
+  // The audio level, labelled so it reads as one (an unlabelled bar looked broken) and said in numbers too.
+  const level = el("div", "rig-level");
+  const meterId = `rig-meter-${rig.name}`;
+  const levelLabel = el("label", "rig-level-label", "Audio level");
+  levelLabel.htmlFor = meterId;
   const meter = document.createElement("meter");
-  Object.assign(meter, { min: -60, max: 0, low: -20, high: -6, optimum: -12, value: -60 });
+  Object.assign(meter, { id: meterId, min: -60, max: 0, low: -20, high: -6, optimum: -12, value: -60 });
   meter.className = "rig-meter";
-  meter.title = "audio level (dBFS)";
+  const levelValue = el("span", "rig-level-value muted", "no report yet");
+  level.append(levelLabel, meter, levelValue);
   const preview = document.createElement("img");
   preview.className = "rig-preview";
   preview.alt = `preview of rig ${rig.name}`;
   preview.hidden = true;
+  const operator = operatorForm(rig);
   const actions = el("div", "actions");
   const record = el("button", "record-take", "● Record");
   const stop = el("button", "stop-take", "■ Stop");
@@ -43,10 +50,34 @@ function rigItem(rig) {
   stop.addEventListener("click", () => ask("stop_recording", { rig: rig.name }, $("rig-error")));
   look.addEventListener("click", () => togglePreview(rig.name));
   actions.append(record, stop, look);
-  item.append(title, health, upload, meter, preview, actions);
-  const node = { item, state, health, upload, meter, preview, record, stop, look, url: null, uploading: null };
+  item.append(title, health, upload, level, operator.form, preview, actions);
+  const node = { item, state, health, upload, meter, levelValue, operator, preview, record, stop, look, url: null,
+    uploading: null };
   rigNodes.set(rig.name, node);
   return node;
+}
+
+// Who films with this rig tonight: the camera credit of its next takes. Blank: nobody is credited.
+function operatorForm(rig) {
+  const form = el("form", "rig-operator");
+  const fieldId = `rig-operator-${rig.name}`;
+  const label = el("label", null, "Camera operator");
+  label.htmlFor = fieldId;
+  const field = Object.assign(document.createElement("input"), { id: fieldId, name: "operator", maxLength: 40,
+    autocomplete: "off", placeholder: "nobody (no camera credit)" });
+  const save = el("button", "set-operator", "Set operator");
+  const said = el("span", "rig-operator-state muted");
+  said.setAttribute("role", "status");
+  form.append(label, field, save, said);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const ack = await ask("set_operator", { rig: rig.name, operator: field.value }, $("rig-error"));
+    if (ack) {
+      field.value = ack.operator || "";
+      said.textContent = ack.operator ? `Takes are credited “filmed by ${ack.operator}”.` : "No camera credit.";
+    }
+  });
+  return { form, field, said };
 }
 
 function renderRigs(data) {
@@ -56,7 +87,9 @@ function renderRigs(data) {
     node.item.dataset.state = rig.status;
     node.state.textContent = rig.status;
     node.record.disabled = rig.status !== "online";
-    node.stop.disabled = rig.status === "offline";
+    node.stop.disabled = rig.status !== "recording";  // nothing to stop: it looks it
+    // Another console's change shows here too, but never over what this crew member is typing.
+    if (document.activeElement !== node.operator.field) node.operator.field.value = rig.operator || "";
     if (rig.health) renderHealth(rig.name, rig.health);
     else if (rig.status === "offline") node.health.textContent = rig.local ? "agent starting…" : "no agent connected";
     return node.item;
@@ -72,6 +105,7 @@ function renderHealth(name, h) {
   if (h.error) parts.push(`problem: ${h.error}`);
   node.health.textContent = parts.join(" · ");
   node.meter.value = h.audio_db == null ? -60 : Math.max(-60, h.audio_db);
+  node.levelValue.textContent = h.audio_db == null ? "no microphone signal" : `${h.audio_db.toFixed(0)} dBFS`;
   node.item.classList.toggle("is-recording", Boolean(h.recording));
 }
 
@@ -87,7 +121,8 @@ async function togglePreview(name) {
 socket.on("rigs", renderRigs);
 socket.on("rig_health", (h) => renderHealth(h.rig, h));
 socket.on("take_state", (t) => {
-  if (t.state === "failed") showError($("rig-error"), { message: `rig ${t.rig}: take failed — ${t.reason || "no reason given"}` });
+  if (t.state !== "failed") return;
+  showError($("rig-error"), { message: `rig ${t.rig}: take failed — ${t.reason || "no reason given"}` });
 });
 socket.on("take_upload", (u) => {
   const node = rigNodes.get(u.rig);
@@ -112,14 +147,17 @@ function takeItem(take) {
   item.dataset.id = take.id;
   if (take.circled) item.classList.add("is-circled");
   const title = `${take.circled ? "◯ " : ""}Take ${take.take} · ${take.rig}` +
-    (take.performer ? ` · ${take.performer}` : "") + (take.duration ? ` · ${take.duration.toFixed(1)} s` : "") +
-    (take.in_point != null || take.out_point != null ? ` · plays ${take.in_point ?? 0}–${take.out_point ?? "end"} s` : "");
+    (take.performer ? ` · ${take.performer}` : "") + (take.operator ? ` · filmed by ${take.operator}` : "") +
+    (take.duration ? ` · ${take.duration.toFixed(1)} s` : "") +
+    (take.in_point != null || take.out_point != null
+      ? ` · plays ${take.in_point ?? 0}–${take.out_point ?? "end"} s` : "");
   const video = document.createElement("video");
   // In/out points play through a media fragment (#t=in,out): the file itself is never cut.
   const trimmed = take.in_point != null || take.out_point != null;
   const fragment = trimmed ? `#t=${take.in_point ?? 0}${take.out_point != null ? `,${take.out_point}` : ""}` : "";
   Object.assign(video, { controls: true, preload: "metadata", playsInline: true, src: take.media + fragment });
   video.className = "record-media take-video";
+  video.setAttribute("aria-label", `Take ${take.take}` + (take.performer ? `, performed by ${take.performer}` : ""));
   const points = el("form", "take-points");
   const inField = Object.assign(document.createElement("input"), { type: "number", step: "0.1", min: "0",
     name: "in", placeholder: "in (s)", value: take.in_point ?? "" });
