@@ -14,6 +14,9 @@ process started (``postgres``, one cluster per test process); ``store`` is the s
 Subprocess (``tests/stage_process.py``): ``stage`` (a real `stage serve` on a free loopback port) and
 ``peers`` (python-socketio clients per role) for what needs a real server: browsers, agents, OSC peers,
 restarts and the transport.
+
+Chromium (``tests/chromium.py``): ``pages`` (phones and desktops in their own contexts, every console error
+collected) and ``shot`` (a screenshot under test-artifacts/), over one browser per test process.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.chromium import browser, pages, playwright, shot  # noqa: F401  (fixtures for every directory)
 from tests.in_process import Consoles, built_app
 from tests.peers import Peer
 from tests.postgres import PostgresCluster

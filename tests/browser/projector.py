@@ -12,7 +12,7 @@ import requests
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.chromium import ARTIFACTS
 from tests.stage_process import REPO
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"

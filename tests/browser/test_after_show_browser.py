@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from stage.archive import verify
 from stage.archive.manifest import read_manifest
-from tests.browser.conftest import ARTIFACTS
+from tests.chromium import ARTIFACTS
 from tests.browser.test_consoles_browser import log_in
 from tests.conftest import PeerFactory, demo_show
 from tests.peers import go

@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.agent_peer import AgentPeer, upload
-from tests.browser.conftest import ARTIFACTS
+from tests.chromium import ARTIFACTS
 from tests.browser.test_consoles_browser import log_in
 from tests.browser.test_phone_quality import serious_violations
 from tests.peers import go

@@ -12,7 +12,7 @@ import requests
 import socketio
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from tests.browser.conftest import ARGS, CHROMIUM
+from tests.chromium import ARGS, CHROMIUM
 from tests.conftest import demo_show
 from tests.stage_process import PASSWORDS, StageProcess
 from tests.tls import make_certs

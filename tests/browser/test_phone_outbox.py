@@ -11,7 +11,7 @@ import sqlite3
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.chromium import ARTIFACTS
 from tests.browser.phone import ServerLink, draw_a_line, join, outbox
 from tests.browser.test_phone_media import BLOCKED_INDEXEDDB
 from tests.peers import go

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.chromium import ARTIFACTS
 from tests.browser.phone import draw_a_line, join
 from tests.browser.test_phone_curation import approve_next, send_story
 from tests.peers import go

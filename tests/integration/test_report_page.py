@@ -28,7 +28,7 @@ from PIL import Image
 from stage.archive.report import build
 from stage.records import archive as archive_db, credits, lineage as lineage_module
 from stage.records.archive import Snapshot
-from tests.browser.conftest import ARTIFACTS, browser, pages, playwright  # noqa: F401  (Chromium fixtures)
+from tests.chromium import ARTIFACTS
 from tests.conftest import PeerFactory, demo_show
 from tests.peers import go
 from tests.remix.conftest import RemixNight, drawing_png

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.pofile import read_po
 
 from stage import i18n
@@ -53,6 +54,17 @@ def test_arabic_reads_right_to_left_and_has_its_six_plural_forms():
     assert arabic.direction == "rtl" and i18n.page_language("es").direction == "ltr"
     assert arabic.script_catalog["plural_tags"] == ["zero", "one", "two", "few", "many", "other"]
     assert i18n.page_language("es").script_catalog["plural_tags"] == ["one", "other"]
+
+
+@pytest.mark.parametrize("tag", COMPLETE)
+def test_templates_and_scripts_pick_the_same_plural_form(tag):
+    """A template's ngettext takes the catalog's Plural-Forms expression, a script takes the form of the number's
+    CLDR category (Intl.PluralRules, same data as Babel's): for Arabic, Babel's own expression puts 100-102 before
+    11-99, so the catalog carries GNU gettext's, in CLDR's order, and the two must agree for every count."""
+    language = i18n.page_language(tag)
+    tags, rule = language.script_catalog["plural_tags"], Locale.parse(tag).plural_form
+    for n in range(0, 1200):
+        assert language.translations.plural(n) == tags.index(rule(n)), n
 
 
 def test_an_unknown_tag_is_english_not_an_error():

@@ -18,7 +18,7 @@ from stage.archive import charts, report
 from stage.records import night_facts as report_facts
 from stage.records import credits
 from stage.records.sqlite_store import SqliteStore
-from tests.browser.conftest import ARTIFACTS
+from tests.chromium import ARTIFACTS
 
 TONIGHT = datetime.now().replace(hour=20, minute=0, second=0, microsecond=0) - timedelta(days=1)
 

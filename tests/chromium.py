@@ -1,4 +1,6 @@
-"""Debian's chromium driven by Playwright (never `playwright install`: no browser downloads here)."""
+"""Debian's chromium driven by Playwright (never `playwright install`: no browser downloads here), for every test
+that looks at a page: one browser per test process, shared by tests/browser and the few elsewhere (two
+`sync_playwright()` in one process refuse to start: "Sync API inside the asyncio loop")."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ CHROMIUM = os.environ.get("STAGE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
         "--disable-quic", "--disable-default-apps", "--disable-extensions", "--mute-audio"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
