@@ -88,26 +88,23 @@ def _about(entry: dict[str, Any], people: Mapping[str, str], things: Mapping[str
     return subject
 
 
-def _marks(ids: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+def _rows(store: Store, sql: str, ids: Iterable[str]) -> list:
+    """The rows of ``sql`` (its ``{marks}`` the placeholders) for ``ids``: none without asking when there are none."""
     values = tuple(sorted(ids))
-    return ",".join("?" * len(values)), values
+    if not values:
+        return []
+    return store.query(sql.format(marks=",".join("?" * len(values))), values)
 
 
 def _people(store: Store, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    marks, values = _marks(ids)
-    return {row["id"]: row["name"] for row in store.query(f"SELECT id, name FROM participants WHERE id IN ({marks})",
-                                                          values)}
+    return {row["id"]: row["name"] for row in _rows(store, "SELECT id, name FROM participants WHERE id IN ({marks})",
+                                                    ids)}
 
 
 def _records(store: Store, ids: set[str]) -> dict[str, str]:
     """Every record among ``ids`` as "story by Ada: “The cape…”" (hidden and rejected ones too: it is a log)."""
-    if not ids:
-        return {}
-    marks, values = _marks(ids)
-    rows = store.query("SELECT id, kind, text, COALESCE(author_name, crew_author) AS author FROM records"
-                       f" WHERE id IN ({marks})", values)
+    rows = _rows(store, "SELECT id, kind, text, COALESCE(author_name, crew_author) AS author FROM records"
+                        " WHERE id IN ({marks})", ids)
     out = {}
     for row in rows:
         words = f": “{_excerpt(row['text'])}”" if row["text"] else ""
@@ -117,22 +114,16 @@ def _records(store: Store, ids: set[str]) -> dict[str, str]:
 
 def _takes(store: Store, ids: set[str]) -> dict[str, str]:
     """Every uploaded take among ``ids`` as "take 2 of “The cape…”"."""
-    if not ids:
-        return {}
-    marks, values = _marks(ids)
-    rows = store.query("SELECT t.record_id, t.number, s.text AS story FROM takes t"
-                       f" LEFT JOIN records s ON s.id = t.story_id WHERE t.record_id IN ({marks})", values)
+    rows = _rows(store, "SELECT t.record_id, t.number, s.text AS story FROM takes t"
+                        " LEFT JOIN records s ON s.id = t.story_id WHERE t.record_id IN ({marks})", ids)
     return {row["record_id"]: f"take {row['number']}" + (f" of “{_excerpt(row['story'])}”" if row["story"] else "")
             for row in rows}
 
 
 def _started(store: Store, ids: set[str]) -> dict[str, str]:
     """Every take among ``ids`` started and not uploaded yet, by its slate: "take 2 of “The cape…”"."""
-    if not ids:
-        return {}
-    marks, values = _marks(STARTED + i for i in ids)
     out = {}
-    for row in store.query(f"SELECT key, value FROM state WHERE key IN ({marks})", values):
+    for row in _rows(store, "SELECT key, value FROM state WHERE key IN ({marks})", (STARTED + i for i in ids)):
         slate = json.loads(row["value"]).get("slate") or {}
         story = f" of “{_excerpt(slate['story'])}”" if slate.get("story") else ""
         out[row["key"][len(STARTED):]] = f"take {slate.get('take', '?')}{story}"

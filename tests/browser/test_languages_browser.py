@@ -13,6 +13,7 @@ from stage import i18n
 
 from stage.show.loader import load_show
 from tests.browser.phone import join
+from tests.browser.projector import serious_violations
 from tests.peers import go
 
 DEMO = load_show(Path(__file__).resolve().parents[2] / "shows" / "tiny-stories.yaml")
@@ -97,6 +98,7 @@ def test_the_arabic_phone_reads_right_to_left_with_every_text_from_the_catalog(s
     phone.click("#tab-wall")
     expect(phone.locator(f'#feed li[data-id="{record["id"]}"]')).to_be_visible()
     assert english_left(phone, written, "ar") == [], "the wall"
+    assert serious_violations(phone) == [], "the Arabic wall"
     shot(phone, "lang-ar-wall")
     phone.click("#tab-mine")
     expect(phone.locator("#view-mine")).to_be_visible()

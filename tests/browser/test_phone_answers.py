@@ -9,7 +9,7 @@ import sqlite3
 from playwright.sync_api import Page, expect
 
 from tests.browser.phone import ServerLink, draw_a_line, join
-from tests.browser.test_phone_curation import approve_next, send_story
+from tests.browser.test_phone_curation import a_story_on_the_wall, approve_next, send_story
 from tests.peers import go
 
 SENT = "Sent — a moderator reads it next. You'll see it under Mine."
@@ -103,16 +103,8 @@ def test_a_refused_story_is_said_beside_its_form_with_its_words_back_in_the_box(
 
 
 def test_comment_recommend_and_perform_are_answered_on_their_card(stage, pages, peers, shot):
-    host, moderator = peers.host(), peers.moderation()
-    go(host), go(host), go(host)  # join scene, prompt, wall
-    ada, bo = pages.phone("iPhone 13"), pages.phone("iPhone 13")
-    join(ada, f"{stage.url}/", "Ada")
-    join(bo, f"{stage.url}/", "Bo")
-    send_story(ada, "The cape remembered every wearer.")
-    story = approve_next(moderator)
-
-    bo.click("#tab-wall")
-    card = bo.locator(f'#feed li[data-id="{story}"]')
+    night = a_story_on_the_wall(stage, pages, peers)
+    host, moderator, ada, bo, card = night.host, night.moderator, night.ada, night.bo, night.card
     recommend = card.locator(".recommend")
     recommend.click()
     expect(recommend).to_have_attribute("aria-pressed", "true")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.phone import join
 from tests.peers import go
@@ -24,18 +25,33 @@ def approve_next(moderator, kind: str = "story") -> str:
     return record["id"]
 
 
-def test_recommend_comment_remix_volunteer_and_withdraw(stage, pages, peers, shot):
+@dataclass
+class StoryOnTheWall:
+    """Ada's story, approved, on Bo's wall: the two phones, the host and moderator peers, the card Bo sees."""
+    host: object
+    moderator: object
+    ada: Page
+    bo: Page
+    story: str
+    card: Locator
+
+
+def a_story_on_the_wall(stage, pages, peers, bo_device: str = "iPhone 13") -> StoryOnTheWall:
     host, moderator = peers.host(), peers.moderation()
     go(host), go(host), go(host)  # join scene, prompt, wall
-    display = peers.display()
-    ada, bo = pages.phone("iPhone 13"), pages.phone("Pixel 7")
+    ada, bo = pages.phone("iPhone 13"), pages.phone(bo_device)
     join(ada, f"{stage.url}/", "Ada")
     join(bo, f"{stage.url}/", "Bo")
-
     send_story(ada, "The cape remembered every wearer.")
     story = approve_next(moderator)
     bo.click("#tab-wall")
-    card = bo.locator(f'#feed li[data-id="{story}"]')
+    return StoryOnTheWall(host, moderator, ada, bo, story, bo.locator(f'#feed li[data-id="{story}"]'))
+
+
+def test_recommend_comment_remix_volunteer_and_withdraw(stage, pages, peers, shot):
+    display = peers.display()
+    night = a_story_on_the_wall(stage, pages, peers, "Pixel 7")
+    host, moderator, ada, bo, story, card = night.host, night.moderator, night.ada, night.bo, night.story, night.card
     expect(card.locator(".text")).to_have_text("The cape remembered every wearer.")
     card.locator(".recommend").click()
     expect(card.locator(".recommend")).to_have_attribute("aria-pressed", "true")

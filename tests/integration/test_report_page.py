@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import uuid
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from pathlib import Path
@@ -22,7 +21,6 @@ from collections.abc import Iterator
 import numpy
 import pypdfium2
 import pytest
-import requests
 from PIL import Image
 
 from stage.archive.report import build
@@ -31,7 +29,7 @@ from stage.records.archive import Snapshot
 from tests.chromium import ARTIFACTS
 from tests.conftest import PeerFactory, demo_show
 from tests.peers import go
-from tests.remix.conftest import RemixNight, drawing_png
+from tests.remix.conftest import RemixNight
 from tests.remix.test_archive import export
 from tests.stage_process import StageProcess
 
@@ -67,12 +65,7 @@ def _a_night(stage: StageProcess, peers: PeerFactory, tmp: Path) -> RemixNight:
     bold = night.write_story("Ada", "Capes & <b>bold</b>")
     night.approve(bold)
     night.reject(night.write_story(SCRIPT_NAME, "A story the moderator turns down."))
-    artist = night.phones[SCRIPT_NAME]
-    response = requests.post(f"{stage.url}/api/uploads", data={
-        "id": str(uuid.uuid4()), "kind": "drawing", "prompt": "cape", "device_key": artist.device_key,
-        "sources": night.story}, files={"file": ("cape.png", drawing_png())}, timeout=60)
-    assert response.status_code == 200, response.text
-    night.drawing = response.json()["record"]["id"]
+    night.drawing = night.draw(SCRIPT_NAME, night.story)
     night.approve(night.drawing)
     for name in ("Ada", ARABIC_NAME, "Cy"):
         assert night.phones[name].call("recommend", {"id": night.story})["ok"]

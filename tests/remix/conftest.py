@@ -49,6 +49,14 @@ class RemixNight:
         assert ack["ok"], ack
         return record_id
 
+    def draw(self, phone: str, source: str) -> str:
+        """A drawing of ``source`` from ``phone``, uploaded as a phone uploads it; its record id."""
+        response = requests.post(f"{self.stage.url}/api/uploads", data={  # type: ignore[attr-defined]
+            "id": str(uuid.uuid4()), "kind": "drawing", "prompt": "cape", "device_key": self.phones[phone].device_key,
+            "sources": source}, files={"file": ("cape.png", drawing_png())}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()["record"]["id"]
+
     def take(self, performer: str, tmp: Path, number: int, **kwargs) -> str:
         source = make_take_file(tmp / f"take-{number}.mp4", seconds=kwargs.pop("seconds", 4.0))
         phone = self.phones[performer]
@@ -74,12 +82,7 @@ def remix_night(stage, peers, tmp_path) -> RemixNight:
         night.phones[name] = peers.phone(name)
     night.story = night.write_story("Ada", STORY)
     night.approve(night.story)
-    bea = night.phones["Bea"]
-    response = requests.post(f"{stage.url}/api/uploads", data={
-        "id": str(uuid.uuid4()), "kind": "drawing", "prompt": "cape", "device_key": bea.device_key,
-        "sources": night.story}, files={"file": ("cape.png", drawing_png())}, timeout=60)
-    assert response.status_code == 200, response.text
-    night.drawing = response.json()["record"]["id"]
+    night.drawing = night.draw("Bea", night.story)
     night.approve(night.drawing)
     consent = night.phones["Cy"].joined["consent"]["version"]
     for name in ("Cy", "Dee"):

@@ -75,7 +75,8 @@ export function connect(namespace, options) {
 export function call(socket, event, data = {}, { timeout = 10000 } = {}) {
   return new Promise((resolve) => {
     socket.timeout(timeout).emit(event, data, (err, ack) => {
-      resolve(err ? { ok: false, error: { code: "timeout", message: t("The server did not answer. Try again.") } } : ack);
+      const late = { code: "timeout", message: t("The server did not answer. Try again.") };
+      resolve(err ? { ok: false, error: late } : ack);
     });
   });
 }
