@@ -52,6 +52,9 @@ class NightListener(Protocol):
     def archive_progress(self, progress: dict[str, Any]) -> None:
         """The host console's export of the night (stage/archive/background.py) moved on, finished or failed."""
 
+    def book_changed(self, book: dict[str, Any]) -> None:
+        """A record in the night's book may be shown again, or no longer: the book as the consoles show it."""
+
 
 class Headcount(Protocol):
     """Phones and displays connected (the join cap and /health read it): this process's, or with several

@@ -18,7 +18,9 @@ from typing import Any
 from stage.display.heartbeats import Heartbeats
 from stage.errors import StoreError
 from stage.night.listener import Headcount, NightListener
-from stage.records import curation, scene_view, takes, volunteers
+from stage.book import view as book_view
+from stage.records import book as book_store
+from stage.records import curation, lineage, scene_view, takes, volunteers
 from stage.records.models import Record
 from stage.records.store import Store
 from stage.show.clock import Clock
@@ -66,6 +68,8 @@ class Reporter:
         remixes made from a record that is no longer shown read as withdrawn and leave with it."""
         approved = record.status == "approved"
         self._listener.record_decided(record, curation.moderation_view(self._store, record) if approved else None)
+        if approved:
+            self._book_touched([record.id])  # shown again (a hidden record approved once more): back in the book
         if record.kind == "comment":  # comments travel with their record on phones, never to displays
             self.feed_changed(record.sources[0])
         elif approved:
@@ -80,12 +84,19 @@ class Reporter:
         """Records (or takes) that may no longer be shown leave every wall and feed, and a display
         showing one gets its scene again (now without it)."""
         ids = list(ids)
+        self._book_touched(ids)
         self._feed_removed.update(ids)
         self.feed_changed(None)
         self._listener.wall_remove(ids)
         for name, scene in self._scenes().items():
             if scene.get("record") in ids:
                 self.scene_changed(name, scene)
+
+    def _book_touched(self, ids: list[str]) -> None:
+        """The crew's book pages on these records come or go without an edit: the book consoles hear it."""
+        book = book_store.current(self._store, self._show.title)
+        if book_store.names(book) & set(ids):
+            self._listener.book_changed(book_view.console_view(self._store, book, lineage.load(self._store)))
 
     def takes_changed(self, hidden: Iterable[str] = ()) -> None:
         """A take was stored, edited or hidden: crew libraries update; the takes just ``hidden`` (a

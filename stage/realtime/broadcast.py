@@ -121,6 +121,9 @@ class Broadcaster:
         self.socketio.emit("take_upload", {"take_id": take_id, "rig": rig, "received": received}, namespace="/crew",
                            to=CREW)
 
+    def book_changed(self, book: dict[str, Any]) -> None:
+        self.socketio.emit("book", book, namespace="/crew", to=CREW)
+
     def archive_progress(self, progress: dict[str, Any]) -> None:
         """The night's archive for the host console: one event per step read (a few a second at most)."""
         self.socketio.emit("archive_progress", progress, namespace="/host", to=HOSTS)

@@ -17,6 +17,7 @@ from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.limiter import log_sometimes
 from stage.realtime.base import REFUSAL_LINES, RoleNamespace, error_ack, handler
+from stage.realtime.book import BookEvents
 from stage.realtime.remix import RemixEvents
 from stage.realtime.rooms import CREW, HOSTS, MODERATORS
 from stage.realtime.takes import TakesMixin
@@ -197,7 +198,7 @@ class ModerationNamespace(ConsoleNamespace):
         return {"rejected": self.night.moderation.ban(payload.participant, self.actor)}
 
 
-class CrewNamespace(RemixEvents, TakesMixin, ConsoleNamespace):
+class CrewNamespace(BookEvents, RemixEvents, TakesMixin, ConsoleNamespace):
     roles = frozenset({"crew", "host"})
     room = CREW
 

@@ -170,6 +170,47 @@ class RemixSources(Payload):
     limit: int = Field(default=200, ge=1, le=1000)
 
 
+# -- /crew: the night's book (stage/book/)
+
+StillAt = Annotated[float, Field(ge=0, le=24 * 3600)]
+
+
+class BookSettings(Payload):
+    title: str | None = Field(default=None, max_length=120)
+    foreword: str | None = Field(default=None, max_length=4000)
+    size_mm: float | None = Field(default=None, ge=76, le=305)  # 3 in to 12 in square
+    margin_mm: float | None = Field(default=None, ge=5, le=40)
+    bleed_mm: float | None = Field(default=None, ge=0, le=10)
+
+
+class BookCover(Payload):
+    record: Uuid | None = None
+    at: StillAt | None = None
+
+
+class BookPage(Payload):
+    story: Uuid | None = None
+    picture: Uuid | None = None
+    at: StillAt | None = None  # the second of a still from a take or a clip
+    index: int | None = Field(default=None, ge=0, le=1000)  # where it goes (unset: the end)
+
+
+class BookPageUpdate(Payload):
+    page: Uuid
+    story: Uuid | None = None
+    picture: Uuid | None = None
+    at: StillAt | None = None
+
+
+class BookPageRef(Payload):
+    page: Uuid
+
+
+class BookMove(Payload):
+    page: Uuid
+    index: int = Field(ge=0, le=1000)
+
+
 # -- /capture: agents
 
 MAX_PREVIEW_BYTES = 256 * 1024  # a 640 px JPEG is ~30-60 KiB; anything far bigger is not a preview

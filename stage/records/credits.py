@@ -75,7 +75,7 @@ def in_lineage(lineage: Lineage, record_id: str) -> list[dict[str, str]]:
     """One record's credits in a loaded lineage: its own always (whoever is shown the record may see who made
     it: a moderator a pending one), its sources' only while they may be shown."""
     shown = [record_id] + [i for i in lineage.ancestors(record_id) if i != record_id]
-    return _listed([c for i in shown for c in _credits_of(lineage.nodes[i])])
+    return _listed([c for i in shown for c in credited(lineage.nodes[i])])
 
 
 def _role_of(kind: str) -> list[str]:
@@ -92,7 +92,7 @@ def _collect(lineage: Lineage, ids: list[str]) -> dict[tuple[str, str], _Contrib
     people: dict[tuple[str, str], _Contributor] = {}
     for record_id in ids:
         node = lineage.nodes[record_id]
-        for key, name, role in _credits_of(node):
+        for key, name, role in credited(node):
             person = people.setdefault(key, _Contributor(name))
             person.roles.add(role)
             person.records.add(record_id)
@@ -100,7 +100,7 @@ def _collect(lineage: Lineage, ids: list[str]) -> dict[tuple[str, str], _Contrib
     return people
 
 
-def _credits_of(node: Node) -> list[tuple[tuple[str, str], str, str]]:
+def credited(node: Node) -> list[tuple[tuple[str, str], str, str]]:
     """(who, display name, role) for one record. People are keyed by participant id or crew name."""
     if node.kind == "take" and node.take is not None:
         out = []

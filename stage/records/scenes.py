@@ -22,4 +22,6 @@ def show(store: Store, display: str, scene: dict[str, Any], actor: str) -> None:
     """Keep ``scene`` as the display's scene and audit who put it there, in one transaction."""
     with store.transaction() as db:
         Store.put_state(db, KEY.format(display), scene)
-        Store.audit(db, actor, "scene", display, scene=scene["type"])
+        # The record too: what people put on a projector is what the night's book suggests first.
+        Store.audit(db, actor, "scene", display, scene=scene["type"],
+                    **({"record": scene["record"]} if scene.get("record") else {}))

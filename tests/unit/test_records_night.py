@@ -72,3 +72,33 @@ def test_the_crew_s_take_edits_and_a_forgotten_take(store):
     assert takes.library(store) == [] and takes.get(store, kept) is None
     actions = [r["action"] for r in store.query("SELECT action FROM audit ORDER BY seq")]
     assert {"take_circle", "take_trim", "take_delete"} <= set(actions)
+
+
+def test_the_book_is_edited_on_the_latest_copy_and_read_against_the_night(store, tmp_path):
+    from stage.book import contents, edits
+    from stage.records import book
+
+    ada, _ = participants.join(store, "c" * 32, "Ada")
+    bo, _ = participants.join(store, "d" * 32, "Bo")
+    story = approved(store, ada.id, "A red cape.")
+    remix = approved(store, bo.id, "The cape, again.", sources=(story,))
+    assert book.current(store, "Tonight")["pages"] == []
+    night = lineage.load(store)
+    book.edit(store, "crew", "Tonight", edits.add_page(night, story, None))
+    stored = book.edit(store, "crew", "Tonight", edits.add_page(night, remix, None, index=0))
+    assert stored["revision"] == 2 and [p["story"] for p in stored["pages"]] == [remix, story]
+    assert book.current(store, "Tonight") == stored
+    read = contents.read(store, tmp_path, stored)
+    assert [(p.entry, p.text) for p in read.pages] == [(1, "The cape, again."), (2, "A red cape.")]
+    # The remix credits its writer and, transitively, the writer of what it was made from.
+    assert read.pages[0].credits == [{"name": "Bo", "role": "wrote"}, {"name": "Ada", "role": "wrote"}]
+    assert [(c.name, c.entries) for c in read.contributors] == [("Ada", [1, 2]), ("Bo", [1])]
+    moderation.decide(store, story, "hide", "moderator")
+    hidden = contents.read(store, tmp_path, book.current(store, "Tonight"))
+    # A written remix keeps its own words (only a remix record shows its sources' pixels): it stays, Ada leaves.
+    assert [p.text for p in hidden.pages] == ["The cape, again."] and hidden.left_out == [
+        "Page 2 is left out: its story may no longer be shown (rejected or hidden by a moderator)."]
+    assert hidden.pages[0].credits == [{"name": "Bo", "role": "wrote"}]
+    assert [c.name for c in hidden.contributors] == ["Bo"]
+    entries = [e for e in store.query("SELECT action, detail FROM audit WHERE action = 'book'")]
+    assert len(entries) == 2
