@@ -4,15 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SHOW ?= shows/tiny-stories.yaml
 # Debian packages, installed only when missing, only as root. A show needs RUN_APT: Python's venv, npm for the
-# socket.io browser client at setup, ffmpeg for media, fonts for remixes, PortAudio for the demo's local rig.
-# The test suite adds TEST_APT: Chromium, PulseAudio and sox (a microphone), liblo's OSC peers, PostgreSQL, Redis
-# and HAProxy (the many-process tests), systemd's systemd-analyze (the service unit's check), nginx and Caddy
-# (the documented proxy configs).
+# socket.io browser client at setup, ffmpeg for media, fonts for remixes and the book (DejaVu's extra faces: its
+# italic and condensed; Noto Color Emoji), PortAudio for the demo's local rig, Pango and HarfBuzz's subsetter for
+# WeasyPrint (`stage book`). The test suite adds TEST_APT: Chromium, PulseAudio and sox (a microphone), liblo's
+# OSC peers, PostgreSQL, Redis and HAProxy (the many-process tests), systemd's systemd-analyze (the service unit's
+# check), nginx and Caddy (the documented proxy configs), poppler's tools (the book read back from its PDF).
 # Node.js with npm counts when `npm` is on the PATH (NodeSource's nodejs carries its own npm and conflicts
 # with Debian's npm package); else Debian's nodejs and npm are added.
-RUN_APT := python3-venv ffmpeg fonts-dejavu-core fonts-noto-color-emoji libportaudio2
+RUN_APT := python3-venv ffmpeg fonts-dejavu-core fonts-dejavu-extra fonts-noto-color-emoji libportaudio2 \
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 TEST_APT := chromium liblo-tools postgresql pulseaudio pulseaudio-utils libasound2-plugins alsa-utils sox \
-  redis-server haproxy systemd nginx caddy
+  redis-server haproxy systemd nginx caddy poppler-utils
 SOCKETIO_JS := node_modules/socket.io-client/dist/socket.io.min.js
 # B1 (bench/phones_held.py): phones per run and seconds per run; override for a shorter pass.
 B1_SIZES ?= 500,1000,2000,5000,10000
@@ -98,6 +100,7 @@ bench: setup-test
 	$(PY) bench/submit_load.py --phones 2000 --rate 100 --seconds 30
 	$(PY) bench/take_upload.py --mb 256
 	$(PY) bench/capture_bench.py --seconds 60
+	$(PY) bench/book.py --pages 100 --runs 2
 	# B1 phones held + B2 submit ack under load (the night scenario; about 2 h at these sizes), then gevent vs eventlet.
 	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,bare,node --duration $(B1_SECONDS) --ramp 60
 	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,stage-eventlet --duration $(B1_SECONDS) --ramp 60 --name phones_held_modes

@@ -39,7 +39,7 @@ class LazyGroup(click.Group):
     LAZY = {"render": "stage.remix.cli:render_command", "export": "stage.archive.cli:export_command",
             "import": "stage.archive.cli:import_command", "capture": "stage.capture.cli:capture",
             "doctor": "stage.capture.cli:doctor", "rehearse": "stage.rehearse.cli:rehearse",
-            "service": "stage.service:service_command"}
+            "service": "stage.service:service_command", "book": "stage.book.cli:book_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

@@ -26,6 +26,7 @@ from typing import Any
 
 from stage import __version__
 from stage.archive import charts, report
+from stage.book.in_archive import files as book_files
 from stage.errors import StageError
 from stage.records import archive as archive_db, credits, lineage as lineage_module
 from stage.records.archive import Snapshot
@@ -80,6 +81,7 @@ def _write(snapshot: Snapshot, db_copy: Path, data_dir: Path, out: Path, include
     title = Path(show).stem if show else "Stage night"
     step("report", 0, 1)
     files["report.html"] = report.build(snapshot, lineage, title, roll, show=show).encode()
+    files.update(book_files(snapshot, data_dir))  # the night's book, when the crew began one (stage/book/)
     for name in media:
         path = data_dir / "media" / name
         if path.is_file():

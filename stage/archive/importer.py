@@ -221,7 +221,7 @@ def _check_path(name: str) -> None:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or "\\" in name or ":" in name or not path.parts:
         raise ArchiveRefused(f"the archive has a path that escapes its folder: {name!r}", code="unsafe_path")
-    if path.parts[0] not in ("data", "media") and len(path.parts) > 1:
+    if path.parts[0] not in ("data", "media", "book") and len(path.parts) > 1:  # book/: readable copies only
         raise ArchiveRefused(f"the archive has an unexpected folder: {name!r}", code="unsafe_path")
     if path.parts[0] == "media" and (len(path.parts) != 2 or not NAME.fullmatch(path.parts[1])):
         raise ArchiveRefused(f"the archive has a media file with a name Stage does not make: {name!r}",
