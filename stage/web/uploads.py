@@ -70,6 +70,9 @@ def media(name: str) -> Response:
         path = night().media.path(name)
     except StageError:
         abort(404)
+    if not path.is_file():  # the store names it, the disk lost it (a copied data directory without its media)
+        log.warning("media %s is named by the store but missing from %s", name, path.parent)
+        abort(404)
     response = send_file(path, mimetype=media_type(name), max_age=3600 if approved else 0, conditional=True)
     response.headers["Cache-Control"] = "public, max-age=3600" if approved else "no-store"
     return response

@@ -88,6 +88,16 @@ def test_a_photo_is_cleaned_held_back_until_approved_then_shown(app, client, upl
     assert record_count(app) == 1
 
 
+def test_a_media_file_the_disk_lost_is_not_found_not_an_error(app, client, uploading):
+    consoles, moderator, phone = uploading
+    record_id = str(uuid.uuid4())
+    media_url = upload(phone, "photo", photo_with_gps(), "IMG_0002.jpg", record_id).get_json()["record"]["media"]
+    moderator.call("moderate", {"id": record_id, "decision": "approve"})
+    assert client.get(media_url).status_code == 200
+    (Path(app.extensions["stage.night"].settings.data_dir) / media_url.lstrip("/")).unlink()
+    assert client.get(media_url).status_code == 404
+
+
 def test_a_drawing_stays_a_png_with_its_transparency(app, uploading):
     _, _, phone = uploading
     out = io.BytesIO()
