@@ -90,11 +90,21 @@ def has_session_cookie() -> bool:
     return isinstance(session.get(COOKIE_KEY), str)
 
 
+# Pages a login may go back to instead of the role's console (never a URL from the request as such: no open
+# redirect), with the roles that may open them.
+RETURN_TO = {"/book": ("crew", "host")}
+
+
+def _return_to(role: str) -> str:
+    wanted = request.values.get("next", "")
+    return wanted if role in RETURN_TO.get(wanted, ()) else url_for(f"pages.{role}")
+
+
 @bp.get("/login/<role>")
 def login_form(role: str) -> str:
     if role not in ROLES:
         abort(404)
-    return render_template("login.html", role=role, error=None)
+    return render_template("login.html", role=role, error=None, next=request.args.get("next", ""))
 
 
 def check_guess(address: str, role: str, given: str, expected: str, *, clears: bool = False) -> bool:
@@ -130,14 +140,16 @@ def login(role: str) -> Response | tuple[str, int]:
     try:
         right = check_guess(address, role, given, night().settings.passphrase(role), clears=True)
     except RateLimited:
-        return render_template("login.html", role=role, error="Too many wrong attempts; wait a minute."), 429
+        return render_template("login.html", role=role, error="Too many wrong attempts; wait a minute.",
+                               next=request.form.get("next", "")), 429
     if not right:
         log.warning("login as %s from %s refused: wrong passphrase", role, address)
-        return render_template("login.html", role=role, error="That passphrase is not right."), 401
+        return render_template("login.html", role=role, error="That passphrase is not right.",
+                               next=request.form.get("next", "")), 401
     session.clear()
     session[COOKIE_KEY] = night().sessions.open(role, address)
     session.permanent = True
-    return redirect(url_for(f"pages.{role}"))
+    return redirect(_return_to(role))
 
 
 @bp.post("/logout")

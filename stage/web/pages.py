@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_from_directory, url_for
 
 from stage import i18n
+from stage.book import jobs as book_jobs
 from stage.records import audit_log
 from stage.web import language
 from stage.web.auth import current_role
@@ -53,6 +54,26 @@ def crew() -> str | Response:
     if current_role() not in ("crew", "host"):
         return redirect(url_for("auth.login_form", role="crew"))
     return render_template("crew.html", title=night().show.title)
+
+
+@bp.get("/book")
+def book() -> str | Response:
+    """The night's book: the crew (or the host) curates it here and renders it (stage/book/)."""
+    if current_role() not in ("crew", "host"):
+        return redirect(url_for("auth.login_form", role="crew", next="/book"))
+    return render_template("book.html", title=night().show.title)
+
+
+@bp.get("/book/files/<kind>")
+def book_file(kind: str) -> Response:
+    """The last render: the PDF to print, the HTML edition to share, the share statement."""
+    if current_role() not in ("crew", "host"):
+        abort(403)
+    name = book_jobs.FILES.get(kind)
+    folder = book_jobs.folder_of(night().settings.data_dir)
+    if name is None or not (folder / name).is_file():
+        abort(404)
+    return send_from_directory(folder, name, as_attachment=kind != "html", max_age=0)
 
 
 @bp.get("/display/<name>")

@@ -88,6 +88,19 @@ def test_login_pages(app, client):
     assert logged_in(app, "crew").get("/host").status_code == 302
 
 
+def test_a_login_from_the_book_page_goes_back_to_it_and_nowhere_else(app):
+    crew = client_at(app, next(ADDRESSES))
+    form = crew.get("/book")
+    assert form.headers["Location"].endswith("/login/crew?next=/book")
+    assert 'name="next" value="/book"' in crew.get(form.headers["Location"]).get_data(as_text=True)
+    back = crew.post("/login/crew", data={"passphrase": PASSPHRASES["crew"], "next": "/book"})
+    assert back.headers["Location"].endswith("/book") and crew.get("/book").status_code == 200
+    moderator = client_at(app, next(ADDRESSES))
+    for wanted in ("https://evil.example/", "//evil.example/book", "/book"):  # the moderator may not open /book
+        answer = moderator.post("/login/moderator", data={"passphrase": PASSPHRASES["moderator"], "next": wanted})
+        assert answer.headers["Location"].endswith("/moderate"), wanted
+
+
 def test_login_attempts_are_rate_limited(app):
     guesser = client_at(app, next(ADDRESSES))  # its own address: the lockout must not reach other tests' logins
     codes = [guesser.post("/login/host", data={"passphrase": f"guess{i}"}).status_code for i in range(12)]
