@@ -8,6 +8,7 @@ command with ``--progress json`` (stage/book/jobs.py) and reads one ``{stage, do
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,13 @@ from stage.errors import InvalidInput, StageError
 @click.option("--size-mm", type=click.FloatRange(76, 305), help="The square page's side (default: the book's).")
 @click.option("--margin-mm", type=click.FloatRange(5, 40), help="The margins (default: the book's).")
 @click.option("--bleed-mm", type=click.FloatRange(0, 10), help="The bleed on every edge (default: the book's).")
+@click.option("--records", "records", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the ids of every record the book prints or credits, as JSON (the crew console checks "
+                   "its last render against them before serving it).")
 @click.option("--progress", type=click.Choice(["bar", "json"]), default="bar", show_default=True,
               help="json: one line {stage, done, total} per step on stdout, then a line with stage \"done\".")
 def book_command(data_dir: Path, out: Path, force: bool, database: str | None, size_mm: float | None,
-                 margin_mm: float | None, bleed_mm: float | None, progress: str) -> None:
+                 margin_mm: float | None, bleed_mm: float | None, records: Path | None, progress: str) -> None:
     """Render the night's book: <out>.pdf for print, <out>.html to share, <out>-share.csv for the shares."""
     from stage.book.render import outputs, render
     from stage.cli import console, err_console
@@ -44,7 +48,9 @@ def book_command(data_dir: Path, out: Path, force: bool, database: str | None, s
             raise InvalidInput(f"{existing[0]} already exists; pass --force to replace it", code="exists")
         if progress == "json":
             _json_step("reading the night", 0, 1)
-            result = render(_contents(data_dir, database, trim), out, _json_step)
+            contents = _contents(data_dir, database, trim)
+            result = render(contents, out, _json_step)
+            _write_records(records, contents)
             click.echo(json.dumps({"stage": "done", "done": result.pages, "total": result.pages,
                                    "pages": result.pages, "left_out": result.left_out}, ensure_ascii=False))
             return
@@ -53,6 +59,7 @@ def book_command(data_dir: Path, out: Path, force: bool, database: str | None, s
             contents = _contents(data_dir, database, trim)
             result = render(contents, out, lambda what, done, total: bar.update(
                 task, description=what, completed=done, total=total))
+            _write_records(records, contents)
     except StageError as exc:
         err_console.print(f"stage: {exc.message}", markup=False)
         sys.exit(1)
@@ -64,6 +71,13 @@ def book_command(data_dir: Path, out: Path, force: bool, database: str | None, s
     console.print(f"{result.csv}: the share statement", markup=False)
     for line in result.left_out:
         console.print(line, markup=False)
+
+
+def _write_records(path: Path | None, contents: Any) -> None:
+    if path is not None:
+        part = path.with_name(f".{path.name}.part")
+        part.write_text(json.dumps({"revision": contents.revision, "records": contents.records}))
+        os.replace(part, path)
 
 
 def _contents(data_dir: Path, database: str | None, trim: dict[str, float]) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 from stage.records import credits as credits_module
 from stage.records import lineage as lineage_module
+from stage.records import remixes
 from stage.records.lineage import Lineage, Queryable
 
 Credit = dict[str, str]  # {"name", "role"}: the roles of stage.records.credits.ROLES
@@ -68,44 +69,54 @@ class BookContents:
     night_people: int  # everyone credited for any of it
     revision: int = 0
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    records: list[str] = field(default_factory=list)  # every record printed or credited (pages, cover, sources)
 
 
 def read(store: Queryable, media_dir: Path, book: dict[str, Any], lineage: Lineage | None = None) -> BookContents:
     lineage = lineage or lineage_module.load(store)
+    # A remix card is printed from its designed poster (the PNG the card's video was made from), not a frame.
+    named = [p.get("picture") for p in book["pages"]] + [(book.get("cover") or {}).get("record")]
+    posters = remixes.posters(store, [i for i in named if i and i in lineage.nodes
+                                      and lineage.nodes[i].kind == "remix"])
     pages, left_out, people = [], [], {}
     for position, stored in enumerate(book["pages"], start=1):
         reason = why_left_out(lineage, stored)
         if reason:
             left_out.append(f"Page {position} is left out: {reason}.")
             continue
-        page = _page(lineage, media_dir, stored, len(pages) + 1)
+        page = _page(lineage, media_dir, stored, len(pages) + 1, posters)
         pages.append(page)
         for key, name, role in _people_on(lineage, stored):
-            person = people.setdefault(key, Contributor(key, name, [], []))
-            if role not in person.roles:
-                person.roles.append(role)
+            person = _credit(people, key, name, role)
             if page.entry not in person.entries:
                 person.entries.append(page.entry)
     cover = None
     if book.get("cover"):
         if _visible(lineage, book["cover"]["record"]):
-            cover = _picture(lineage, media_dir, book["cover"]["record"], book["cover"].get("at"))
+            cover = _picture(lineage, media_dir, book["cover"]["record"], book["cover"].get("at"), posters)
             # The cover is somebody's work too: its people are in the index and the share statement.
             for key, name, role in _people_on(lineage, {"picture": book["cover"]["record"]}):
-                person = people.setdefault(key, Contributor(key, name, [], []))
-                person.cover = True
-                if role not in person.roles:
-                    person.roles.append(role)
+                _credit(people, key, name, role).cover = True
         else:
             left_out.append("The cover picture may no longer be shown: the book has a plain cover.")
     for person in people.values():
         person.roles.sort(key=credits_module.ROLES.index)
+    printed = [p.get(k) for p in book["pages"] if not why_left_out(lineage, p) for k in ("story", "picture")]
+    printed.append(cover.record if cover else None)
+    records = sorted({source for record in printed if record for source in lineage.ancestors(record)})
     shown = [i for i, n in lineage.nodes.items() if lineage.visible(i)]
     return BookContents(
         title=book["title"], foreword=book.get("foreword", ""), trim=dict(book["trim"]), cover=cover, pages=pages,
         left_out=left_out, contributors=sorted(people.values(), key=lambda p: (p.entries[0] if p.entries else 0, p.name.casefold())),
-        night_contributions=len(shown), night_people=len(credits_module.roll(store)),
-        revision=book.get("revision", 0), raw=book)
+        night_contributions=len(shown), night_people=len(credits_module.roll_of(lineage)),
+        revision=book.get("revision", 0), raw=book, records=records)
+
+
+def _credit(people: dict[str, Contributor], key: str, name: str, role: str) -> Contributor:
+    person = people.setdefault(key, Contributor(key, name, [], []))
+    if role not in person.roles:
+        person.roles.append(role)
+    return person
 
 
 def _visible(lineage: Lineage, record: str | None) -> bool:
@@ -127,9 +138,10 @@ _WHY = {"withdrawn": "withdrawn by its author", "rejected": "rejected or hidden 
         "deleted": "deleted", "pending": "not approved"}
 
 
-def _page(lineage: Lineage, media_dir: Path, stored: dict[str, Any], entry: int) -> Page:
+def _page(lineage: Lineage, media_dir: Path, stored: dict[str, Any], entry: int, posters: dict[str, str]) -> Page:
     story = lineage.nodes[stored["story"]] if stored.get("story") else None
-    picture = _picture(lineage, media_dir, stored["picture"], stored.get("at")) if stored.get("picture") else None
+    picture = (_picture(lineage, media_dir, stored["picture"], stored.get("at"), posters) if stored.get("picture")
+               else None)
     found = [(key, name, role) for key, name, role in _people_on(lineage, stored)]
     unique = list(dict.fromkeys((name, role, key) for key, name, role in found))
     ordered = sorted(unique, key=lambda c: credits_module.ROLES.index(c[1]))
@@ -138,10 +150,11 @@ def _page(lineage: Lineage, media_dir: Path, stored: dict[str, Any], entry: int)
                 credits=[{"name": name, "role": role} for name, role, _key in ordered])
 
 
-def _picture(lineage: Lineage, media_dir: Path, record: str, at: float | None) -> Picture:
+def _picture(lineage: Lineage, media_dir: Path, record: str, at: float | None, posters: dict[str, str]) -> Picture:
     node = lineage.nodes[record]
-    return Picture(record=record, kind=node.kind, media=media_dir / (node.media or ""), at=at, author=node.author,
-                   credits=credits_module.in_lineage(lineage, record))
+    poster = posters.get(record)
+    return Picture(record=record, kind=node.kind, media=media_dir / (poster or node.media or ""),
+                   at=None if poster else at, author=node.author, credits=credits_module.in_lineage(lineage, record))
 
 
 def _people_on(lineage: Lineage, stored: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -22,7 +22,8 @@ STORY_KINDS = ("story",)
 PICTURE_KINDS = ("drawing", "photo", "remix", "take", "clip")
 MOVING = ("take", "clip")  # a picture from these is a still, taken at ``at`` seconds
 MAX_PAGES = 400
-MOVING_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv")
+MOVING_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v")  # a file a still is taken from (pictures.py too)
+SMALLEST_PRINTED_MM = 30  # a page whose margins leave less than this across prints nothing worth reading
 
 
 def settings(title: str | None = None, foreword: str | None = None, trim: dict[str, float] | None = None) -> Change:
@@ -37,7 +38,11 @@ def settings(title: str | None = None, foreword: str | None = None, trim: dict[s
             book["foreword"] = foreword.strip()
             said.append("foreword")
         if trim is not None:
-            book["trim"] = {**book["trim"], **trim}
+            merged = {**book["trim"], **trim}
+            if merged["size_mm"] - 2 * merged["margin_mm"] < SMALLEST_PRINTED_MM:
+                raise InvalidInput(f"a {merged['size_mm']:g} mm page with {merged['margin_mm']:g} mm margins leaves "
+                                   f"less than {SMALLEST_PRINTED_MM} mm to print on", code="bad_trim")
+            book["trim"] = merged
             said.append("trim")
         return "set " + ", ".join(said) if said else "nothing"
     return change
@@ -122,11 +127,14 @@ def _picture(lineage: Lineage, record: str, at: float | None) -> dict[str, Any]:
         raise InvalidInput(f"this {node.kind} has no picture to print", code="no_media")
     if not moving:
         return {"record": record, "at": None}
-    length = (node.take or {}).get("duration")
-    start = float((node.take or {}).get("in_point") or 0.0)
+    # A take's kept part is between its in and out points: the trimmed-off slate and bow are not the take.
+    info = node.take or {}
+    start = float(info.get("in_point") or 0.0)
+    end = info.get("out_point") or info.get("duration")
     second = start if at is None else float(at)
-    if second < 0 or (length is not None and second > float(length)):
-        raise InvalidInput(f"the still must be taken between 0 and {float(length or 0):.1f} s", code="bad_still")
+    if second < start or (end is not None and second > float(end)):
+        raise InvalidInput(f"the still must be taken between {start:.1f} and {float(end or 0):.1f} s",
+                           code="bad_still")
     return {"record": record, "at": second}
 
 

@@ -4,11 +4,16 @@ and as a page, and the last render's PDF and HTML edition when there is one. Not
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from stage.book import contents, jobs, share
 from stage.records import book as book_store
+from stage.records import lineage
 from stage.records.lineage import Queryable
+
+
+log = logging.getLogger(__name__)
 
 
 def files(snapshot: Queryable, data_dir: Path) -> dict[str, bytes | Path]:
@@ -24,6 +29,11 @@ def files(snapshot: Queryable, data_dir: Path) -> dict[str, bytes | Path]:
         "book/share.html": share.to_html(held, statement).encode(),
     }
     rendered = jobs.folder_of(data_dir)
+    if not (rendered / jobs.FILES["pdf"]).is_file():
+        return out
+    if not jobs.still_showable(rendered, lineage.load(snapshot)):
+        log.warning("export: the last book render shows something that may no longer be shown; left out")
+        return out
     for kind in ("pdf", "html"):
         path = rendered / jobs.FILES[kind]
         if path.is_file():

@@ -9,6 +9,7 @@ or ``book_failed``. No Flask: ``stage.realtime.book`` starts renders, ``stage.we
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from stage.errors import NotFound
 log = logging.getLogger(__name__)
 
 FILES = {"pdf": "book.pdf", "html": "book.html", "share": "book-share.csv"}
+RECORDS = "book-records.json"  # what the last render printed or credited: stage book --records
 Emit = Callable[[str, dict[str, Any]], None]
 _BY_NIGHT: dict[Any, "BookJobs"] = {}
 
@@ -37,6 +39,17 @@ def for_night(night: Any, spawn: Callable[..., Any] | None = None, emit: Emit | 
 
 def folder_of(data_dir: Path) -> Path:
     return Path(data_dir) / "book"
+
+
+def still_showable(folder: Path, lineage: Any) -> bool:
+    """Whether everything the last render printed or credited may still be shown. A render is a copy: once a
+    record in it is withdrawn, rejected or hidden, its files are not served or archived until the book is
+    rendered again. A render without its list (made by hand, or lost) counts as not showable."""
+    try:
+        printed = json.loads((Path(folder) / RECORDS).read_text())["records"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return all(lineage.visible(record) for record in printed)
 
 
 class BookJobs:
@@ -71,7 +84,7 @@ class BookJobs:
         state = self._state
         assert state is not None
         command = ["book", "--data", str(self.settings.data_dir), "--out", str(self.folder / FILES["pdf"]),
-                   "--force", "--progress", "json"]
+                   "--force", "--records", str(self.folder / RECORDS), "--progress", "json"]
 
         def step(latest: dict[str, Any]) -> None:
             state.update(stage=latest["stage"], done=latest["done"], total=latest["total"])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from stage.book import stills
+from stage.book import edits, stills
 from stage.book.contents import Picture
 from stage.errors import InvalidInput
 
@@ -31,7 +31,7 @@ PRINT_DPI = 300
 SCREEN_PX = 1200
 JPEG_QUALITY = 90
 SCREEN_QUALITY = 85
-VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v")
+VIDEO_SUFFIXES = edits.MOVING_SUFFIXES
 KIND_WORDS = {"drawing": "drawing", "photo": "photo", "remix": "remix card", "take": "take", "clip": "clip"}
 
 

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from stage import __version__
-from stage.book import layout_check, pictures, share, typeset
+from stage.book import edits, layout_check, pictures, share, typeset
 from stage.book.contents import BookContents, Page, Picture
 from stage.errors import InvalidInput, StageError
 
@@ -108,7 +108,7 @@ class Trim:
 
 def _trim(trim: dict[str, float]) -> Trim:
     size, margin, bleed = (float(trim[k]) for k in ("size_mm", "margin_mm", "bleed_mm"))
-    if not (size > 0 and 0 <= bleed and 0 <= margin and size - 2 * margin >= 30):
+    if not (size > 0 and 0 <= bleed and 0 <= margin and size - 2 * margin >= edits.SMALLEST_PRINTED_MM):
         raise InvalidInput(f"a {size:g} mm page with {margin:g} mm margins leaves no room to print on",
                            code="bad_trim")
     return Trim(size, margin, bleed)

@@ -37,13 +37,13 @@ def record_view(lineage: Lineage, record_id: str | None) -> dict[str, Any] | Non
     if not record_id:
         return None
     node: Node | None = lineage.nodes.get(record_id)
-    if node is None:
-        return {"id": record_id, "kind": None, "author": None, "text": None, "media": None}
+    if node is None or not lineage.visible(record_id):  # withheld: what it was, not what it said or showed
+        return {"id": record_id, "kind": node.kind if node else None, "author": None, "text": None, "media": None}
     out = node.public()
     return {k: out[k] for k in ("id", "kind", "author", "text", "media")}
 
 
-def usable(lineage: Lineage, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
+def usable(lineage: Lineage, limit: int = 3000) -> dict[str, list[dict[str, Any]]]:
     """Everything the curator may put in the book, newest first: stories, and pictures (with media)."""
     shown = sorted((n for i, n in lineage.nodes.items() if lineage.visible(i)), key=lambda n: -n.created_at)
     stories = [n for n in shown if n.kind in edits.STORY_KINDS][:limit]

@@ -84,19 +84,23 @@ class Reporter:
         """Records (or takes) that may no longer be shown leave every wall and feed, and a display
         showing one gets its scene again (now without it)."""
         ids = list(ids)
-        self._book_touched(ids)
         self._feed_removed.update(ids)
         self.feed_changed(None)
         self._listener.wall_remove(ids)
         for name, scene in self._scenes().items():
             if scene.get("record") in ids:
                 self.scene_changed(name, scene)
+        self._book_touched(ids)  # last: the walls and displays first, whatever happens here
 
     def _book_touched(self, ids: list[str]) -> None:
-        """The crew's book pages on these records come or go without an edit: the book consoles hear it."""
-        book = book_store.current(self._store, self._show.title)
-        if book_store.names(book) & set(ids):
-            self._listener.book_changed(book_view.console_view(self._store, book, lineage.load(self._store)))
+        """The crew's book pages on these records come or go without an edit: the book consoles hear it. One
+        state read per decision; the book is read against the night only when it names one of ``ids``."""
+        try:
+            book = book_store.current(self._store, self._show.title)
+            if book_store.names(book) & set(ids):
+                self._listener.book_changed(book_view.console_view(self._store, book, lineage.load(self._store)))
+        except Exception:  # the book consoles miss one update (they read the book again on reconnect); never more
+            log.exception("the book consoles could not be told that a page came or went")
 
     def takes_changed(self, hidden: Iterable[str] = ()) -> None:
         """A take was stored, edited or hidden: crew libraries update; the takes just ``hidden`` (a

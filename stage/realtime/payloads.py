@@ -177,7 +177,7 @@ StillAt = Annotated[float, Field(ge=0, le=24 * 3600)]
 
 class BookSettings(Payload):
     title: str | None = Field(default=None, max_length=120)
-    foreword: str | None = Field(default=None, max_length=4000)
+    foreword: str | None = Field(default=None, max_length=1200)  # what the title page holds under the title
     size_mm: float | None = Field(default=None, ge=76, le=305)  # 3 in to 12 in square
     margin_mm: float | None = Field(default=None, ge=5, le=40)
     bleed_mm: float | None = Field(default=None, ge=0, le=10)

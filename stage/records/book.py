@@ -50,13 +50,6 @@ def edit(store: Store, actor: str, title: str, change: Callable[[dict[str, Any]]
     return draft
 
 
-def put(store: Store, book: dict[str, Any], actor: str) -> None:
-    """Keep a whole book as it is (``stage import`` of an archive that has one)."""
-    with store.transaction() as db:
-        Store.put_state(db, KEY, book)
-        Store.audit(db, actor, "book", None, change="imported", revision=book.get("revision", 0))
-
-
 def names(book: dict[str, Any]) -> set[str]:
     """Every record the book names: its pages' stories and pictures and its cover."""
     named = {p[k] for p in book["pages"] for k in ("story", "picture") if p.get(k)}

@@ -36,7 +36,11 @@ class _Contributor:
 
 def roll(store: Queryable) -> list[dict[str, Any]]:
     """Everyone who made something shown tonight, in credits order (first role, then most records)."""
-    lineage = lineage_module.load(store)
+    return roll_of(lineage_module.load(store))
+
+
+def roll_of(lineage: Lineage) -> list[dict[str, Any]]:
+    """The credits roll of a loaded lineage (a caller that already read the night reads it once)."""
     return _ordered(_collect(lineage, [i for i in lineage.nodes if lineage.visible(i)]))
 
 

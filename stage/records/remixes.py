@@ -7,6 +7,7 @@ so a remix is never stored without its lineage or without the log saying who mad
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -47,3 +48,14 @@ def story_among(store: Store, sources: list[str]) -> str:
                        tuple(sources))
     texts = {row["id"]: row["text"] for row in rows}
     return next((texts[s] for s in sources if s in texts), "")  # the first story as the sources were given
+
+
+def posters(store: Any, record_ids: list[str]) -> dict[str, str]:
+    """The poster (a card's designed PNG) of each of these remixes that has one, by record id. ``store``: the
+    night's store or a snapshot of it."""
+    if not record_ids:
+        return {}
+    keys = [KEY.format(i) for i in record_ids]
+    rows = store.query(f"SELECT key, value FROM state WHERE key IN ({','.join('?' * len(keys))})", tuple(keys))
+    found = {row["key"][len(KEY.format("")):]: (json.loads(row["value"]) or {}).get("poster") for row in rows}
+    return {record: poster for record, poster in found.items() if poster}

@@ -22,11 +22,11 @@ def init_app(app: Flask, night: Night, join_url: str) -> None:
 
 def _security_headers(response: Response) -> Response:
     host = request.host
-    response.headers["Content-Security-Policy"] = (
+    response.headers.setdefault("Content-Security-Policy", (  # a route may set a stricter one of its own
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"media-src 'self' blob:; connect-src 'self' ws://{host} wss://{host}; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
+    ))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"

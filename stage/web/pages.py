@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from stage import i18n
 from stage.book import jobs as book_jobs
-from stage.records import audit_log
+from stage.records import audit_log, lineage
 from stage.web import language
 from stage.web.auth import current_role
 from stage.web.context import join_url, night
@@ -73,7 +73,14 @@ def book_file(kind: str) -> Response:
     folder = book_jobs.folder_of(night().settings.data_dir)
     if name is None or not (folder / name).is_file():
         abort(404)
-    return send_from_directory(folder, name, as_attachment=kind != "html", max_age=0)
+    if not book_jobs.still_showable(folder, lineage.load(night().store)):
+        return Response("Something in the last render may no longer be shown: render the book again.", 409,
+                        mimetype="text/plain")
+    response = send_from_directory(folder, name, as_attachment=kind != "html", max_age=0)
+    if kind == "html":  # the edition carries its style and pictures inline, and runs nothing
+        response.headers["Content-Security-Policy"] = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                                                       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return response
 
 
 @bp.get("/display/<name>")

@@ -20,6 +20,7 @@ import html as html_module
 import io
 import json
 import re
+import shutil
 import sqlite3
 import uuid
 import zipfile
@@ -234,12 +235,15 @@ def _media(book: Rendered, record: str) -> str:
 
 
 def test_the_archive_keeps_the_book_its_share_statement_and_its_render(book: Rendered, tmp_path: Path):
-    rendered = book.night.data / "book"  # where the console's render goes: the archive takes the last one
+    data = tmp_path / "data"  # a copy of the night: this test withdraws a story the others print
+    shutil.copytree(book.night.data, data)
+    rendered = data / "book"  # where the console's render goes (stage/book/jobs.py): the archive takes the last one
     rendered.mkdir()
-    for suffix, name in ((".pdf", "book.pdf"), (".html", "book.html")):
-        (rendered / name).write_bytes(book.out.with_suffix(suffix).read_bytes())
+    run = poppler.stage_book("--data", str(data), "--out", str(rendered / "book.pdf"),
+                             "--records", str(rendered / "book-records.json"))
+    assert run.returncode == 0, run.stderr
     archive = tmp_path / "night.zip"
-    done = export(book.night.data, archive)
+    done = export(data, archive)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(archive) as z:
         names = set(z.namelist())
@@ -258,3 +262,17 @@ def test_the_archive_keeps_the_book_its_share_statement_and_its_render(book: Ren
     with sqlite3.connect(imported / "stage.db") as db:
         value = db.execute("SELECT value FROM state WHERE key = 'book'").fetchone()[0]
     assert json.loads(value) == stored, "the book comes back with the night"
+
+    # Ivy withdraws her story after the render: the render is a copy with her words in it, so it stays out.
+    store = open_store(None, data)
+    try:
+        curation.withdraw(store, book.night.phones["Ivy"].participant["id"], book.night.ids["Ivy"])  # type: ignore
+    finally:
+        store.close()
+    later = tmp_path / "later.zip"
+    assert export(data, later).returncode == 0
+    with zipfile.ZipFile(later) as z:
+        names = set(z.namelist())
+        statement = list(csv.DictReader(io.StringIO(z.read("book/share.csv").decode())))
+    assert "book/book.pdf" not in names and "book/book.html" not in names and "book/book.json" in names
+    assert "Ivy" not in {row["name"] for row in statement}

@@ -142,11 +142,13 @@ def test_two_consoles_curate_one_book_in_step(remix_night, pages, shot):  # noqa
     for page in (first, second):
         expect(page.locator("#pages li .page-text").nth(1)).to_contain_text("Tell no one")
 
-    # Eve withdraws her story: its page stays, marked, on both consoles, and leaves the totals.
+    # Eve withdraws her story: its page stays, marked, on both consoles, and leaves the totals. Her words no longer
+    # show anywhere, not even here: the page says what it was and why it is out.
     assert night.phones["Eve"].call("withdraw", {"id": sea})["ok"]
     for page in (first, second):
-        withdrawn = a_page(page, "to sea")
+        withdrawn = page.locator("#pages li").first
         expect(withdrawn).to_have_class("page is-left-out")
+        expect(withdrawn).not_to_contain_text("to sea")
         expect(withdrawn.locator(".left-out")).to_contain_text("Left out of the book: its story may no longer be "
                                                                  "shown (withdrawn by its author)")
         expect(page.locator("#totals")).to_contain_text("1 page by 2 people")

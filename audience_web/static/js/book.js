@@ -7,8 +7,9 @@ import { $, call, connect, renderCounts, showConnection, showError } from "./com
 export const socket = connect("/crew");
 showConnection(socket, $("conn"));
 // As on the crew console: only a refused login leaves the page; a restarting server is just "Reconnecting…".
-socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = "/login/crew"; });
-socket.on("session_ended", () => { window.location.href = "/login/crew"; });
+const LOGIN = "/login/crew?next=/book";  // back here once logged in (stage/web/auth.py RETURN_TO)
+socket.on("connect_error", (err) => { if (err.message === "log in first") window.location.href = LOGIN; });
+socket.on("session_ended", () => { window.location.href = LOGIN; });
 socket.on("counts", renderCounts);
 
 // The book as last heard, and what may go in it (book_suggestions: suggestions, stories, pictures).

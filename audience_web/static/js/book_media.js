@@ -5,7 +5,7 @@ import { $, el, showError } from "./common.js";
 import { kindBy, mediaName } from "./lineage.js";
 import { seconds, state } from "./book.js";
 
-const VIDEO = /\.(mp4|webm|mov|mkv)$/i;
+const VIDEO = /\.(mp4|webm|mov|mkv|m4v)$/i;  // stage/book/edits.py MOVING_SUFFIXES
 
 // A picture whose print is a still at a chosen second (stage/book/edits.py MOVING, MOVING_SUFFIXES).
 export const isMoving = (record) => ["take", "clip"].includes(record.kind) || VIDEO.test(record.media || "");

@@ -52,6 +52,8 @@ function pageItem(page, count) {
     const words = el("p", "text page-text", clip(page.story.text, 320));
     words.dir = "auto";
     body.append(words);
+  } else if (page.story) {  // withheld: the server sends what it was, never its words (they show nowhere now)
+    body.append(el("p", "page-text withheld", "A story that may no longer be shown."));
   } else {
     body.append(el("p", "muted page-text", "A picture page (no story)."));
   }

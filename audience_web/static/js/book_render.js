@@ -5,9 +5,11 @@ import { $, call, el, showError } from "./common.js";
 import { formatTime } from "./i18n.js";
 import { plural, socket, whenBook, whenRender } from "./book.js";
 
+// The steps `stage book` reports (stage/book/cli.py and render.py), in the console's words.
 const STEPS = {
-  starting: "Starting the render", pages: "Reading the pages", stills: "Taking stills from the takes",
-  typeset: "Typesetting", write: "Writing the PDF", done: "Done",
+  starting: "Starting the render", "reading the night": "Reading the night", pictures: "Preparing the pictures",
+  typesetting: "Typesetting", "writing the PDF": "Writing the PDF", "HTML edition": "Writing the HTML edition",
+  "share statement": "Writing the share statement", done: "Done",
 };
 
 let last = null;  // the render as last heard
