@@ -177,6 +177,16 @@ def test_two_consoles_curate_one_book_in_step(remix_night, pages, shot):  # noqa
     share = second.request.get(second.locator("#file-share").evaluate("a => a.href"))
     assert share.ok and "Ada" in share.text() and "Eve" not in share.text()
     shot(first, "book-rendered-1440x900")
+    # The HTML edition opens styled (its own policy lets its inline style in, and nothing else runs).
+    edition = pages._watch(first.context.new_page(), "edition")
+    answer = edition.goto(f"{night.stage.url}/book/files/html")
+    assert "style-src 'unsafe-inline'" in answer.headers["content-security-policy"]
+    assert "DejaVu" in edition.evaluate("getComputedStyle(document.documentElement).fontFamily")
+    expect(edition.locator("h1").first).to_have_text("The Cape Book")
+    # Ada withdraws a story the render printed: the render is a copy with her words, so it is no longer served.
+    assert night.phones["Ada"].call("withdraw", {"id": night.story})["ok"]
+    stale = first.request.get(f"{night.stage.url}/book/files/pdf")
+    assert stale.status == 409 and "render the book again" in stale.text()
     assert pages.errors == []
 
 
