@@ -58,6 +58,13 @@ VALID: dict[str, dict[str, Any]] = {
     "RemixSubmit": {"job": ID, "approve": False},
     "LineageQuery": {"id": ID},
     "RemixSources": {"limit": 50},
+    "BookSettings": {"title": "The Cape Book", "foreword": "Made tonight.", "size_mm": 127, "margin_mm": 12.5,
+                     "bleed_mm": 3},
+    "BookCover": {"record": ID, "at": 1.5},
+    "BookPage": {"story": ID, "picture": ID, "at": 0.5, "index": 0},
+    "BookPageUpdate": {"page": ID, "story": None, "picture": ID, "at": 2},
+    "BookPageRef": {"page": ID},
+    "BookMove": {"page": ID, "index": 3},
     "TakeState": {"take_id": ID, "state": "stopped", "reason": None},
     "Preview": {"jpeg": b"\xff\xd8\xff\xe0" + b"0" * 100},
 }
