@@ -23,7 +23,9 @@ class BookOverflow(StageError):
 
 
 def check(document: Any) -> None:
-    from weasyprint.formatting_structure import boxes
+    from stage.book import weasy
+
+    _, _, boxes = weasy.modules()
 
     for number, page in enumerate(document.pages, start=1):
         page_box = page._page_box

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from stage import __version__
-from stage.book import edits, layout_check, pictures, share, typeset
+from stage.book import edits, layout_check, pictures, share, typeset, weasy
 from stage.book.contents import BookContents, Page, Picture
 from stage.errors import InvalidInput, StageError
 
@@ -216,8 +216,7 @@ def _estimate(contents: BookContents) -> int:
 
 
 def _typeset(html: str, estimate: int, progress: Progress) -> Any:
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    HTML, URLFetcher, _ = weasy.modules()  # noqa: N806  (classes)
 
     # Only our own local files and data: nothing in a book is fetched from a network, and a picture that cannot
     # be read stops the render (it was checked, so this is a fault of ours, not a hole in the book).

@@ -9,11 +9,13 @@ import csv
 import io
 
 import pytest
+from PIL import Image
 
 from stage.book import contents as contents_module
-from stage.book import layout_check, stills
+from stage.book import layout_check, stills, weasy
 from stage.book.render import outputs, render
 from stage.errors import InvalidInput
+from stage.media.images import ImageError, ingest_image
 from tests.book import poppler
 from tests.book.nights import StoreNight, drawing_png, photo_jpeg
 
@@ -104,7 +106,7 @@ def test_a_2000_character_story_fits_its_spread_and_a_longer_one_flows_on_uncut(
 
 
 def test_the_layout_check_refuses_text_outside_its_page():
-    from weasyprint import HTML
+    HTML, _, _ = weasy.modules()  # noqa: N806  (as the renderer imports it: Pillow stays strict in this process)
 
     fits = HTML(string="<p>All of it on the page.</p>").render()
     layout_check.check(fits)
@@ -205,3 +207,17 @@ def test_a_story_always_faces_its_picture_across_a_spread(store_night: StoreNigh
     assert texts[8] == "" and len(texts) == 12
     images = [i.page for i in poppler.images(result.pdf) if i.type == "image"]
     assert images == [5, 6, 10]
+
+
+def test_typesetting_leaves_the_process_s_image_checks_strict(store_night: StoreNight, tmp_path):
+    """WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process when imported; after a render in
+    this process a truncated JPEG must still be refused (stage/book/weasy.py)."""
+    story = store_night.story("Ada", "A cape, and a book about it.")
+    render(contents_module.read(store_night.store, store_night.data / "media", store_night.book((story, None))),
+           tmp_path / "strict.pdf")
+    noisy = Image.effect_noise((400, 300), 80).convert("RGB")
+    whole = io.BytesIO()
+    noisy.save(whole, "JPEG", quality=90)
+    with pytest.raises(ImageError) as caught:
+        ingest_image(whole.getvalue()[: len(whole.getvalue()) // 2], purpose="photo")
+    assert caught.value.code == "undecodable"
