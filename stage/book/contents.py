@@ -107,7 +107,8 @@ def read(store: Queryable, media_dir: Path, book: dict[str, Any], lineage: Linea
     shown = [i for i, n in lineage.nodes.items() if lineage.visible(i)]
     return BookContents(
         title=book["title"], foreword=book.get("foreword", ""), trim=dict(book["trim"]), cover=cover, pages=pages,
-        left_out=left_out, contributors=sorted(people.values(), key=lambda p: (p.entries[0] if p.entries else 0, p.name.casefold())),
+        left_out=left_out,
+        contributors=sorted(people.values(), key=lambda p: (p.entries[0] if p.entries else 0, p.name.casefold())),
         night_contributions=len(shown), night_people=len(credits_module.roll_of(lineage)),
         revision=book.get("revision", 0), raw=book, records=records)
 
