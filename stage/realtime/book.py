@@ -21,15 +21,17 @@ from stage.records import lineage as lineage_module
 class BookEvents:
     """Needs ``self.night``, ``self.socketio`` and ``self.actor`` from the namespace."""
 
-    def _book_view(self, book: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _book_view(self, book: dict[str, Any] | None = None,
+                   lineage: lineage_module.Lineage | None = None) -> dict[str, Any]:
         night = self.night  # type: ignore[attr-defined]
         book = book or book_store.current(night.store, night.show.title)
-        return view.console_view(night.store, book, lineage_module.load(night.store))
+        return view.console_view(night.store, book, lineage or lineage_module.load(night.store))
 
-    def _edited(self, change: edits.Change) -> dict[str, Any]:
+    def _edited(self, change: edits.Change, lineage: lineage_module.Lineage | None = None) -> dict[str, Any]:
+        """``lineage``: the one the change was checked against (an edit changes no record): read the night once."""
         night = self.night  # type: ignore[attr-defined]
         book = book_store.edit(night.store, self.actor, night.show.title, change)  # type: ignore[attr-defined]
-        shown = self._book_view(book)
+        shown = self._book_view(book, lineage)
         self.socketio.emit("book", shown, namespace="/crew", to=CREW)  # type: ignore[attr-defined]
         return shown
 
@@ -70,17 +72,19 @@ class BookEvents:
 
     @handler(payloads.BookCover)
     def on_book_cover(self, payload: payloads.BookCover) -> dict[str, Any]:
-        return self._edited(edits.cover(self._lineage(), payload.record, payload.at))
+        lineage = self._lineage()
+        return self._edited(edits.cover(lineage, payload.record, payload.at), lineage)
 
     @handler(payloads.BookPage)
     def on_book_add(self, payload: payloads.BookPage) -> dict[str, Any]:
-        return self._edited(edits.add_page(self._lineage(), payload.story, payload.picture, payload.at,
-                                           payload.index))
+        lineage = self._lineage()
+        return self._edited(edits.add_page(lineage, payload.story, payload.picture, payload.at, payload.index), lineage)
 
     @handler(payloads.BookPageUpdate)
     def on_book_update(self, payload: payloads.BookPageUpdate) -> dict[str, Any]:
-        return self._edited(edits.update_page(self._lineage(), payload.page, payload.story, payload.picture,
-                                              payload.at))
+        lineage = self._lineage()
+        return self._edited(edits.update_page(lineage, payload.page, payload.story, payload.picture, payload.at),
+                            lineage)
 
     @handler(payloads.BookPageRef)
     def on_book_remove(self, payload: payloads.BookPageRef) -> dict[str, Any]:
