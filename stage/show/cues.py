@@ -89,6 +89,22 @@ class StopCue(CueBase):
     type: Literal["stop"]
 
 
+class LightCue(CueBase):
+    """Fade to a look of ``dmx.looks`` (and/or ``levels`` on top of it) over ``fade`` seconds: Stage's own DMX."""
+
+    type: Literal["light"]
+    look: str | None = None
+    levels: dict[str, dict[str, float]] = {}  # fixture or group -> parameter -> level (0-100; raw: 0-255)
+    fade: float = Field(default=0, ge=0, le=3600)
+    curve: Literal["linear", "s_curve", "ease_in", "ease_out"] = "linear"
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> "LightCue":
+        if self.look is None and not self.levels:
+            raise ValueError("a light cue needs 'look' (a look of dmx.looks) or 'levels'")
+        return self
+
+
 class GroupCue(CueBase):
     type: Literal["group"]
     mode: Literal["parallel", "sequence"] = "parallel"
@@ -96,7 +112,7 @@ class GroupCue(CueBase):
 
 
 Cue = Annotated[
-    Union[DisplayCue, PromptCue, OscCue, RecordCue, WaitCue, NoteCue, StopCue, GroupCue],
+    Union[DisplayCue, PromptCue, OscCue, RecordCue, LightCue, WaitCue, NoteCue, StopCue, GroupCue],
     Field(discriminator="type"),
 ]
 GroupCue.model_rebuild()

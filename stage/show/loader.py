@@ -10,6 +10,7 @@ import yaml
 from PIL import Image
 from pydantic import ValidationError
 
+from stage.dmx.checks import problems as dmx_problems
 from stage.errors import ShowFileError, ShowProblem, StageError
 from stage.lighting.profiles import messages_for
 from stage.show.models import DisplayCue, GroupCue, OscCue, PromptCue, RecordCue, Show
@@ -22,7 +23,7 @@ Loc = tuple[Any, ...]
 MAX_SHOW_BYTES = 1024 * 1024
 
 
-def load_show(path: str | Path) -> Show:
+def load_show(path: str | Path, resolve_nodes: bool = False) -> Show:
     path = Path(path)
     raw = _read_capped(path)
     try:
@@ -32,7 +33,7 @@ def load_show(path: str | Path) -> Show:
         line, column = reader_position(before, len(before))
         raise ShowFileError([ShowProblem(str(path), line, column, "",
                                          f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")]) from None
-    return parse_show(text, str(path))
+    return parse_show(text, str(path), resolve_nodes)
 
 
 def _read_capped(path: Path) -> bytes:
@@ -54,7 +55,9 @@ def _too_large(filename: str) -> ShowProblem:
                        "(a show file describes a night; media go beside it)")
 
 
-def parse_show(text: str, filename: str = "<show>") -> Show:
+def parse_show(text: str, filename: str = "<show>", resolve_nodes: bool = False) -> Show:
+    """``resolve_nodes``: also check that DMX node names resolve (``stage check``; ``serve`` starts anyway and
+    retries, because a DNS hiccup before doors must not keep them shut)."""
     if len(text) > MAX_SHOW_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_SHOW_BYTES:
         raise ShowFileError([_too_large(filename)])  # the cap is in bytes, as load_show reads it
     data, marks = _parse_yaml(text, filename)
@@ -64,7 +67,9 @@ def parse_show(text: str, filename: str = "<show>") -> Show:
         show = Show.model_validate(data)
     except ValidationError as exc:
         raise ShowFileError([_problem(filename, data, marks, err) for err in exc.errors()]) from None
-    errors = _reference_errors(show) + _file_errors(show, Path(filename).parent)
+    base = Path(filename).parent
+    errors = _reference_errors(show) + _file_errors(show, base)
+    errors += dmx_problems(show, base, resolve_nodes)
     problems = [_at(filename, data, marks, loc, msg) for loc, msg in errors]
     if problems:
         raise ShowFileError(problems)
@@ -175,7 +180,7 @@ def _problem(filename: str, data: Any, marks: dict[Loc, yaml.Mark], err: dict) -
         loc = loc + ("type",)
         message = f"unknown cue type {err['input'].get('type')!r}; expected one of {err['ctx']['expected_tags']}"
     elif err["type"] == "union_tag_not_found":
-        message = "a cue needs a 'type' (display, prompt, osc, record, wait, note, stop, group)"
+        message = "a cue needs a 'type' (display, prompt, osc, record, light, wait, note, stop, group)"
     elif err["type"] == "extra_forbidden":
         path = _data_path(data, loc)
         key_mark = marks.get(path[:-1] + (path[-1], "<key>")) if path else None

@@ -14,14 +14,15 @@ from pydantic import Field, field_validator, model_validator
 
 from stage import i18n
 from stage.show.base import NAME, Model
-from stage.show.cues import (SCENES, Cue, CueBase, DisplayCue, GroupCue, NoteCue, OscArg, OscCue, PromptCue,
-                             RecordCue, StopCue, WaitCue, flatten, numbered)
+from stage.show.cues import (SCENES, Cue, CueBase, DisplayCue, GroupCue, LightCue, NoteCue, OscArg, OscCue,
+                             PromptCue, RecordCue, StopCue, WaitCue, flatten, numbered)
+from stage.show.dmx import DmxSection
 
 __all__ = [
     "NAME", "SCENES", "Model", "ServerSection", "Moderation", "Theme", "SafeArea", "RemixSettings", "Display",
-    "Wifi", "Prompt", "OscTarget", "OscIn", "Rig", "Limits", "Consent", "Panic", "Show",
-    "Cue", "CueBase", "DisplayCue", "PromptCue", "OscArg", "OscCue", "RecordCue", "WaitCue", "NoteCue", "StopCue",
-    "GroupCue",
+    "Wifi", "Prompt", "OscTarget", "OscIn", "Rig", "Limits", "Consent", "Panic", "Show", "DmxSection",
+    "Cue", "CueBase", "DisplayCue", "PromptCue", "OscArg", "OscCue", "RecordCue", "LightCue", "WaitCue", "NoteCue",
+    "StopCue", "GroupCue",
 ]
 
 
@@ -221,6 +222,8 @@ class Panic(Model):
     scene: Literal["hold", "blank", "join", "wall", "message"] = "hold"  # hold: displays keep their scene
     text: str | None = Field(default=None, max_length=500)
     osc: tuple["Cue", ...] = ()  # osc cues sent on panic (their ids default to panic.1, ...)
+    lights: Literal["hold", "blackout"] = "hold"  # Stage's DMX: hold the levels (a dark bar is a hazard) or fade out
+    lights_fade: float = Field(default=0, ge=0, le=60)  # the blackout's fade, in seconds
 
 
 class Show(Model):
@@ -242,6 +245,7 @@ class Show(Model):
     osc_in: OscIn = OscIn()
     wifi: Wifi | None = None
     rigs: tuple[Rig, ...] = ()
+    dmx: DmxSection | None = None  # Stage's own DMX out (stage/dmx/), for rooms with no lighting console
     cues: tuple[Cue, ...] = Field(min_length=1)
 
     @model_validator(mode="before")
