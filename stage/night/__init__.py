@@ -30,6 +30,7 @@ from stage.lighting.sender import OscSender
 from stage.media.library import MediaLibrary
 from stage.night.audience import AudienceUseCases
 from stage.night.cues import CueDispatch
+from stage.night.lights import Lights
 from stage.night.listener import Headcount, NightListener
 from stage.night.moderation import ModerationUseCases
 from stage.night.reports import Reporter
@@ -68,7 +69,9 @@ class Night:
         self.prompts = PromptBoard(show, store, listener.prompt_changed)
         self.displays = DisplayBoard(show, store, self.reports.scene_changed)
         self.recording = Recording(show, store, lambda: self.cues.chosen_for("story"))
-        self.cues = CueDispatch(show, store, self.prompts, self.displays, osc, self.recording)
+        # Stage's own DMX (show.dmx): DMX out itself is a conducting duty the server attaches (stage/server.py).
+        self.lights = Lights(show, store, clock, settings.show_path.parent, listener.dmx_changed) if show.dmx else None
+        self.cues = CueDispatch(show, store, self.prompts, self.displays, osc, self.recording, self.lights)
         self.engine = CueEngine(show, store, self.cues, listener.cues_changed, clock)
         self.moderation = ModerationUseCases(store, self.displays, self.reports)
         self.audience = AudienceUseCases(settings, show, store, self.reports, prompts=self.prompts,
@@ -105,6 +108,8 @@ class Night:
             "cue": self.engine.standby if self.conducting() else self.engine.stored_standby(),
             "pending": moderation.count_pending(self.store),
         }
+        if self.lights is not None:
+            health["dmx"] = {name: node["status"] for name, node in self.lights.status()["nodes"].items()}
         if self.message_queue is not None:
             health["message_queue"] = self.message_queue()
         return health

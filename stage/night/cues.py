@@ -1,7 +1,8 @@
 """Cue actions: what a fired cue does to the night (``stage.show.playback.CueActions``).
 
 The cue engine owns timing and states; this dispatches each cue's action to the board that acts
-on it (prompts, displays, OSC out, recording on the rigs) and runs the show's panic actions. A record
+on it (prompts, displays, OSC out, Stage's own lights, recording on the rigs) and runs the show's panic
+actions. A light cue lasts as long as its fade. A record
 cue that starts a take lasts as long as the take (``Ongoing``): its group reads running, not done,
 while the camera rolls.
 """
@@ -16,20 +17,22 @@ from stage.errors import CueError, StageError
 from stage.lighting.sender import OscSender
 from stage.records.store import Store
 from stage.night.recording import Recording
-from stage.show.models import CueBase, DisplayCue, OscCue, PromptCue, RecordCue, Show
+from stage.night.lights import Lights
+from stage.show.models import CueBase, DisplayCue, LightCue, OscCue, PromptCue, RecordCue, Show
 from stage.show.playback import Ongoing
 from stage.show.prompts import PromptBoard
 
 
 class CueDispatch:
     def __init__(self, show: Show, store: Store, prompts: PromptBoard, displays: DisplayBoard, osc: OscSender,
-                 recording: Recording) -> None:
+                 recording: Recording, lights: Lights | None = None) -> None:
         self._show = show
         self._store = store
         self._prompts = prompts
         self._displays = displays
         self._osc = osc
         self._recording = recording
+        self._lights = lights
 
     def fire(self, cue: CueBase, actor: str) -> Ongoing | None:
         if isinstance(cue, PromptCue):
@@ -42,6 +45,8 @@ class CueDispatch:
                                      transition=cue.transition, fade=cue.fade, rig=cue.rig, end=cue.end)
         elif isinstance(cue, OscCue):
             self._osc.send_cue(cue)
+        elif isinstance(cue, LightCue) and self._lights is not None:  # the loader refuses one without dmx:
+            return self._lights.fire(cue, actor)
         elif isinstance(cue, RecordCue):
             started = self._recording.cue(cue, actor)
             if cue.action == "start":
@@ -69,7 +74,8 @@ class CueDispatch:
             except StageError as exc:
                 problems.append(f"{cue.id}: {exc.message}")
         problems += self._recording.panic(actor)
-        return {"scene": panic.scene, "problems": problems}
+        lights = self._lights.panic(actor) if self._lights is not None else None
+        return {"scene": panic.scene, "problems": problems, **({"lights": lights} if lights else {})}
 
     def chosen_for(self, scene: str) -> str | None:
         """The record a story, image or media scene shows (what a moderator last sent there)."""

@@ -52,6 +52,9 @@ class NightListener(Protocol):
     def archive_progress(self, progress: dict[str, Any]) -> None:
         """The host console's export of the night (stage/archive/background.py) moved on, finished or failed."""
 
+    def dmx_changed(self, status: dict[str, Any]) -> None:
+        """Stage's DMX out: a node's status or the grand master changed (``Lights.status``)."""
+
     def book_changed(self, book: dict[str, Any]) -> None:
         """A record in the night's book may be shown again, or no longer: the book as the consoles show it."""
 

@@ -121,6 +121,10 @@ class Broadcaster:
         self.socketio.emit("take_upload", {"take_id": take_id, "rig": rig, "received": received}, namespace="/crew",
                            to=CREW)
 
+    def dmx_changed(self, status: dict[str, Any]) -> None:
+        """Stage's DMX out: a node went up or down, or the grand master moved (never per frame)."""
+        self.socketio.emit("dmx", status, namespace="/host", to=HOSTS)
+
     def book_changed(self, book: dict[str, Any]) -> None:
         self.socketio.emit("book", book, namespace="/crew", to=CREW)
 

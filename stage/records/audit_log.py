@@ -22,7 +22,7 @@ COLUMNS = ("seq", "at", "actor", "action", "subject", "detail")
 ROLES = ("host", "moderator", "crew")  # a console actor is "<role>:<session or socket prefix>"
 SYSTEM = {"engine": "cue engine", "osc": "OSC out", "osc-remote": "OSC remote", "stage": "Stage",
           "auto-approve": "auto-approve"}
-CUE_ACTIONS = {"go", "go_debounced", "back", "jump", "auto_continue", "auto_follow"}
+CUE_ACTIONS = {"go", "go_debounced", "back", "jump", "auto_continue", "auto_follow", "light_fired"}
 EXCERPT = 40  # characters of a record's text that name it in the log
 
 

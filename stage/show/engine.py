@@ -31,8 +31,7 @@ STATES_KEY = "cues.states"
 class CueEngine:
     def __init__(self, show: Show, store: Store, actions: CueActions, on_change: Callable[[dict[str, Any]], None],
                  clock: Clock) -> None:
-        self._show, self._store = show, store
-        self._actions, self._on_change, self._clock = actions, on_change, clock
+        self._show, self._store, self._actions, self._on_change, self._clock = show, store, actions, on_change, clock
         self._debounce = show.go_debounce_ms / 1000
         self._lock = threading.RLock()
         self._ids = [cue.id for cue in show.cues]
@@ -182,8 +181,7 @@ class CueEngine:
         self._action_ended(active, actor)
 
     def _watch(self, active: Active) -> None:
-        """Look again in a moment whether a lasting action has ended (it may end without a word to the
-        engine: a rig stopped from the crew console or by its agent). Every change looks too (``_changed``)."""
+        """Look again soon whether a lasting action has ended (a rig stopped by its agent tells no engine)."""
         def check() -> None:
             with self._lock:
                 active.timers.remove(timer)  # one pending look at a time, however long the take
@@ -194,7 +192,9 @@ class CueEngine:
                 self._action_ended(active, active.actor)
             self._changed()
 
-        timer = self._clock.call_later(HOLD_CHECK_SECONDS, check)
+        ends = active.ongoing.ends if active.ongoing else None  # a fade: look exactly when it ends, for its follow
+        delay = HOLD_CHECK_SECONDS if ends is None else min(HOLD_CHECK_SECONDS, max(0.0, ends - self._clock.now()))
+        timer = self._clock.call_later(delay, check)
         active.timers.append(timer)
 
     def _end_holds(self) -> None:

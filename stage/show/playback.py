@@ -51,6 +51,8 @@ class Ongoing:
 
     running: Callable[[], bool]
     detail: dict[str, Any] = field(default_factory=dict)
+    ends: float | None = None  # when it ends by itself (a light cue's fade), on the engine's clock: looked at then
+    stop: Callable[[], None] | None = None  # what a stop, a stop cue or panic does to it (a fade holds where it is)
 
 
 @dataclass(eq=False)
@@ -70,6 +72,11 @@ class Active:
     def cancel(self) -> None:
         for timer in self.timers:
             timer.cancel()
+        if self.ongoing is not None and self.ongoing.stop is not None and not self.action_over:
+            try:
+                self.ongoing.stop()
+            except Exception:  # the rest of the stop (other cues, panic) must still happen
+                log.exception("cue %s: could not stop its action", self.cue.id)
 
     def still_going(self) -> bool:
         """Whether its lasting action still runs (False for an action that does not last)."""
