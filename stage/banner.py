@@ -34,6 +34,10 @@ def print_banner(console: Console, join_url: str, settings: Any, show: Show, dis
         console.print(f"OSC remote       {osc_in}  (/stage/go, /stage/back, ...)")
     if settings.osc_dry_run:
         console.print("OSC dry run      messages are logged, not sent")
+    if show.dmx is not None:
+        nodes = ", ".join(f"{n.name} ({n.protocol} {n.address or n.send})" for n in show.dmx.nodes)
+        console.print(f"DMX out          {'dry run: frames are logged, not sent' if settings.dmx_dry_run else nodes}",
+                      markup=False)
     for rig in show.rigs:
         started = rig.local and settings.local_rigs
         how = "agent started here" if started else "start its agent with: STAGE_CREW_PASSWORD=<crew passphrase> " \

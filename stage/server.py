@@ -127,12 +127,21 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         control = RemoteControl(night.engine, night.displays, night.cues.chosen_for)
         remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, control,
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
+    dmx = None
+    if night.lights is not None and show.dmx is not None:  # sends only where the show runs: a conducting duty
+        from stage.dmx.output import DmxOutput  # a show without lights never loads DMX out
+
+        dmx = DmxOutput(show.dmx.nodes, rate=show.dmx.rate, source=night.lights, cid=night.lights.cid(),
+                        default_source_name=f"Stage: {show.title}", spawn=socketio.start_background_task,
+                        sleep=socketio.sleep, dry_run=settings.dmx_dry_run, on_status=lambda _: night.lights.report())
+        night.lights.output = dmx
     web.init_app(app, night, join_url)
     app.extensions["stage.watchers"] = realtime.init_app(socketio, night, hub)
     app.extensions["stage.socketio"] = socketio
     app.extensions["stage.store"] = store
     app.extensions["stage.osc"] = (osc, remote)
     app.extensions["stage.cluster"] = cluster
+    app.extensions["stage.dmx"] = dmx
     log.info("show %r loaded: %d cues, %d displays; data in %s", show.title, len(show.flat_cues()),
              len(show.displays), settings.data_dir)
     return app, socketio
@@ -167,7 +176,14 @@ def start_serving(app: Flask, duties: tuple[Callable[[], None], ...] = ()) -> No
         for watcher in watchers.conducting:
             socketio.start_background_task(watcher)
 
-    conducting = [osc_in, display_watchers, *(lambda first, duty=duty: duty() for duty in duties)]
+    def dmx_out(first: bool) -> None:
+        dmx = app.extensions["stage.dmx"]
+        if dmx is not None:
+            if not first:  # a takeover: hold the levels the last conductor stored
+                night.lights.reload()
+            dmx.start()
+
+    conducting = [osc_in, display_watchers, dmx_out, *(lambda first, duty=duty: duty() for duty in duties)]
     cluster: Cluster | None = app.extensions["stage.cluster"]
     if cluster is None:
         for duty in conducting:

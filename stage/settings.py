@@ -68,6 +68,7 @@ class Settings:
     worker: str | None = None  # this process's name under `stage serve --workers` (it prints no banner then)
     osc_port: int | None = None  # OSC in; overrides the show's osc_in.port
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
+    dmx_dry_run: bool = False  # log the show's DMX frames instead of sending them (stage/dmx/output.py)
     socketio_js: Path = field(default_factory=resources.socketio_client)
     max_upload_bytes: int = 25 * 1024 * 1024
     # Socket.IO message caps and byte budgets are the transport's (stage/realtime/transport.py).

@@ -37,9 +37,13 @@ from tests.lighting.osc_peers import free_udp_port
 from tests.stage_process import DEMO_SHOW, StageProcess
 
 
-def demo_show(tmp_path: Path, lights_port: int | None = None, osc_in: str = "") -> Path:
-    """The demo night with its lighting target on a free loopback port (tests never use fixed ports)."""
+def demo_show(tmp_path: Path, lights_port: int | None = None, osc_in: str = "", dmx_port: int | None = None) -> Path:
+    """The demo night with its lighting target and its DMX node on free loopback ports (tests never use fixed
+    ports: a test's sACN receiver must hear only its own server)."""
     text = DEMO_SHOW.read_text().replace("    port: 8000", f"    port: {lights_port or free_udp_port()}")
+    node = "address: 127.0.0.1, universes: [1]}"
+    assert node in text, "the demo's DMX node moved: update tests/conftest.py"
+    text = text.replace(node, f"address: 127.0.0.1, port: {dmx_port or free_udp_port()}, universes: [1]}}")
     if osc_in:
         text = text.replace("\nrigs:", f"\nosc_in:\n{osc_in}\n\nrigs:", 1)
     path = tmp_path / "tiny-stories.yaml"

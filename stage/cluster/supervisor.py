@@ -86,6 +86,8 @@ def worker_commands(settings: Any, workers: int, public: str) -> dict[str, tuple
             command += ["--behind-proxy", str(settings.behind_proxy + 1)]
         if settings.osc_dry_run:
             command.append("--osc-dry-run")
+        if settings.dmx_dry_run:
+            command.append("--dmx-dry-run")
         if not settings.local_rigs:
             command.append("--no-local-rigs")
         out[f"w{k}"] = (port, command)

@@ -71,9 +71,7 @@ class Lights:
             return None
         ends = now + cue.fade
         return Ongoing(running=lambda: self.mixer.running(cue.id, self._clock.now()),
-                       detail={"ends": ends, "fade": {"to": cue.look or "levels", "seconds": cue.fade,
-                                                      "curve": cue.curve}},
-                       ends=ends, stop=lambda: self.hold(cue.id))
+                       detail={"ends": ends}, ends=ends, stop=lambda: self.hold(cue.id))
 
     def hold(self, cue_id: str) -> None:
         """A stop, a stop cue or panic: the cue's fade stays where it is."""

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
+from stage.errors import NotFound
 from stage.realtime import payloads
 from stage.realtime.audience import prompt_public
 from stage.limiter import log_sometimes
@@ -146,6 +147,8 @@ class HostNamespace(ConsoleNamespace):
         self.reply("prompt", {"prompt": prompt_public(self.night.prompts.current)})
         self.reply("displays", {"displays": self.night.reports.display_states()})
         self.reply("osc", {"targets": self.night.osc.status()})
+        if self.night.lights is not None:
+            self.reply("dmx", self.night.lights.status())
         self.reply("volunteers", {"volunteers": volunteers.listing(self.night.store)})
 
     @handler(payloads.Empty)
@@ -167,6 +170,12 @@ class HostNamespace(ConsoleNamespace):
     @handler(payloads.Empty)
     def on_panic(self, _: payloads.Empty) -> dict[str, Any]:
         return {"panic": self.night.engine.panic(self.actor)}
+
+    @handler(payloads.GrandMaster)
+    def on_grand_master(self, payload: payloads.GrandMaster) -> dict[str, Any]:
+        if self.night.lights is None:
+            raise NotFound("this show has no dmx: section: Stage drives no lights itself")
+        return {"grand_master": self.night.lights.set_grand_master(payload.level, self.actor)}
 
     @handler(payloads.SendToDisplay)
     def on_send_to_display(self, payload: payloads.SendToDisplay) -> dict[str, Any]:

@@ -94,6 +94,12 @@ class Jump(Payload):
     cue: str = Field(max_length=32)
 
 
+class GrandMaster(Payload):
+    """The host console's grand master for Stage's own DMX: 0-100 % of every intensity."""
+
+    level: float = Field(ge=0, le=100, allow_inf_nan=False)
+
+
 class SendToDisplay(Payload):
     display: str = Field(max_length=40)
     record: Uuid

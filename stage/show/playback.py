@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import logging
 
 from stage.show.clock import Timer
-from stage.show.models import CueBase, GroupCue
+from stage.show.models import CueBase, GroupCue, LightCue
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ def snapshot(cues: tuple[CueBase, ...], states: dict[str, dict[str, Any]], stand
                 state["state"] = State.STANDBY.value
             rows.append({"id": cue.id, "name": cue.name, "type": cue.type, "depth": depth,
                          "standby": cue.id == standby, **state})
+            if isinstance(cue, LightCue):  # what the fade is, for its progress bar and the operator's eye
+                rows[-1]["fade"] = {"to": cue.look or "levels", "seconds": cue.fade, "curve": cue.curve}
             if isinstance(cue, GroupCue):
                 walk(cue.cues, depth + 1)
 

@@ -43,6 +43,7 @@ VALID: dict[str, dict[str, Any]] = {
     "CaptureAuth": {"token": "t", "rig": "stage-left"},
     "Ban": {"participant": ID},
     "Jump": {"cue": "3"},
+    "GrandMaster": {"level": 50},
     "SendToDisplay": {"display": "main", "record": ID},
     "AuditQuery": {"action": None, "limit": 10},
     "DisplayProblem": {"message": "the video stalled"},

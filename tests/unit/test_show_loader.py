@@ -25,10 +25,10 @@ def problems(text: str) -> list[str]:
 def test_demo_show_describes_a_whole_night():
     show = load_show(DEMO)
     types = {c.type for c in show.flat_cues()}
-    assert {"display", "prompt", "osc", "record", "group"} <= types
+    assert {"display", "prompt", "osc", "record", "light", "group"} <= types
     assert [c.id for c in show.cues] == ["1", "2", "3", "4", "5", "6", "7", "8"]
     group = show.cues[4]
-    assert isinstance(group, GroupCue) and [c.id for c in group.cues] == ["5.1", "5.2", "5.3"]
+    assert isinstance(group, GroupCue) and [c.id for c in group.cues] == ["5.1", "5.2", "5.3", "5.4"]
     osc = group.cues[0]
     assert isinstance(osc, OscCue) and osc.intent == "fire_cue" and osc.cue_list == 1 and osc.cue_number == "12"
     assert show.prompt("cape").max_words == 30
