@@ -129,11 +129,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
     dmx = None
     if night.lights is not None and show.dmx is not None:  # sends only where the show runs: a conducting duty
-        from stage.dmx.output import DmxOutput  # a show without lights never loads DMX out
-
-        dmx = DmxOutput(show.dmx.nodes, rate=show.dmx.rate, source=night.lights, cid=night.lights.cid(),
-                        default_source_name=f"Stage: {show.title}", spawn=socketio.start_background_task,
-                        sleep=socketio.sleep, dry_run=settings.dmx_dry_run, on_status=lambda _: night.lights.report())
+        dmx = dmx_out(settings, show, night, socketio)
         night.lights.output = dmx
     web.init_app(app, night, join_url)
     app.extensions["stage.watchers"] = realtime.init_app(socketio, night, hub)
@@ -145,6 +141,23 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
     log.info("show %r loaded: %d cues, %d displays; data in %s", show.title, len(show.flat_cues()),
              len(show.displays), settings.data_dir)
     return app, socketio
+
+
+def dmx_out(settings: Settings, show: Show, night: Night, socketio: SocketIO) -> Any:
+    """DMX out for a show with lights: in a process of its own (a steady 40 Hz under a full room: bench/dmx_jitter.py),
+    or in the server (STAGE_DMX_OUTPUT=inline, the benchmark's comparison). A show without lights loads neither."""
+    assert show.dmx is not None and night.lights is not None
+    lights = night.lights
+    common = dict(source=lights, cid=lights.cid(), default_source_name=f"Stage: {show.title}",
+                  spawn=socketio.start_background_task, sleep=socketio.sleep, dry_run=settings.dmx_dry_run,
+                  on_status=lambda _: lights.report())
+    if settings.dmx_output == "inline":
+        from stage.dmx.output import DmxOutput
+
+        return DmxOutput(show.dmx.nodes, rate=show.dmx.rate, **common)
+    from stage.dmx.process import DmxProcess
+
+    return DmxProcess(show.dmx, settings.show_path.parent, **common)
 
 
 def start_serving(app: Flask, duties: tuple[Callable[[], None], ...] = ()) -> None:

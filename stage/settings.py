@@ -40,6 +40,7 @@ ENV = {
     "STAGE_BEHIND_PROXY": "behind_proxy",
     "STAGE_LOG_LEVEL": "log_level",
     "STAGE_METRICS_BIND": "metrics_bind",
+    "STAGE_DMX_OUTPUT": "dmx_output",
 }
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -69,6 +70,8 @@ class Settings:
     osc_port: int | None = None  # OSC in; overrides the show's osc_in.port
     osc_dry_run: bool = False  # log OSC instead of sending it (rehearsals without the rig)
     dmx_dry_run: bool = False  # log the show's DMX frames instead of sending them (stage/dmx/output.py)
+    # DMX out in its own process (stage/dmx/process.py), or "inline" in the server: the benchmark's comparison
+    dmx_output: str = "process"
     socketio_js: Path = field(default_factory=resources.socketio_client)
     max_upload_bytes: int = 25 * 1024 * 1024
     # Socket.IO message caps and byte budgets are the transport's (stage/realtime/transport.py).
@@ -111,6 +114,8 @@ class Settings:
         if values.get("http_port") is not None and values["http_port"] == values["port"]:
             raise ValueError(f"--http-port {values['http_port']} is the HTTPS port too: give HTTPS another --port "
                              "(like 8443)")
+        if values.get("dmx_output", "process") not in ("process", "inline"):
+            raise ValueError(f"STAGE_DMX_OUTPUT is process or inline, not {values['dmx_output']!r}")
         level = str(values.get("log_level", "info")).lower()
         if level not in LOG_LEVELS:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {values['log_level']!r}")

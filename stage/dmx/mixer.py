@@ -212,11 +212,12 @@ class Mixer:
             fixtures.setdefault(fixture, {})[parameter] = entry
         return {"version": STATE_VERSION, "fixtures": fixtures}
 
-    def restore(self, state: dict[str, Any], now: float) -> None:
+    def restore(self, state: dict[str, Any], now: float, hold: bool = True) -> None:
         """After a restart: every parameter holds the level its saved state reads ``elapsed`` s into its fade; no
         fade continues (its cue reads ``stopped``). To hold where a fade had got to by now, age the saved state
         first (:func:`aged`). Parameters the patch no longer has, or entries that do not read, are skipped and
-        logged: a stale state must not keep the night from starting."""
+        logged: a stale state must not keep the night from starting. ``hold=False`` (DMX out's own process, fed
+        the server's mixer): fades go on from where they are, as if started ``elapsed`` s before ``now``."""
         restored: dict[Key, _Level] = {}
         fixtures = state.get("fixtures") if isinstance(state, dict) else None
         for fixture, parameters in (fixtures if isinstance(fixtures, dict) else {}).items():
@@ -226,9 +227,17 @@ class Mixer:
                 if key not in self._channels or value is None:
                     log.warning("DMX state: skipping %s.%s (%r)", fixture, parameter, entry)
                     continue
-                restored[key] = _static(value, str(entry.get("owner", "restored")))
+                owner = str(entry.get("owner", "restored"))
+                if hold or "elapsed" not in entry:
+                    restored[key] = _static(value, owner)
+                else:
+                    restored[key] = _fade(float(entry["from"]), float(entry["to"]), now - float(entry["elapsed"]),
+                                          float(entry["fade"]), entry.get("curve", "linear"), owner)
+        ends: dict[int, float] = {}
+        for key, level in restored.items():
+            ends[self._universes[key]] = max(ends.get(self._universes[key], -math.inf), level.end)
         with self._write_lock:
-            self._snap = _Snapshot(restored, {})
+            self._snap = _Snapshot(restored, ends)
 
     # -- inside --------------------------------------------------------------------------------------------------
 

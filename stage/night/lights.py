@@ -102,6 +102,11 @@ class Lights:
     def changing(self, universe: int, now: float) -> bool:
         return self.mixer.changing(universe, now)
 
+    def snapshot(self) -> dict[str, Any]:
+        """Everything DMX out in its own process needs to render frames from now on (stage/dmx/child.py)."""
+        now = self._clock.now()
+        return {"levels": self.mixer.state(now), "at": now, "grand_master": self.grand_master}
+
     def status(self) -> dict[str, Any]:
         """What the host console shows (``dmx``): each node's status and the grand master."""
         nodes = self.output.status() if self.output is not None else {}

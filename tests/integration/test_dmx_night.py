@@ -8,6 +8,8 @@ tests/dmx/receivers.py); everything is sent unicast to 127.0.0.1, never multicas
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import uuid
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from tests.conftest import PeerFactory, demo_show
 from tests.dmx.receivers import ArtNetReceiver, SacnReceiver, artnet_sequence_ok, sacn_sequence_ok
 from tests.lighting.osc_peers import free_udp_port
 from tests.peers import go
-from tests.stage_process import DEMO_SHOW, StageProcess
+from tests.stage_process import DEMO_SHOW, StageProcess, descendants
 from tests.waiting import wait_until
 
 DEMO = yaml.safe_load(DEMO_SHOW.read_text())
@@ -42,7 +44,8 @@ def slots(look: dict) -> list[int]:
 
 
 class Night:
-    def __init__(self, tmp_path: Path, protocol: str = "sacn", panic: str = "", dead_node: bool = False) -> None:
+    def __init__(self, tmp_path: Path, protocol: str = "sacn", panic: str = "", dead_node: bool = False,
+                 output: str = "process") -> None:
         tmp_path.mkdir(parents=True)
         self.receiver = SacnReceiver() if protocol == "sacn" else ArtNetReceiver()
         self.protocol = protocol
@@ -57,7 +60,7 @@ class Night:
             text = text.replace("\nrigs:", f"\npanic: {panic}\n\nrigs:", 1)
         show = tmp_path / "lights.yaml"
         show.write_text(text)
-        self.server = StageProcess(show, tmp_path / "data").start()
+        self.server = StageProcess(show, tmp_path / "data", extra_env={"STAGE_DMX_OUTPUT": output}).start()
         self.peers = PeerFactory(self.server)
         self.host = self.peers.host()
 
@@ -115,9 +118,9 @@ def on_the_curve(frames: list[tuple[float, bytes]], start: int, end: int, second
     assert worst < 0.25, f"a frame {worst:.3f} s off the {curve} curve"
 
 
-@pytest.mark.parametrize("protocol", ["sacn", "artnet"])
-def test_go_on_the_performance_fades_the_stage_look_in(night, protocol):
-    lights = night(protocol=protocol)
+@pytest.mark.parametrize("protocol, output", [("sacn", "process"), ("artnet", "process"), ("sacn", "inline")])
+def test_go_on_the_performance_fades_the_stage_look_in(night, protocol, output):
+    lights = night(protocol=protocol, output=output)
     lights.wait_slots([0] * 11, "the keep-alive of a dark universe")
     fired = lights.go_to("5")
     assert fired["cue"] == "5"
@@ -183,3 +186,21 @@ def test_a_dead_node_leaves_the_night_running(night):
     lights.wait_slots(slots(LOOKS["stage"]), "the stage look on the node that works")
     health = requests.get(f"{lights.server.url}/healthz", timeout=5).json()
     assert health["dmx"] == {"stage-node": "ok", "dead": "down"}
+
+
+def test_dmx_out_killed_comes_back_with_the_levels_the_room_saw(night):
+    lights = night()
+    lights.go_to("5")
+    lights.wait_slots(slots(LOOKS["stage"]), "the stage look")
+    children = [pid for pid in descendants(lights.server.proc.pid)
+                if "stage.dmx.child" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+    assert len(children) == 1, children
+    os.kill(children[0], signal.SIGKILL)
+    restarting = lights.host.wait_for("dmx", lambda s: s["nodes"]["stage-node"]["status"] == "restarting")
+    assert "starting it again" in restarting["nodes"]["stage-node"]["error"]
+    heard = len(lights.receiver.settle())
+    # A new DMX out, a new sequence: frames come back, with the stage look held as it was
+    back = wait_until(lambda: (lambda d: d[heard:] if len(d) > heard else None)(lights.data()), timeout=15,
+                      what="frames from the new DMX out")
+    assert all(list(data[:11]) == slots(LOOKS["stage"]) for _, data in back)
+    lights.host.wait_for("dmx", lambda s: s["nodes"]["stage-node"]["status"] == "ok")

@@ -1,0 +1,148 @@
+"""DMX out from the server: :mod:`stage.dmx.child` runs the frame loop in its own process, fed the mixer's state
+after every change. Same face as :class:`stage.dmx.output.DmxOutput` (start, poke, status, stats, close), so the
+night does not know which one sends.
+
+The child ends with the server (PR_SET_PDEATHSIG) and is started again, after a short pause, if it dies: its nodes
+read ``restarting`` meanwhile, and the new child is sent the levels at once, so the room sees at most the nodes'
+own hold (sACN keeps a source 2.5 s). Its log lines go to the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from stage.child_process import end_with_parent
+from stage.show.dmx import DmxSection
+
+log = logging.getLogger(__name__)
+
+BACKOFF = (0.2, 1, 2, 5)  # seconds before each restart of a child that died; the last one repeats
+STABLE_SECONDS = 30  # a child that ran this long starts the backoff over
+STOP_SECONDS = 3.0  # its Stream_Terminated frames and exit, after its input closed
+
+
+class Levels(Protocol):
+    def snapshot(self) -> dict[str, Any]: ...  # {"levels": Mixer.state(now), "at": monotonic now, "grand_master"}
+
+
+class DmxProcess:
+    def __init__(self, dmx: DmxSection, base: Path, *, source: Levels, cid: bytes, default_source_name: str,
+                 spawn: Callable[..., Any], sleep: Callable[[float], None], dry_run: bool = False,
+                 on_status: Callable[[dict], None] = lambda s: None,
+                 command: tuple[str, ...] = (sys.executable, "-m", "stage.dmx.child")) -> None:
+        self._config = {"dmx": dmx.model_dump(mode="json", by_alias=True), "base": str(base), "cid": cid.hex(),
+                        "source_name": default_source_name, "dry_run": dry_run}
+        self._source, self._spawn, self._sleep, self._on_status = source, spawn, sleep, on_status
+        self._command = list(command)
+        self._nodes = {n.name: {"status": "unknown", "error": None, "protocol": n.protocol,
+                                "address": n.address, "universes": list(n.universes), "frames": 0} for n in dmx.nodes}
+        self._stats: dict[str, Any] = {"frames": 0, "late": 0, "max_late_ms": 0.0, "restarts": 0}
+        self._proc: subprocess.Popen | None = None
+        self._write_lock = threading.Lock()
+        self._started = self._closed = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._spawn(self._keep_running)
+
+    def poke(self) -> None:
+        """The levels changed: the child gets them whole (a few hundred bytes per fixture)."""
+        self._write(self._source.snapshot())
+
+    def status(self) -> dict[str, dict]:
+        return {name: dict(node) for name, node in self._nodes.items()}
+
+    def stats(self) -> dict:
+        return dict(self._stats)
+
+    def close(self, timeout: float = STOP_SECONDS) -> None:
+        self._closed = True
+        proc = self._proc
+        if proc is None:
+            return
+        with self._write_lock:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.close()  # end of input: the child sends Stream_Terminated and exits
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("DMX out (pid %d) did not stop within %.0f s; killing it", proc.pid, timeout)
+            proc.kill()
+            proc.wait()
+
+    # -- inside ------------------------------------------------------------------------------------------------
+
+    def _keep_running(self) -> None:
+        failures = 0
+        while not self._closed:
+            started = time.monotonic()
+            self._run_once()
+            if self._closed:
+                return
+            failures = 0 if time.monotonic() - started > STABLE_SECONDS else failures + 1
+            pause = BACKOFF[min(failures, len(BACKOFF)) - 1]
+            for node in self._nodes.values():
+                node.update(status="restarting", error="DMX out stopped; starting it again")
+            self._on_status(self.status())
+            log.error("DMX out stopped; starting it again in %g s", pause)
+            self._sleep(pause)
+
+    def _run_once(self) -> None:
+        try:
+            # Its own process group: a terminal's Ctrl-C reaches only serve, which ends DMX out in order.
+            proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                    errors="replace", process_group=0, preexec_fn=end_with_parent)
+        except OSError as exc:
+            log.error("could not start DMX out: %s", exc)
+            return
+        self._proc = proc
+        log.info("DMX out started (pid %d)", proc.pid)
+        if not self._write({"config": self._config}) or not self._write(self._source.snapshot()):
+            proc.kill()
+        assert proc.stdout is not None
+        for line in proc.stdout:  # cooperative under gevent and eventlet (patched subprocess)
+            self._heard(line)
+        code = proc.wait()
+        if not self._closed:
+            self._stats["restarts"] += 1
+            log.error("DMX out (pid %d) exited with %s", proc.pid, code)
+
+    def _heard(self, line: str) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            log.warning("DMX out: %s", line.rstrip()[:300])
+            return
+        if "status" in message:
+            for name, node in message["status"].items():
+                if name in self._nodes:
+                    self._nodes[name] = node
+            self._on_status(self.status())
+        elif "stats" in message:
+            self._stats.update(message["stats"])
+        elif "log" in message:
+            log.log(int(message.get("level", logging.INFO)), "DMX out: %s", message["log"])
+
+    def _write(self, message: dict[str, Any]) -> bool:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.poll() is not None:
+            return False  # not started yet, or restarting: the new child is sent the levels when it starts
+        with self._write_lock:
+            try:
+                proc.stdin.write(json.dumps(message, separators=(",", ":")) + "\n")
+                proc.stdin.flush()
+                return True
+            except (OSError, ValueError):  # it died: _keep_running starts another
+                return False
