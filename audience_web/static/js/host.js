@@ -1,10 +1,11 @@
-// The host console: the cue list (GO, back, jump, stop, panic, timers), what records and what the displays
-// and OSC targets do, the audit log, the night's archive. Buttons that cannot work now are disabled and
-// the line under GO says why.
+// The host console: the cue list (GO, back, jump, stop, panic, timers, light fades), what records and what the
+// displays, OSC targets and DMX nodes do, the grand master, the audit log, the night's archive. Buttons that
+// cannot work now are disabled and the line under GO says why.
 import {
   $, call, connect, el, renderCounts, renderCues as renderCueList, showConnection, showError,
 } from "./common.js";
 import { offerDisplays } from "./moderation.js";
+import { lightsControl, panicLine } from "./host_lights.js";
 import { archiveControl } from "./night_archive.js";
 
 const socket = connect("/host");
@@ -28,6 +29,14 @@ function renderCues() {
       li.querySelector(".cue-state").title = `recording on ${cue.recording}`;
     }
     if (cue.standby) li.setAttribute("aria-current", "step");
+    if (cue.fade && cue.state === "running") {  // a light cue mid-fade: tick() fills the bar as the timer counts
+      li.classList.add("is-fading");
+      const bar = el("progress", "cue-fade");
+      bar.max = 1;
+      bar.value = 0;
+      bar.setAttribute("aria-label", `Fade to ${cue.fade.to}, ${cue.fade.seconds} s`);
+      li.append(bar);
+    }
     if (li.dataset.depth !== "0") return;
     li.title = "Click (or Enter) to put this cue in standby";
     li.tabIndex = 0;
@@ -64,10 +73,14 @@ function tick() {
   if (!snapshot) return;
   const passed = (performance.now() - receivedAt) / 1000;
   snapshot.cues.forEach((cue) => {
-    const li = $("cues").querySelector(`li[data-id="${CSS.escape(cue.id)}"] .cue-timer`);
-    if (!li) return;
-    if (cue.remaining !== undefined) li.textContent = `${Math.max(cue.remaining - passed, 0).toFixed(1)} s`;
-    else if (cue.elapsed !== undefined) li.textContent = `${(cue.elapsed + passed).toFixed(1)} s`;
+    const row = $("cues").querySelector(`li[data-id="${CSS.escape(cue.id)}"]`);
+    const timer = row && row.querySelector(".cue-timer");
+    if (!timer) return;
+    const left = cue.remaining !== undefined ? Math.max(cue.remaining - passed, 0) : undefined;
+    if (left !== undefined) timer.textContent = `${left.toFixed(1)} s`;
+    else if (cue.elapsed !== undefined) timer.textContent = `${(cue.elapsed + passed).toFixed(1)} s`;
+    const bar = row.querySelector(".cue-fade");
+    if (bar && left !== undefined && cue.fade.seconds > 0) bar.value = 1 - left / cue.fade.seconds;
   });
 }
 setInterval(tick, 100);
@@ -173,18 +186,28 @@ socket.on("connect", loadAudit);
 socket.on("cues", () => setTimeout(loadAudit, 50));
 
 archiveControl(socket);
+lightsControl(socket, report);
 
-$("go").addEventListener("click", () => send("go"));
+// The last PANIC's line stays until the next GO: the crew reads what happened (lights held or blacked out).
+const goNow = () => { $("panic-result").hidden = true; send("go"); };
+async function panicNow() {
+  const ack = await send("panic");
+  if (!ack.ok) return;
+  $("panic-result").textContent = panicLine(ack.panic);
+  $("panic-result").hidden = false;
+}
+$("go").addEventListener("click", goNow);
 $("back").addEventListener("click", () => send("back"));
 $("stop").addEventListener("click", () => send("stop"));
-$("panic").addEventListener("click", () => send("panic"));
+$("panic").addEventListener("click", panicNow);
 // The moderation panel's approved records get a "Show on <display>" button each, sent from here.
 offerDisplays(document.body.dataset.displays.split(",").filter(Boolean),
   (display, record) => send("send_to_display", { display, record }));
 document.addEventListener("keydown", (event) => {
   // A dialog (the ban confirmation) has the keyboard: Space there presses its focused button, never GO.
   if (document.querySelector("dialog[open]")) return;
-  if (event.target.closest("input, textarea, select") || event.repeat) return;
-  if (event.code === "Space") { event.preventDefault(); if (!$("go").disabled) send("go"); }
+  // Typing is not a command; a slider (the grand master) has the arrows, so Space still means GO there.
+  if (event.target.closest("input:not([type=range]), textarea, select") || event.repeat) return;
+  if (event.code === "Space") { event.preventDefault(); if (!$("go").disabled) goNow(); }
   else if (event.key === "Backspace") { event.preventDefault(); if (!$("back").disabled) send("back"); }
 });
