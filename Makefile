@@ -101,6 +101,7 @@ bench: setup-test
 	$(PY) bench/take_upload.py --mb 256
 	$(PY) bench/capture_bench.py --seconds 60
 	$(PY) bench/book.py --pages 100 --runs 2
+	$(PY) bench/dmx_jitter.py --phones 5000 --idle 60 --ramp 60 --duration 180
 	# B1 phones held + B2 submit ack under load (the night scenario; about 2 h at these sizes), then gevent vs eventlet.
 	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,bare,node --duration $(B1_SECONDS) --ramp 60
 	$(PY) bench/phones_held.py --sizes $(B1_SIZES) --servers stage,stage-eventlet --duration $(B1_SECONDS) --ramp 60 --name phones_held_modes

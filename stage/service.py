@@ -64,6 +64,8 @@ RestartSec=2
 KillSignal=SIGTERM
 TimeoutStopSec=30
 LimitNOFILE={OPEN_FILES}
+# DMX out's frame loop may take a real-time slot (docs/dmx.md): a steady 40 Hz beside a busy server
+LimitRTPRIO=10
 {low_ports}NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=full

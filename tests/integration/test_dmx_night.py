@@ -45,7 +45,7 @@ def slots(look: dict) -> list[int]:
 
 class Night:
     def __init__(self, tmp_path: Path, protocol: str = "sacn", panic: str = "", dead_node: bool = False,
-                 output: str = "process") -> None:
+                 output: str = "process", async_mode: str = "gevent", extra_args: tuple[str, ...] = ()) -> None:
         tmp_path.mkdir(parents=True)
         self.receiver = SacnReceiver() if protocol == "sacn" else ArtNetReceiver()
         self.protocol = protocol
@@ -60,7 +60,8 @@ class Night:
             text = text.replace("\nrigs:", f"\npanic: {panic}\n\nrigs:", 1)
         show = tmp_path / "lights.yaml"
         show.write_text(text)
-        self.server = StageProcess(show, tmp_path / "data", extra_env={"STAGE_DMX_OUTPUT": output}).start()
+        self.server = StageProcess(show, tmp_path / "data", async_mode=async_mode, extra_args=extra_args,
+                                   extra_env={"STAGE_DMX_OUTPUT": output}).start()
         self.peers = PeerFactory(self.server)
         self.host = self.peers.host()
 
@@ -118,9 +119,10 @@ def on_the_curve(frames: list[tuple[float, bytes]], start: int, end: int, second
     assert worst < 0.25, f"a frame {worst:.3f} s off the {curve} curve"
 
 
-@pytest.mark.parametrize("protocol, output", [("sacn", "process"), ("artnet", "process"), ("sacn", "inline")])
-def test_go_on_the_performance_fades_the_stage_look_in(night, protocol, output):
-    lights = night(protocol=protocol, output=output)
+@pytest.mark.parametrize("protocol, output, mode", [("sacn", "process", "gevent"), ("artnet", "process", "gevent"),
+                                                   ("sacn", "inline", "gevent"), ("sacn", "process", "eventlet")])
+def test_go_on_the_performance_fades_the_stage_look_in(night, protocol, output, mode):
+    lights = night(protocol=protocol, output=output, async_mode=mode)
     lights.wait_slots([0] * 11, "the keep-alive of a dark universe")
     fired = lights.go_to("5")
     assert fired["cue"] == "5"
@@ -204,3 +206,16 @@ def test_dmx_out_killed_comes_back_with_the_levels_the_room_saw(night):
                       what="frames from the new DMX out")
     assert all(list(data[:11]) == slots(LOOKS["stage"]) for _, data in back)
     lights.host.wait_for("dmx", lambda s: s["nodes"]["stage-node"]["status"] == "ok")
+
+
+def test_a_dry_run_logs_the_frames_and_sends_none(night):
+    lights = night(extra_args=("--dmx-dry-run",))
+    status = lights.host.wait_for("dmx", lambda s: s["nodes"]["stage-node"]["status"] == "dry_run")
+    assert status["grand_master"] == 100
+    lights.go_to("5")
+    lights.host.wait_for("cues", lambda s: any(r["id"] == "5.4" and r["state"] == "done" for r in s["cues"]))
+    stage = slots(LOOKS["stage"])
+    # the fade's last frame is logged: "u1: 1=255 2=255 3=179 ..." (slot=value, the non-zero ones)
+    wanted = "u1: " + " ".join(f"{slot}={value}" for slot, value in enumerate(stage, start=1) if value)
+    wait_until(lambda: wanted in lights.server.log_text(), timeout=15, what=f"the dry run's line {wanted!r}")
+    assert lights.receiver.settle() == [], "a dry run sent DMX"
