@@ -8,9 +8,9 @@ look refers to, a fixture type's channels, an Open Fixture Library file) is :mod
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from stage.show.base import NAME, Model
 
@@ -57,19 +57,23 @@ class DmxNode(Model):
         return self
 
 
+def _known_channels(channels: tuple[str, ...]) -> tuple[str, ...]:
+    for channel in channels:
+        if not re.match(CHANNEL, channel):
+            raise ValueError(f"unknown channel {channel!r}: one of {', '.join(PARAMETERS)}, <param>_fine, or "
+                             "raw:<name>")
+    return channels
+
+
+Channels = Annotated[tuple[str, ...], Field(min_length=1, max_length=512), AfterValidator(_known_channels)]
+
+
 class FixtureType(Model):
     """Channels in order, or an Open Fixture Library file (beside the show) and one of its modes."""
 
-    channels: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=512)
+    channels: Channels | None = None
     ofl: str | None = Field(default=None, min_length=1, max_length=300)
     mode: str | None = Field(default=None, min_length=1, max_length=120)
-
-    @field_validator("channels")
-    @classmethod
-    def _known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        for channel in value or ():
-            _check_channel(channel)
-        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> "FixtureType":
@@ -83,16 +87,9 @@ class FixtureType(Model):
 class Fixture(Model):
     name: str = Field(pattern=NAME)
     type: str | None = Field(default=None, pattern=NAME)
-    channels: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=512)
+    channels: Channels | None = None
     universe: int = Field(ge=0, le=63999)
     address: int = Field(ge=1, le=512)  # the first slot, as a lighting desk counts (1-512)
-
-    @field_validator("channels")
-    @classmethod
-    def _known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        for channel in value or ():
-            _check_channel(channel)
-        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> "Fixture":
@@ -112,7 +109,3 @@ class DmxSection(Model):
     groups: dict[str, tuple[str, ...]] = {}
     looks: dict[str, Levels] = {}
 
-
-def _check_channel(channel: str) -> None:
-    if not re.match(CHANNEL, channel):
-        raise ValueError(f"unknown channel {channel!r}: one of {', '.join(PARAMETERS)}, <param>_fine, or raw:<name>")

@@ -4,27 +4,13 @@ injected, for a second. It checks that frames flow and their sequences never ski
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.green import run_patched
 
 SCRIPT = r'''
-import sys
-mode = sys.argv[1]
-if mode == "gevent":
-    from gevent import monkey
-    monkey.patch_all()
-else:
-    import warnings
-    warnings.simplefilter("ignore")
-    import eventlet
-    eventlet.monkey_patch()
-
 import json, socket, time
 import socketio
 from stage.dmx.output import DmxOutput
@@ -80,12 +66,7 @@ print(json.dumps(result))
 
 @pytest.mark.parametrize("mode", ["gevent", "eventlet"])
 def test_the_frame_loop_under_monkey_patching(mode: str, tmp_path: Path) -> None:
-    script = tmp_path / "green_dmx.py"
-    script.write_text(SCRIPT)
-    done = subprocess.run([sys.executable, str(script), mode], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_patched(SCRIPT, mode, tmp_path)
     flowing = {"some": True, "in_order": True, "data": True}
     assert result == {"status": {"left": "ok", "named": "ok", "bar": "ok"}, "goodbye": True,
                       "u1": flowing, "u2": flowing, "u3": flowing, "artnet": {"some": True, "in_order": True}}

@@ -5,27 +5,13 @@ Monkey-patching cannot be undone inside pytest, so each mode runs in its own Pyt
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.green import run_patched
 
 SCRIPT = r'''
-import sys
-mode = sys.argv[1]
-if mode == "gevent":
-    from gevent import monkey
-    monkey.patch_all()
-else:
-    import warnings
-    warnings.simplefilter("ignore")
-    import eventlet
-    eventlet.monkey_patch()
-
 import json, socket, time
 import socketio
 from pythonosc.osc_message import OscMessage as Parsed
@@ -75,10 +61,5 @@ print(json.dumps(out))
 
 @pytest.mark.parametrize("mode", ["gevent", "eventlet"])
 def test_sender_and_remote_under_monkey_patching(mode: str, tmp_path: Path) -> None:
-    script = tmp_path / "green_osc.py"
-    script.write_text(SCRIPT)
-    done = subprocess.run([sys.executable, str(script), mode], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_patched(SCRIPT, mode, tmp_path)
     assert result == {"burst_in_order": True, "reply": ["/stage/reply/go", ["ok", "GO"]], "remote_closed": True}
