@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 BACKOFF = (0.2, 1, 2, 5)  # seconds before each restart of a child that died; the last one repeats
 STABLE_SECONDS = 30  # a child that ran this long starts the backoff over
 STOP_SECONDS = 3.0  # its Stream_Terminated frames and exit, after its input closed
+# The child's output is read from a non-blocking pipe every READ_POLL seconds rather than by a blocking read, which
+# is cooperative only where subprocess is monkey-patched: the in-process tests run the server's tasks unpatched, and
+# a blocking read there stopped every other task (a console-session sweep never ran). 20 reads a second cost nothing.
+READ_POLL = 0.05
 
 
 class Levels(Protocol):
@@ -102,8 +107,8 @@ class DmxProcess:
     def _run_once(self) -> None:
         try:
             # Its own process group: a terminal's Ctrl-C reaches only serve, which ends DMX out in order.
-            proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                    errors="replace", process_group=0, preexec_fn=end_with_parent)
+            proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, process_group=0,
+                                    preexec_fn=end_with_parent)
         except OSError as exc:
             log.error("could not start DMX out: %s", exc)
             return
@@ -111,13 +116,30 @@ class DmxProcess:
         log.info("DMX out started (pid %d)", proc.pid)
         if not self._write({"config": self._config}) or not self._write(self._source.snapshot()):
             proc.kill()
-        assert proc.stdout is not None
-        for line in proc.stdout:  # cooperative under gevent and eventlet (patched subprocess)
+        for line in self._lines(proc):
             self._heard(line)
         code = proc.wait()
         if not self._closed:
             self._stats["restarts"] += 1
             log.error("DMX out (pid %d) exited with %s", proc.pid, code)
+
+    def _lines(self, proc: subprocess.Popen) -> Iterator[str]:
+        """The child's output, line by line, until it closes (see READ_POLL)."""
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                self._sleep(READ_POLL)
+                continue
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace")
 
     def _heard(self, line: str) -> None:
         try:
@@ -141,7 +163,7 @@ class DmxProcess:
             return False  # not started yet, or restarting: the new child is sent the levels when it starts
         with self._write_lock:
             try:
-                proc.stdin.write(json.dumps(message, separators=(",", ":")) + "\n")
+                proc.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
                 proc.stdin.flush()
                 return True
             except (OSError, ValueError):  # it died: _keep_running starts another
