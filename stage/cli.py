@@ -116,7 +116,8 @@ def display(name: str, show_path: Path, data_dir: Path | None, public_url: str |
 @click.option("--public-url", help="URL that QR codes and links carry (default: http://<LAN address>:<port>).")
 @click.option("--osc-port", type=int, help="Listen for OSC remote control on this UDP port (default: the show's).")
 @click.option("--osc-dry-run", is_flag=True, default=None, help="Log OSC messages instead of sending them.")
-@click.option("--dmx-dry-run", is_flag=True, default=None, help="Log DMX frames (sACN, Art-Net) instead of sending them.")
+@click.option("--dmx-dry-run", is_flag=True, default=None,
+              help="Log DMX frames (sACN, Art-Net) instead of sending them.")
 @click.option("--no-local-rigs", "local_rigs", flag_value=False, default=None,
               help="Do not start capture agents for the show's local rigs (an agent is started by hand).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Run N serve processes and HAProxy in front of them on "
@@ -204,7 +205,7 @@ def _serve(settings: Any, show: Any, stopper: StopOnSignal) -> None:
             remote.close()
         osc.close()
         if app.extensions.get("stage.dmx") is not None:
-            app.extensions["stage.dmx"].close()  # sACN: Stream_Terminated, so nodes let go at once (stage/dmx/output.py)
+            app.extensions["stage.dmx"].close()  # sACN's Stream_Terminated: nodes let go at once (stage/dmx/output.py)
         night.close()  # a batched report still due must not read the closed store
         app.extensions["stage.store"].close()
         _stopped(settings, night.store)

@@ -33,12 +33,12 @@ PASSPHRASES = {"host": "host-pass", "moderator": "mod-pass", "crew": "crew-pass"
 @contextmanager
 def built_app(show: Path, data_dir: Path, **settings_: Any) -> Iterator[tuple[Flask, SocketIO]]:
     """The app of ``show`` over ``data_dir``, as `stage serve` builds it, closed afterwards. gevent mode
-    (the default server's), nothing served: no OSC-in port, no local rigs, OSC out logged only
-    (``settings_`` override any of these)."""
+    (the default server's), nothing served: no OSC-in port, no local rigs, OSC out and DMX out logged only, DMX
+    out in this process (``settings_`` override any of these)."""
     settings = Settings(**{"show_path": show, "data_dir": data_dir, "bind": "127.0.0.1", "async_mode": "gevent",
                            "host_password": PASSPHRASES["host"], "moderator_password": PASSPHRASES["moderator"],
                            "crew_password": PASSPHRASES["crew"], "osc_port": None, "osc_dry_run": True,
-                           "local_rigs": False, **settings_})
+                           "local_rigs": False, "dmx_dry_run": True, "dmx_output": "inline", **settings_})
     app, socketio = create_app(settings)
     app.config["TESTING"] = True
     try:
@@ -47,6 +47,8 @@ def built_app(show: Path, data_dir: Path, **settings_: Any) -> Iterator[tuple[Fl
         app.extensions["stage.night"].close()  # batched reports still due read no closed store
         osc, _ = app.extensions["stage.osc"]
         osc.close()
+        if app.extensions.get("stage.dmx") is not None:
+            app.extensions["stage.dmx"].close()
         app.extensions["stage.store"].close()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -84,16 +84,24 @@ def unresolvable(address: str) -> str | None:
         return None
     except ValueError:
         pass
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        pool.submit(socket.getaddrinfo, address, None, socket.AF_INET, socket.SOCK_DGRAM).result(RESOLVE_SECONDS)
-        return None
-    except FutureTimeout:
+    answer: list[BaseException | None] = []
+
+    def resolve() -> None:
+        try:
+            socket.getaddrinfo(address, None, socket.AF_INET, socket.SOCK_DGRAM)
+            answer.append(None)
+        except OSError as exc:
+            answer.append(exc)
+
+    # A daemon thread: a resolver that never answers must not keep `stage check` from exiting after its wait
+    worker = threading.Thread(target=resolve, daemon=True)
+    worker.start()
+    worker.join(RESOLVE_SECONDS)
+    if not answer:
         return f"the node address '{address}' did not resolve within {RESOLVE_SECONDS:g} s"
-    except OSError as exc:
-        return f"the node address '{address}' does not resolve ({exc.strerror or exc})"
-    finally:
-        pool.shutdown(wait=False)
+    if isinstance(answer[0], OSError):
+        return f"the node address '{address}' does not resolve ({answer[0].strerror or answer[0]})"
+    return None
 
 
 def _patch_errors(dmx: DmxSection, base: Path) -> tuple[dict[str, set[str]], list[tuple[Loc, str]]]:

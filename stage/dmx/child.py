@@ -22,6 +22,7 @@ import gc
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -91,6 +92,18 @@ def main() -> int:
     handler = _ToParent()
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    # The server ends this process by closing its input (after Stream_Terminated goes out), also when the server
+    # dies. A signal to the whole group or cgroup (Ctrl-C, systemctl stop) must not cut that short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return run()
+    except Exception as exc:  # said to the server's log (and the console), not lost on a stderr nobody reads
+        logging.getLogger(__name__).error("DMX out failed: %s", exc, exc_info=True)
+        return 1
+
+
+def run() -> int:
     logging.getLogger(__name__).info("frame loop at %s", prefer_the_cpu())
     first = sys.stdin.readline()
     if not first:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -89,7 +90,8 @@ class DmxOutput:
                  default_source_name: str, clock: Callable[[], float] = time.monotonic,
                  spawn: Callable[..., Any] | None = None, sleep: Callable[[float], None] = time.sleep,
                  dry_run: bool = False, on_status: Callable[[dict], None] = lambda s: None,
-                 resolve: Callable[[str], str] = resolve_host, resolve_retry: float = RESOLVE_RETRY) -> None:
+                 resolve: Callable[[str], str] = resolve_host, resolve_retry: float = RESOLVE_RETRY,
+                 random_sequence: bool = True) -> None:
         self.dry_run = dry_run
         self.period = 1.0 / rate
         self._source, self._clock, self._sleep = source, clock, sleep
@@ -105,6 +107,10 @@ class DmxOutput:
                     stream = _Stream(node, E131Packet(universe, cid, name, m.priority), SACN_REPEATS)
                 else:
                     stream = _Stream(node, ArtDmxPacket(universe), 0)
+                # A new output under the night's one CID (a restart, a takeover) starts at a random sequence: a
+                # receiver drops packets 1-20 behind the last it saw from this source (E1.31 §6.7.2).
+                if random_sequence:
+                    stream.packet.sequence = random.randrange(1, 256)
                 self._universes.setdefault(universe, []).append(stream)
         self._was_changing: dict[int, bool] = {}
         self._logged: dict[int, bytes] = {}

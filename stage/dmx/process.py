@@ -52,16 +52,17 @@ class DmxProcess:
         self._stats: dict[str, Any] = {"frames": 0, "late": 0, "max_late_ms": 0.0, "restarts": 0}
         self._proc: subprocess.Popen | None = None
         self._write_lock = threading.Lock()
+        self._last_error: str | None = None
         self._started = self._closed = False
 
     def start(self) -> None:
-        if not self._started:
+        if not self._started and not self._closed:  # the server stopped before it conducted: nothing to start
             self._started = True
             self._spawn(self._keep_running)
 
     def poke(self) -> None:
         """The levels changed: the child gets them whole (a few hundred bytes per fixture)."""
-        self._write(self._source.snapshot())
+        self._write(None)
 
     def status(self) -> dict[str, dict]:
         return {name: dict(node) for name, node in self._nodes.items()}
@@ -74,12 +75,14 @@ class DmxProcess:
         proc = self._proc
         if proc is None:
             return
-        with self._write_lock:
-            try:
-                assert proc.stdin is not None
-                proc.stdin.close()  # end of input: the child sends Stream_Terminated and exits
-            except OSError:
-                pass
+        self._end(proc, timeout)
+
+    def _end(self, proc: subprocess.Popen, timeout: float) -> None:
+        try:  # not under the write lock: a writer stuck on a hung child's full pipe must not hold up the stop
+            assert proc.stdin is not None
+            proc.stdin.close()  # end of input: the child sends Stream_Terminated and exits
+        except (OSError, ValueError):
+            pass
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -96,10 +99,12 @@ class DmxProcess:
             self._run_once()
             if self._closed:
                 return
-            failures = 0 if time.monotonic() - started > STABLE_SECONDS else failures + 1
+            # A child that ran a while starts the backoff over: its death mid-show gets the shortest pause
+            failures = 1 if time.monotonic() - started > STABLE_SECONDS else failures + 1
             pause = BACKOFF[min(failures, len(BACKOFF)) - 1]
+            why = f" ({self._last_error})" if self._last_error else ""
             for node in self._nodes.values():
-                node.update(status="restarting", error="DMX out stopped; starting it again")
+                node.update(status="restarting", error=f"DMX out stopped{why}; starting it again")
             self._on_status(self.status())
             log.error("DMX out stopped; starting it again in %g s", pause)
             self._sleep(pause)
@@ -113,8 +118,12 @@ class DmxProcess:
             log.error("could not start DMX out: %s", exc)
             return
         self._proc = proc
+        self._last_error = None
+        if self._closed:  # close() ran while Popen yielded: it saw the last child, not this one
+            self._end(proc, STOP_SECONDS)
+            return
         log.info("DMX out started (pid %d)", proc.pid)
-        if not self._write({"config": self._config}) or not self._write(self._source.snapshot()):
+        if not self._write({"config": self._config}) or not self._write(None):
             proc.kill()
         for line in self._lines(proc):
             self._heard(line)
@@ -155,14 +164,20 @@ class DmxProcess:
         elif "stats" in message:
             self._stats.update(message["stats"])
         elif "log" in message:
-            log.log(int(message.get("level", logging.INFO)), "DMX out: %s", message["log"])
+            level = int(message.get("level", logging.INFO))
+            if level >= logging.ERROR:
+                self._last_error = str(message["log"])[:200]  # why it is about to stop, for the console
+            log.log(level, "DMX out: %s", message["log"])
 
-    def _write(self, message: dict[str, Any]) -> bool:
+    def _write(self, message: dict[str, Any] | None) -> bool:
+        """One line to the child (None: the levels now, taken under the lock so two pokes arrive in order)."""
         proc = self._proc
         if proc is None or proc.stdin is None or proc.poll() is not None:
             return False  # not started yet, or restarting: the new child is sent the levels when it starts
         with self._write_lock:
             try:
+                if message is None:
+                    message = self._source.snapshot()
                 proc.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
                 proc.stdin.flush()
                 return True

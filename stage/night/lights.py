@@ -45,7 +45,7 @@ class Lights:
 
     def reload(self) -> None:
         """Levels and the grand master from the store (at start, and at a takeover): every parameter holds
-        the level it had; a fade that was running does not go on."""
+        the level it had by now (a fade that was running is taken to where it would be, then stops there)."""
         self.grand_master = light_records.grand_master(self._store)
         levels = light_records.saved_levels(self._store)
         if levels is not None:
@@ -87,8 +87,8 @@ class Lights:
         return self._show.panic.lights
 
     def set_grand_master(self, level: float, actor: str) -> float:
+        light_records.set_grand_master(self._store, float(level), actor)  # kept first: a refusal changes nothing
         self.grand_master = float(level)
-        light_records.set_grand_master(self._store, self.grand_master, actor)
         log.info("grand master %g %% by %s", self.grand_master, actor)
         self._poke()
         self.report()
@@ -118,8 +118,11 @@ class Lights:
 
     def _saved(self, actor: str | None, action: str | None, subject: str | None, **detail: Any) -> None:
         now = self._clock.now()
-        light_records.save_levels(self._store, self.mixer.state(now), self._wall(), actor, action, subject, **detail)
-        self._poke()
+        try:
+            light_records.save_levels(self._store, self.mixer.state(now), self._wall(), actor, action, subject,
+                                      **detail)
+        finally:  # the mixer already moved: DMX out follows it even when the store could not keep it
+            self._poke()
 
     def _poke(self) -> None:
         if self.output is not None:

@@ -38,7 +38,7 @@ def rig(receivers: Callable[..., Any]) -> Iterator[Callable[..., tuple[DmxOutput
         driver.receivers = list(rxs)
         options.setdefault("clock", driver.clock)
         out = DmxOutput(nodes, rate=RATE, source=source, cid=CID, default_source_name=NAME, spawn=thread_spawn,
-                        on_status=statuses.append, **options)
+                        random_sequence=False, on_status=statuses.append, **options)
         driver.out = out
         outputs.append(out)
         return out, driver, statuses

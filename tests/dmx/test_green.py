@@ -42,7 +42,11 @@ nodes = [DmxNode(name="left", protocol="sacn", address="127.0.0.1", port=rx.port
 out = DmxOutput(nodes, rate=40, source=Source(), cid=bytes(range(16)), default_source_name="green",
                 spawn=sio.start_background_task, sleep=sio.sleep, resolve=socket.gethostbyname)
 out.start()
-sio.sleep(1.0)
+deadline = time.monotonic() + 10  # every node ok (the named one once its resolver answered) and a second of frames
+started = time.monotonic()
+while time.monotonic() < deadline and (time.monotonic() - started < 1.0
+                                       or any(s["status"] != "ok" for s in out.status().values())):
+    sio.sleep(0.02)
 status = {name: s["status"] for name, s in out.status().items()}
 out.close()
 deadline = time.monotonic() + 10

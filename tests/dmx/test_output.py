@@ -156,7 +156,8 @@ def test_the_loop_runs_by_itself_and_stops_on_close(receivers) -> None:
     rx = receivers(SacnReceiver)
     source = Source()
     source.fades[1] = (time.monotonic(), 600.0, ramp)
-    out = DmxOutput([sacn("left", rx.port)], rate=RATE, source=source, cid=CID, default_source_name=NAME)
+    out = DmxOutput([sacn("left", rx.port)], rate=RATE, source=source, cid=CID, default_source_name=NAME,
+                    random_sequence=False)
     try:
         out.start()
         rx.wait_for(lambda frames: len(frames) >= 5, what="frames from the running loop")

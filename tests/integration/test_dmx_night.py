@@ -30,6 +30,7 @@ from tests.waiting import wait_until
 DEMO = yaml.safe_load(DEMO_SHOW.read_text())
 LOOKS = DEMO["dmx"]["looks"]
 FADE = next(c for c in DEMO["cues"][4]["cues"] if c["type"] == "light")  # the performance's light cue
+SLOW = 12  # seconds: the stage fade in tests that act in the middle of it
 
 
 def dmx(level: float) -> int:
@@ -45,7 +46,8 @@ def slots(look: dict) -> list[int]:
 
 class Night:
     def __init__(self, tmp_path: Path, protocol: str = "sacn", panic: str = "", dead_node: bool = False,
-                 output: str = "process", async_mode: str = "gevent", extra_args: tuple[str, ...] = ()) -> None:
+                 output: str = "process", async_mode: str = "gevent", extra_args: tuple[str, ...] = (),
+                 stage_fade: float | None = None) -> None:
         tmp_path.mkdir(parents=True)
         self.receiver = SacnReceiver() if protocol == "sacn" else ArtNetReceiver()
         self.protocol = protocol
@@ -58,6 +60,10 @@ class Night:
                                 "  fixtures:\n    - {name: par-left", 1)
         if panic:
             text = text.replace("\nrigs:", f"\npanic: {panic}\n\nrigs:", 1)
+        if stage_fade is not None:  # a slower stage fade: room for a GO or PANIC mid-fade on a loaded machine
+            fade = f"look: stage\n        fade: {FADE['fade']:g}\n"
+            assert fade in text, "the demo's stage fade moved: update this test"
+            text = text.replace(fade, f"look: stage\n        fade: {stage_fade:g}\n", 1)
         show = tmp_path / "lights.yaml"
         show.write_text(text)
         self.server = StageProcess(show, tmp_path / "data", async_mode=async_mode, extra_args=extra_args,
@@ -139,20 +145,20 @@ def test_go_on_the_performance_fades_the_stage_look_in(night, protocol, output, 
 
 
 def test_a_later_cue_takes_over_the_fade_from_where_it_is(night):
-    lights = night()
+    lights = night(stage_fade=SLOW)
     lights.go_to("5")
     wait_until(lambda: any(40 < d[0] < 200 for _, d in lights.data()), what="the stage fade under way")
     lights.go_to("6")  # the house look, from wherever the stage fade had got to
     frames = lights.wait_slots(slots(LOOKS["house"]), "the house look")
     # No jump: from one frame to the next the par's dimmer moves no faster than the steeper of the two fades
-    steepest = max(1.5 * 255 / FADE["fade"], 255 / 2) * 1.2  # s_curve's slope peaks at 1.5x; house is linear 2 s
+    steepest = max(1.5 * 255 / SLOW, 255 / 2) * 1.2  # s_curve's slope peaks at 1.5x; house is linear 2 s
     for (t1, a), (t2, b) in zip(frames, frames[1:]):
         assert abs(b[0] - a[0]) <= steepest * (t2 - t1) + 3, (t1, a[0], t2, b[0])
     assert max(d[0] for _, d in frames) < 255  # it was taken over before the stage look was reached
 
 
 def test_panic_holds_the_lights_and_a_show_may_black_them_out(night):
-    held = night()
+    held = night(stage_fade=SLOW)
     held.go_to("5")
     wait_until(lambda: any(60 < d[0] < 200 for _, d in held.data()), what="the stage fade under way")
     ack = held.host.call("panic")

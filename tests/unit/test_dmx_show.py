@@ -146,7 +146,8 @@ OFL = Path(__file__).resolve().parents[1] / "shows" / "ofl"
 def test_an_open_fixture_library_type_is_patched_and_its_problems_located(tmp_path):
     (tmp_path / "spot.json").write_bytes((OFL / "generic-spot.json").read_bytes())
     text = changed("    par-rgbw:", '    spot: {ofl: spot.json, mode: "16 bit"}\n    par-rgbw:')
-    text = text.replace("    - {name: wash,", "    - {name: spot-1, type: spot, universe: 1, address: 200}\n    - {name: wash,")
+    spot = "    - {name: spot-1, type: spot, universe: 1, address: 200}\n"
+    text = text.replace("    - {name: wash,", spot + "    - {name: wash,")
     show = parse_show(text, str(tmp_path / "show.yaml"))
     patch = build_patch(show.dmx, tmp_path)
     assert patch.channels[("spot-1", "pan")].fine is not None
