@@ -3,6 +3,7 @@ package for E1.31, the receivers' ArtDmx parser and golden bytes from the Art-Ne
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 
 import pytest
@@ -84,9 +85,10 @@ def test_a_frame_is_512_slots() -> None:
 
 
 def test_the_multicast_group_of_a_universe() -> None:
-    assert multicast_group(1) == "239.255.0.1"
-    assert multicast_group(256) == "239.255.1.0"
-    assert multicast_group(63999) == "239.255.249.255"
+    # E1.31 §9.3.1: 239.255 then the universe's two bytes (computed here: nothing is sent to such an address)
+    for universe in (1, 256, 63999):
+        group = ipaddress.IPv4Address(multicast_group(universe))
+        assert group.is_multicast and int(group) == (239 << 24 | 255 << 16 | universe)
 
 
 def test_an_artdmx_packet_has_the_art_net_4_header() -> None:
