@@ -128,7 +128,7 @@ def create_app(settings: Settings, show: Show | None = None) -> tuple[Flask, Soc
         remote = OscRemote(settings.osc_port, bind, show.osc_in.allow, control,
                            spawn=socketio.start_background_task, on_feedback=hub.osc_feedback, rate=show.osc_in.rate)
     dmx = None
-    if night.lights is not None and show.dmx is not None:  # sends only where the show runs: a conducting duty
+    if night.lights is not None:  # the show has a dmx: section; it sends only where the show runs (a duty)
         dmx = dmx_out(settings, show, night, socketio)
         night.lights.output = dmx
     web.init_app(app, night, join_url)
@@ -189,14 +189,14 @@ def start_serving(app: Flask, duties: tuple[Callable[[], None], ...] = ()) -> No
         for watcher in watchers.conducting:
             socketio.start_background_task(watcher)
 
-    def dmx_out(first: bool) -> None:
+    def lights_out(first: bool) -> None:
         dmx = app.extensions["stage.dmx"]
         if dmx is not None:
             if not first:  # a takeover: hold the levels the last conductor stored
                 night.lights.reload()
             dmx.start()
 
-    conducting = [osc_in, display_watchers, dmx_out, *(lambda first, duty=duty: duty() for duty in duties)]
+    conducting = [osc_in, display_watchers, lights_out, *(lambda first, duty=duty: duty() for duty in duties)]
     cluster: Cluster | None = app.extensions["stage.cluster"]
     if cluster is None:
         for duty in conducting:
